@@ -1,0 +1,1 @@
+"""spyx-convert: the command line front end (thin over the library)."""

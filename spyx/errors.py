@@ -1,0 +1,101 @@
+"""One exception tree for spyx.
+
+Every error a user can trigger with bad input is a :class:`SpyxError`. Messages name the node, edge or
+file at fault, say what was expected, and, where there is one, what to do. The CLI prints ``str(err)`` as
+one line and exits with :attr:`SpyxError.exit_code`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SpyxError",
+    "ReadError",
+    "FormatError",
+    "DanglingEdgeError",
+    "VerifyError",
+    "ShapeError",
+    "ParameterError",
+    "CycleError",
+    "PassError",
+    "OptionError",
+    "CompileError",
+    "MissingDtError",
+    "InputError",
+    "ExportError",
+    "UnsupportedError",
+    "TargetError",
+]
+
+
+class SpyxError(Exception):
+    """Base of every spyx error. ``exit_code`` is what ``spyx-convert`` exits with."""
+
+    exit_code = 1
+
+
+class ReadError(SpyxError):
+    """A file cannot be read at all: missing, not HDF5, truncated."""
+
+    exit_code = 2
+
+
+class FormatError(SpyxError):
+    """A readable file whose content is not a NIR graph we understand (unknown node type, missing field)."""
+
+
+class DanglingEdgeError(FormatError):
+    """An edge names a node that does not exist."""
+
+
+class VerifyError(SpyxError):
+    """A graph breaks an invariant. ``diagnostics`` holds one line per problem."""
+
+    def __init__(self, diagnostics: list[str] | str):
+        if isinstance(diagnostics, str):
+            diagnostics = [diagnostics]
+        self.diagnostics = list(diagnostics)
+        super().__init__("; ".join(self.diagnostics))
+
+
+class ShapeError(VerifyError):
+    """Shapes disagree along an edge or a parameter has the wrong shape."""
+
+
+class ParameterError(VerifyError):
+    """A parameter is missing, non-finite or out of its domain."""
+
+
+class CycleError(VerifyError):
+    """A cycle passes through stateless nodes only (an algebraic loop)."""
+
+
+class PassError(SpyxError):
+    """A pass failed; the message names it and the passes that ran before it."""
+
+
+class OptionError(SpyxError):
+    """An unknown pass, profile, target or option, or an option value of the wrong type."""
+
+
+class CompileError(SpyxError):
+    """A graph cannot be turned into a program."""
+
+
+class MissingDtError(CompileError):
+    """A continuous-time graph was compiled without a time step."""
+
+
+class InputError(SpyxError):
+    """Input data of the wrong shape or type was given to a program."""
+
+
+class ExportError(SpyxError):
+    """A model or graph cannot be written in the requested form."""
+
+
+class UnsupportedError(SpyxError):
+    """A layer, node or option that spyx does not (yet) handle; the message says why."""
+
+
+class TargetError(SpyxError):
+    """A graph violates the rules of a hardware target."""

@@ -1,0 +1,202 @@
+"""The IR node base: declared, typed, immutable node kinds and their registry.
+
+A node kind is a frozen dataclass that subclasses :class:`Node` and is registered with :func:`register`.
+Array parameters are declared with :func:`param`; they are stored as read-only NumPy arrays with the dtype
+they were given (a parameter read from a file keeps its dtype bit for bit). Shapes follow NIR: per-sample,
+channels-first, no batch or time axis.
+
+Every kind answers three questions, and nothing dispatches on kinds with if/elif chains:
+
+* :meth:`Node.declared_input_shape` - the input shape its own parameters imply, if any;
+* :meth:`Node.output_shape` - the output shape for a given input shape;
+* :meth:`Node.check` - problems with its own parameters (shapes, finiteness, domain).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from spyx.errors import FormatError
+
+__all__ = ["Node", "Shape", "param", "register", "kind_class", "registered_kinds", "freeze_array"]
+
+Shape = tuple[int, ...]
+
+_KINDS: dict[str, type[Node]] = {}
+
+N = TypeVar("N", bound=type)
+
+
+def param(*, required: bool = True, integer: bool = False, positive: bool = False, doc: str = ""):
+    """Declare an array parameter of a node kind.
+
+    ``required`` parameters must be present; optional ones default to ``None``. ``integer`` parameters hold
+    shapes, strides and the like. ``positive`` parameters must be > 0 (time constants).
+    """
+    meta = {"array": True, "required": required, "integer": integer, "positive": positive, "doc": doc}
+    if required:
+        return field(metadata=meta)
+    return field(default=None, metadata=meta)
+
+
+def register(cls: N) -> N:
+    """Class decorator: add a node kind to the registry under ``cls.kind``."""
+    kind = cls.__dict__.get("kind")
+    if not kind:
+        raise TypeError(f"{cls.__name__} must define a class attribute 'kind'")
+    if kind in _KINDS and _KINDS[kind] is not cls:
+        raise TypeError(f"node kind {kind!r} is registered twice ({_KINDS[kind].__name__}, {cls.__name__})")
+    _KINDS[kind] = cls
+    return cls
+
+
+def kind_class(kind: str) -> type[Node]:
+    """The node class registered for ``kind``; :class:`FormatError` listing the known kinds otherwise."""
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise FormatError(f"unknown node kind {kind!r}; known kinds: {', '.join(sorted(_KINDS))}") from None
+
+
+def registered_kinds() -> dict[str, type[Node]]:
+    return dict(_KINDS)
+
+
+def freeze_array(value: Any) -> np.ndarray:
+    """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays)."""
+    arr = np.array(value, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def _values_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_values_equal(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Node:
+    """Base of all IR node kinds. Subclasses are frozen dataclasses with a ``kind`` and declared params.
+
+    Class attributes:
+        kind: the registry name (the NIR type name for NIR primitives, ``spyx.*`` for spyx's own kinds).
+        stateful: the node carries state from one time step to the next.
+        continuous: the node is a continuous-time equation that needs a time step to execute.
+        spiking: the node emits spikes (used by passes that fold scales into neurons).
+    """
+
+    kind: ClassVar[str] = ""
+    stateful: ClassVar[bool] = False
+    continuous: ClassVar[bool] = False
+    spiking: ClassVar[bool] = False
+
+    metadata: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("array") and value is not None:
+                object.__setattr__(self, f.name, freeze_array(value))
+        object.__setattr__(self, "metadata", types.MappingProxyType(dict(self.metadata)))
+
+    # -- declared structure -------------------------------------------------------------------------------
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("array"))
+
+    @classmethod
+    def required_params(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("array") and f.metadata["required"])
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """Non-array fields other than metadata (e.g. padding strings, neuron options)."""
+        return tuple(
+            f.name for f in dataclasses.fields(cls) if not f.metadata.get("array") and f.name != "metadata"
+        )
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The array parameters that are present, in declaration order."""
+        return {k: getattr(self, k) for k in self.param_names() if getattr(self, k) is not None}
+
+    def replace(self, **changes: Any) -> Node:
+        return dataclasses.replace(self, **changes)
+
+    # -- semantics each kind provides ---------------------------------------------------------------------
+    def declared_input_shape(self) -> Shape | None:
+        """The input shape implied by the node's own parameters, or None when it depends on upstream."""
+        return None
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        """The output shape for ``input_shape`` (None: unknown). Raises ValueError with a reason if impossible."""
+        return input_shape
+
+    def check(self) -> list[str]:
+        """Problems with this node's own parameters, each a sentence without the node's name."""
+        problems = []
+        for f in dataclasses.fields(self):
+            if not f.metadata.get("array"):
+                continue
+            value = getattr(self, f.name)
+            if value is None:
+                if f.metadata["required"]:
+                    problems.append(f"required parameter {f.name!r} is missing")
+                continue
+            if value.dtype.kind not in "biuf":
+                problems.append(f"parameter {f.name!r} has non-numeric dtype {value.dtype}")
+                continue
+            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+                bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+                problems.append(f"parameter {f.name!r} has {bad} non-finite value(s) (NaN or inf)")
+                continue
+            if f.metadata["positive"] and np.any(value <= 0):
+                problems.append(f"parameter {f.name!r} must be > 0 (min {np.min(value)!r})")
+        return problems
+
+    # -- equality and display -----------------------------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return NotImplemented
+        return all(
+            _values_equal(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self)
+        )
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                parts.append(f"{f.name}={v.dtype}{list(v.shape)}")
+            elif f.name == "metadata":
+                if v:
+                    parts.append(f"metadata={{{', '.join(sorted(v))}}}")
+            else:
+                parts.append(f"{f.name}={v!r}")
+        return f"{self.kind}({', '.join(parts)})"
+
+
+def same_shape_check(node: Node, names: tuple[str, ...]) -> list[str]:
+    """Problems if the present parameters in ``names`` do not all share one shape."""
+    shapes = {n: getattr(node, n).shape for n in names if getattr(node, n) is not None}
+    if len(set(shapes.values())) <= 1:
+        return []
+    desc = ", ".join(f"{n}{s}" for n, s in shapes.items())
+    return [f"parameters must share one shape, got {desc}"]
