@@ -1,0 +1,33 @@
+"""Shared test configuration: strict JAX, the corpus location, seeded generators."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "nir-corpus"
+
+
+def pytest_configure(config):
+    try:
+        import jax
+
+        jax.config.update("jax_numpy_rank_promotion", "raise")
+    except ImportError:  # jax is a core dependency; this only guards odd environments
+        pass
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The folder of real NIR files exported by other frameworks (read-only, beside the repository)."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"NIR corpus not found at {CORPUS} (it lives in ../shared/nir-corpus beside the checkout)")
+    return CORPUS
+
+
+def corpus_files() -> list[str]:
+    return sorted(p.name for p in CORPUS.glob("*.nir")) if CORPUS.is_dir() else []
