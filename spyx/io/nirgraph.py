@@ -2,7 +2,7 @@
 
 Both directions go through the same node dictionaries as the file reader and writer (:mod:`spyx.io.decode`,
 :mod:`spyx.io.encode`): ``nir`` nodes serialise themselves with ``to_dict()``, and spyx node dicts become
-``nir`` nodes through ``nir.dict2NIRNode``. ``nir``'s constructors may broadcast or cast some fields (e.g.
+``nir`` nodes through ``nir.dict2NIRNode``. Scalars are handed over as NumPy scalars, as ``nir.read`` does. ``nir``'s constructors may broadcast or cast some fields (e.g.
 ``w_in = ones_like(v_threshold) * w_in``), so the exact arrays are set back on the ``nir`` nodes afterwards.
 """
 
@@ -61,10 +61,19 @@ def _build(nir: Any, tree: dict[str, Any]) -> Any:
     node = nir.dict2NIRNode({"type": tree["type"], **{k: _copy(v) for k, v in fields.items()}})
     node.metadata = dict(tree.get("metadata", {}))
     for k, v in fields.items():
-        if isinstance(v, np.ndarray) and hasattr(node, k):
-            setattr(node, k, v.copy())
+        if not isinstance(v, np.ndarray):
+            continue
+        current = getattr(node, k, None)
+        if isinstance(current, dict) and len(current) == 1:  # nir's in-memory {"input": shape}
+            current[next(iter(current))] = _copy(v)
+        elif current is not None:
+            setattr(node, k, _copy(v))
     return node
 
 
 def _copy(v: Any) -> Any:
-    return v.copy() if isinstance(v, np.ndarray) else v
+    """Arrays copied; 0-d arrays as NumPy scalars of the same dtype, as ``nir.read`` gives them (nir's
+    constructors test ``isinstance(x, np.integer)`` and reject 0-d arrays)."""
+    if isinstance(v, np.ndarray):
+        return v[()] if v.ndim == 0 else v.copy()
+    return v
