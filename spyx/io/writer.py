@@ -3,7 +3,8 @@
 The graph is verified first (:func:`spyx.ir.verify`), encoded (:mod:`spyx.io.encode`), and written through
 :func:`spyx.io.atomic.atomic_write`: an error leaves any existing file untouched. Every parameter is written
 with its own dtype and shape (no casting; 0-d scalars stay scalars); strings as UTF-8 variable-length
-strings; ``edges`` as an (N, 2) string dataset; metadata as a group of datasets (nested dicts as groups).
+strings; ``edges`` as an (N, 2) string dataset; groups track creation order, so nodes read back in
+the graph's order; metadata as a group of datasets (nested dicts as groups).
 Arrays with at least 64 elements are gzip-compressed (lossless, as ``nir.write`` does).
 """
 
@@ -47,7 +48,7 @@ def write_nir(graph: Graph, path: str | os.PathLike[str]) -> Path:
 
         with h5py.File(tmp, "w") as f:
             f.create_dataset("version", data=NIR_VERSION, dtype=h5py.string_dtype())
-            _write_group(f.create_group("node"), tree, "node")
+            _write_group(f.create_group("node", track_order=True), tree, "node")
 
     atomic_write(target, write)
     return target
@@ -59,7 +60,7 @@ def _write_group(group, tree: Mapping[str, Any], where: str) -> None:
     for key, value in tree.items():
         name = f"{where}/{key}"
         if isinstance(value, Mapping):
-            _write_group(group.create_group(str(key)), value, name)
+            _write_group(group.create_group(str(key), track_order=True), value, name)
         elif key == "edges" and isinstance(value, list):
             data = np.array(value, dtype=object).reshape(-1, 2) if value else np.empty((0, 2), dtype=object)
             group.create_dataset(key, data=data, dtype=h5py.string_dtype())
