@@ -17,8 +17,18 @@ from spyx.io.writer import write_nir
 from spyx.ir.graph import Graph
 
 __all__ = [
-    "ENCODERS", "EXTRA_PREFIX", "LoadResult", "NIR_VERSION", "atomic_path", "atomic_write", "from_nir_graph",
-    "load", "read_nir", "save", "to_nir_graph", "write_nir",
+    "ENCODERS",
+    "EXTRA_PREFIX",
+    "LoadResult",
+    "NIR_VERSION",
+    "atomic_path",
+    "atomic_write",
+    "from_nir_graph",
+    "load",
+    "read_nir",
+    "save",
+    "to_nir_graph",
+    "write_nir",
 ]
 
 

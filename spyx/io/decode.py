@@ -51,7 +51,8 @@ def decode_node(raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
     kind = TYPE_ALIASES.get(type_name, type_name)
     if kind not in kinds:
         raise FormatError(
-            f"{ctx.source}: node {label!r} has unknown type {type_name!r}; known types: {', '.join(sorted(kinds))}"
+            f"{ctx.source}: node {label!r} has unknown type {type_name!r}; "
+            f"known types: {', '.join(sorted(kinds))}"
         )
     return _DECODERS.get(kind, _decode_primitive)(kinds[kind], raw, where, ctx)
 
@@ -107,7 +108,9 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
     metadata = _metadata(raw, where, ctx)
     for key, value in extras.items():
         metadata[EXTRA_PREFIX + key] = value
-        ctx.repairs.append(f"{where}: field {key!r} is not a {kind} field; kept as metadata {EXTRA_PREFIX + key!r}")
+        ctx.repairs.append(
+            f"{where}: field {key!r} is not a {kind} field; kept as metadata {EXTRA_PREFIX + key!r}"
+        )
     try:
         return cls(**values, metadata=metadata)
     except (TypeError, ValueError) as e:
@@ -125,7 +128,9 @@ def _edges(raw: Any, label: str, ctx: Decoder) -> tuple[tuple[str, str], ...]:
     if arr.size == 0:
         return ()
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise FormatError(f"{ctx.source}: graph {label!r}: 'edges' must be (N, 2) node names, got shape {arr.shape}")
+        raise FormatError(
+            f"{ctx.source}: graph {label!r}: 'edges' must be (N, 2) node names, got shape {arr.shape}"
+        )
     out = []
     for a, b in arr:
         a = a.decode("utf8") if isinstance(a, bytes) else a
@@ -141,7 +146,9 @@ def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder
     raw_nodes = raw.get("nodes")
     if not isinstance(raw_nodes, dict):
         raise FormatError(f"{ctx.source}: graph {label!r} has no 'nodes' group")
-    nodes = {name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()}
+    nodes = {
+        name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
+    }
     edges = _edges(raw.get("edges"), label, ctx)
     dangling = dangling_endpoints(nodes, edges)
     if dangling and not ctx.repair:
@@ -157,7 +164,9 @@ def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder
     metadata = _metadata(raw, label, ctx)
     for key in extras:
         metadata[EXTRA_PREFIX + key] = raw[key]
-        ctx.repairs.append(f"{label}: field {key!r} is not a NIRGraph field; kept as metadata {EXTRA_PREFIX + key!r}")
+        ctx.repairs.append(
+            f"{label}: field {key!r} is not a NIRGraph field; kept as metadata {EXTRA_PREFIX + key!r}"
+        )
     return Graph(nodes=nodes, edges=edges, metadata=metadata)
 
 

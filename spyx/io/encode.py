@@ -36,8 +36,9 @@ def encode_node(node: Node, where: str = "") -> dict[str, Any]:
         encoder = ENCODERS.get(node.kind)
         if encoder is None:
             raise ExportError(
-                f"node {label} is a {node.kind}, a discrete-time spyx kind with no NIR equivalent; the graph must "
-                f"be exported through an encoding (none is registered for {node.kind} in spyx.io.ENCODERS), or "
+                f"node {label} is a {node.kind}, a discrete-time spyx kind with no NIR equivalent; the graph "
+                f"must be exported through an encoding (none is registered for {node.kind} in "
+                "spyx.io.ENCODERS), or "
                 "save the graph before it is discretised"
             )
         return encode_node(encoder(label, node), where)

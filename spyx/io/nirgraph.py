@@ -2,8 +2,9 @@
 
 Both directions go through the same node dictionaries as the file reader and writer (:mod:`spyx.io.decode`,
 :mod:`spyx.io.encode`): ``nir`` nodes serialise themselves with ``to_dict()``, and spyx node dicts become
-``nir`` nodes through ``nir.dict2NIRNode``. Scalars are handed over as NumPy scalars, as ``nir.read`` does. ``nir``'s constructors may broadcast or cast some fields (e.g.
-``w_in = ones_like(v_threshold) * w_in``), so the exact arrays are set back on the ``nir`` nodes afterwards.
+``nir`` nodes through ``nir.dict2NIRNode``. Scalars are handed over as NumPy scalars, as ``nir.read`` does.
+``nir``'s constructors may broadcast or cast some fields (e.g. ``w_in = ones_like(v_threshold) * w_in``), so
+the exact arrays are set back on the ``nir`` nodes afterwards.
 """
 
 from __future__ import annotations

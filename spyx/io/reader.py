@@ -114,14 +114,18 @@ def _group(group, source: str) -> dict[str, Any]:
         try:
             item = group[key]
         except (KeyError, OSError, RuntimeError) as e:
-            raise ReadError(f"{source}: cannot read {group.name}/{key} ({e}); is the file truncated?") from None
+            raise ReadError(
+                f"{source}: cannot read {group.name}/{key} ({e}); is the file truncated?"
+            ) from None
         if isinstance(item, h5py.Group):
             out[key] = _group(item, source)
             continue
         try:
             out[key] = _value(item[()])
         except (OSError, RuntimeError, TypeError, ValueError) as e:
-            raise ReadError(f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?") from None
+            raise ReadError(
+                f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?"
+            ) from None
     return out
 
 
@@ -130,5 +134,7 @@ def _value(v: Any) -> Any:
     if isinstance(v, bytes):
         return v.decode("utf8")
     if isinstance(v, np.ndarray) and v.dtype.kind in "OS":
-        return np.array([x.decode("utf8") if isinstance(x, bytes) else x for x in v.reshape(-1)], dtype=object).reshape(v.shape)
+        return np.array(
+            [x.decode("utf8") if isinstance(x, bytes) else x for x in v.reshape(-1)], dtype=object
+        ).reshape(v.shape)
     return v

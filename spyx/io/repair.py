@@ -55,7 +55,10 @@ def repair_edges(
     dangling = dangling_endpoints(nodes, edges)
     bad_edges = {e for e, _, _ in dangling}
     good = Graph(nodes=nodes, edges=tuple(e for e in edges if e not in bad_edges))
-    wired = {"source": {good.edge_nodes(e)[0] for e in good.edges}, "target": {good.edge_nodes(e)[1] for e in good.edges}}
+    wired = {
+        "source": {good.edge_nodes(e)[0] for e in good.edges},
+        "target": {good.edge_nodes(e)[1] for e in good.edges},
+    }
     roles: dict[str, set[str]] = {}
     first_edge: dict[str, Edge] = {}
     for edge, missing, role in dangling:
@@ -65,7 +68,8 @@ def repair_edges(
     mapping: dict[str, str] = {}
     for missing, used_as in roles.items():
         candidates = [
-            n for n, node in nodes.items()
+            n
+            for n, node in nodes.items()
             if not isinstance(node, Input | Output)
             and (n.startswith(missing) or missing.startswith(n))
             and not any(n in wired[r] for r in used_as)
@@ -74,8 +78,9 @@ def repair_edges(
         if len(candidates) != 1:
             why = f"candidates {', '.join(candidates)}" if candidates else "no candidate"
             raise DanglingEdgeError(
-                f"{base}; cannot repair: {why} (rule: a non-port node whose name starts with or is a prefix of "
-                f"{missing!r} and has no {' or '.join(sorted(used_as))} edges of its own); fix the file's edges"
+                f"{base}; cannot repair: {why} (rule: a non-port node whose name starts with or is a prefix "
+                f"of {missing!r} and has no {' or '.join(sorted(used_as))} edges of its own); "
+                "fix the file's edges"
             )
         mapping[missing] = candidates[0]
     taken = [n for n in mapping.values()]
@@ -93,7 +98,7 @@ def repair_edges(
     for missing, target in mapping.items():
         changed = [f"{a} -> {b}" for a, b in edges if missing in (a, b)]
         lines.append(
-            f"{scope}: edge endpoint {missing!r} names no node; renamed to {target!r}, the only non-port node "
-            f"whose name matches it and has no such edges ({len(changed)} edges: {', '.join(changed)})"
+            f"{scope}: edge endpoint {missing!r} names no node; renamed to {target!r}, the only non-port "
+            f"node whose name matches it and has no such edges ({len(changed)} edges: {', '.join(changed)})"
         )
     return fixed, lines

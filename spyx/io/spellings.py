@@ -20,12 +20,17 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "TYPE_ALIASES", "FIELD_ALIASES", "LEGACY_FILLS", "READ_HOOKS", "WRITE_HOOKS", "EXTRA_PREFIX",
+    "TYPE_ALIASES",
+    "FIELD_ALIASES",
+    "LEGACY_FILLS",
+    "READ_HOOKS",
+    "WRITE_HOOKS",
+    "EXTRA_PREFIX",
     "NIR_VERSION",
 ]
 
 NIR_VERSION = "1.0.8"
-"""The nir file format spyx writes (``/version``). History: 0.1.0 stored no version; 0.2.0 .. 1.0.8 store it."""
+"""The nir file format spyx writes (``/version``). History: 0.1.0 stored no version; 0.2.0 on store it."""
 
 EXTRA_PREFIX = "spyx.extra."
 """Node metadata key prefix for fields of a known node type that spyx has no field for (kept, not dropped)."""
@@ -55,7 +60,10 @@ _V_RESET = ("v_reset", _zeros_like_threshold, "v_threshold", "not stored before 
 LEGACY_FILLS: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], np.ndarray], str, str, str], ...]] = {
     "IF": (_V_RESET,),
     "LIF": (_V_RESET,),
-    "CubaLIF": (_V_RESET, ("w_in", _ones_like("v_threshold"), "v_threshold", "not stored before nir 1.0.0", "ones")),
+    "CubaLIF": (
+        _V_RESET,
+        ("w_in", _ones_like("v_threshold"), "v_threshold", "not stored before nir 1.0.0", "ones"),
+    ),
     "CubaLI": (("w_in", _ones_like("v_leak"), "v_leak", "not stored before nir 1.0.0", "ones"),),
 }
 

@@ -29,14 +29,26 @@ def _install(version: str) -> Path:
     target = _cache() / version
     if (target / "nir" / "__init__.py").is_file():
         return target
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), f"nir=={version}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--target",
+        str(target),
+        f"nir=={version}",
+    ]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     except (OSError, subprocess.TimeoutExpired) as e:
         pytest.skip(f"cannot install nir=={version} with pip ({e}); legacy-file tests need the package index")
     if done.returncode != 0 or not (target / "nir" / "__init__.py").is_file():
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        pytest.skip(f"pip could not install nir=={version} ({tail[0]}); legacy-file tests need the package index")
+        pytest.skip(
+            f"pip could not install nir=={version} ({tail[0]}); legacy-file tests need the package index"
+        )
     return target
 
 

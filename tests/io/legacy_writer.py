@@ -2,10 +2,11 @@
 
 Usage: ``PYTHONPATH=<target dir with nir==X> python legacy_writer.py OUT_DIR``
 
-For every primitive that release defines it writes ``OUT_DIR/<name>.nir`` (Input -> primitive -> Output), plus a
-nested graph and a recurrent graph, and ``OUT_DIR/reference.npz`` holding every array handed to the release's
-constructors under ``"<file>/<node path>/<field>"`` (node path dotted for nested graphs), and
-``OUT_DIR/version.txt``. The test suite reads the files with spyx and compares against the reference.
+For every primitive that release defines it writes ``OUT_DIR/<name>.nir`` (Input -> primitive -> Output),
+plus a nested graph holding a recurrent layer; ``OUT_DIR/reference.npz`` holding every array handed to the
+release's constructors under ``"<file>/<node path>/<field>"`` (node path dotted for nested graphs); and
+``OUT_DIR/version.txt`` (the release, the files written, one ``skipped <name>: <why>`` line per primitive
+the release could not build here). The test suite reads the files with spyx and compares with the reference.
 
 The script uses only ``nir``, ``numpy`` and ``inspect``: field names are discovered from each class's
 signature so one script serves every release from 0.1.0 to 1.0.8.
@@ -17,9 +18,8 @@ import inspect
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import nir
+import numpy as np
 
 F32, F64, I64 = np.float32, np.float64, np.int64
 RNG = np.random.default_rng(1234)
@@ -56,10 +56,14 @@ def primitives():
     """(name, node class name, params, input shape, output shape) for every primitive."""
     n = 3
     pop = lambda dtype=F32: {  # noqa: E731
-        "tau": arr(n, 0.002, 0.02, dtype), "tau_mem": arr(n, 0.002, 0.02, dtype),
-        "tau_syn": arr(n, 0.001, 0.01, dtype), "r": arr(n, 0.5, 2.0, dtype),
-        "v_leak": arr(n, -0.1, 0.1, dtype), "v_threshold": arr(n, 0.5, 1.0, dtype),
-        "v_reset": arr(n, -0.3, -0.1, dtype), "w_in": arr(n, 1.0, 2.0, dtype),
+        "tau": arr(n, 0.002, 0.02, dtype),
+        "tau_mem": arr(n, 0.002, 0.02, dtype),
+        "tau_syn": arr(n, 0.001, 0.01, dtype),
+        "r": arr(n, 0.5, 2.0, dtype),
+        "v_leak": arr(n, -0.1, 0.1, dtype),
+        "v_threshold": arr(n, 0.5, 1.0, dtype),
+        "v_reset": arr(n, -0.3, -0.1, dtype),
+        "w_in": arr(n, 1.0, 2.0, dtype),
     }
     yield "affine", "Affine", {"weight": arr((4, 3), -1, 1), "bias": arr(4, -0.2, 0.2)}, (3,), (4,)
     yield "linear", "Linear", {"weight": arr((4, 3), -1, 1, F64)}, (3,), (4,)
@@ -73,17 +77,30 @@ def primitives():
     yield "cubali", "CubaLI", pop(), (n,), (n,)
     yield "cubalif", "CubaLIF", pop(), (n,), (n,)
     conv2 = {
-        "weight": arr((2, 1, 3, 3), -1, 1), "bias": arr(2, -0.1, 0.1), "stride": np.array([1, 1], I64),
-        "padding": np.array([1, 1], I64), "dilation": np.array([1, 1], I64), "groups": np.int64(1),
+        "weight": arr((2, 1, 3, 3), -1, 1),
+        "bias": arr(2, -0.1, 0.1),
+        "stride": np.array([1, 1], I64),
+        "padding": np.array([1, 1], I64),
+        "dilation": np.array([1, 1], I64),
+        "groups": np.int64(1),
         "input_shape": np.array([6, 6], I64),
     }
     yield "conv2d", "Conv2d", conv2, (1, 6, 6), (2, 6, 6)
     conv1 = {
-        "weight": arr((2, 1, 3), -1, 1), "bias": arr(2, -0.1, 0.1), "stride": np.int64(1),
-        "padding": np.int64(0), "dilation": np.int64(1), "groups": np.int64(1), "input_shape": np.int64(8),
+        "weight": arr((2, 1, 3), -1, 1),
+        "bias": arr(2, -0.1, 0.1),
+        "stride": np.int64(1),
+        "padding": np.int64(0),
+        "dilation": np.int64(1),
+        "groups": np.int64(1),
+        "input_shape": np.int64(8),
     }
     yield "conv1d", "Conv1d", conv1, (1, 8), (2, 6)
-    pool = {"kernel_size": np.array([2, 2], I64), "stride": np.array([2, 2], I64), "padding": np.array([0, 0], I64)}
+    pool = {
+        "kernel_size": np.array([2, 2], I64),
+        "stride": np.array([2, 2], I64),
+        "padding": np.array([0, 0], I64),
+    }
     yield "sumpool2d", "SumPool2d", dict(pool), (1, 4, 4), (1, 2, 2)
     yield "avgpool2d", "AvgPool2d", dict(pool), (1, 4, 4), (1, 2, 2)
     flat = {"start_dim": np.int64(0), "end_dim": np.int64(-1), "input_type": np.array([2, 3, 4], I64)}
@@ -123,10 +140,16 @@ def main(out: Path) -> None:
 
     # a recurrent layer inside a nested graph: input -> fc -> sub(lif <-> rec) -> output
     fc, fc_p = make(nir.Affine, {"weight": arr((3, 2), -1, 1), "bias": arr(3, -0.1, 0.1)})
-    lif, lif_p = make(nir.LIF, {
-        "tau": arr(3, 0.002, 0.02), "r": arr(3), "v_leak": arr(3, -0.1, 0.1), "v_threshold": arr(3),
-        "v_reset": arr(3, -0.2, 0.0),
-    })
+    lif, lif_p = make(
+        nir.LIF,
+        {
+            "tau": arr(3, 0.002, 0.02),
+            "r": arr(3),
+            "v_leak": arr(3, -0.1, 0.1),
+            "v_threshold": arr(3),
+            "v_reset": arr(3, -0.2, 0.0),
+        },
+    )
     rec, rec_p = make(nir.Affine, {"weight": arr((3, 3), -0.5, 0.5), "bias": arr(3, -0.1, 0.1)})
     si, si_arr = port(nir.Input, (3,), "input_type")
     so, so_arr = port(nir.Output, (3,), "output_type")
@@ -139,18 +162,27 @@ def main(out: Path) -> None:
     kw = {"metadata": {"writer": "legacy_writer"}} if "metadata" in fields_of(nir.NIRGraph) else {}
     top = graph(
         {"input": gi, "fc": fc, "sub": sub, "output": go},
-        [("input", "fc"), ("fc", "sub"), ("sub", "output")], **kw,
+        [("input", "fc"), ("fc", "sub"), ("sub", "output")],
+        **kw,
     )
     nir.write(str(out / "nested.nir"), top)
     written.append("nested")
     for path, given in (("fc", fc_p), ("sub.lif", lif_p), ("sub.rec", rec_p)):
         ref.update({f"nested/{path}/{k}": np.asarray(v) for k, v in given.items()})
-    ref.update({"nested/input/shape": gi_arr, "nested/output/shape": go_arr,
-                "nested/sub.input/shape": si_arr, "nested/sub.output/shape": so_arr})
+    ref.update(
+        {
+            "nested/input/shape": gi_arr,
+            "nested/output/shape": go_arr,
+            "nested/sub.input/shape": si_arr,
+            "nested/sub.output/shape": so_arr,
+        }
+    )
 
     np.savez(out / "reference.npz", **ref)
     version = getattr(nir, "version", None) or getattr(nir, "__version__", None) or "unknown"
-    (out / "version.txt").write_text(f"{version}\n{' '.join(written)}\n" + "".join(f"skipped {s}\n" for s in skipped))
+    (out / "version.txt").write_text(
+        f"{version}\n{' '.join(written)}\n" + "".join(f"skipped {s}\n" for s in skipped)
+    )
 
 
 if __name__ == "__main__":

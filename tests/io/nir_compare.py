@@ -6,9 +6,9 @@ in memory (``Input.shape`` is ``input_type["input"]``, ...).
 
 from __future__ import annotations
 
+import nir
 import numpy as np
 
-import nir
 from spyx.ir import Graph
 
 # spyx kind -> {spyx field: function(nir node) -> the value nir holds}

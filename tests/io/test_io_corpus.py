@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import nir
 import numpy as np
 import pytest
 
-import nir
 import spyx
 from spyx.errors import DanglingEdgeError
 from spyx.io import read_nir, write_nir
@@ -75,8 +75,15 @@ def test_legacy_v_reset_fills_are_reported(corpus):
 def test_braille_matches_readme(corpus):
     g = spyx.load(corpus / "braille_noDelay_bias_zero.nir")
     kinds = {k: n.kind for k, n in g.nodes.items()}
-    assert kinds == {"fc1": "Affine", "fc2": "Affine", "input": "Input", "lif1.lif": "CubaLIF",
-                     "lif1.w_rec": "Affine", "lif2": "CubaLIF", "output": "Output"}
+    assert kinds == {
+        "fc1": "Affine",
+        "fc2": "Affine",
+        "input": "Input",
+        "lif1.lif": "CubaLIF",
+        "lif1.w_rec": "Affine",
+        "lif2": "CubaLIF",
+        "output": "Output",
+    }
     assert g.nodes["fc1"].weight.shape == (38, 12) and g.nodes["fc2"].weight.shape == (7, 38)
     assert g.nodes["lif1.w_rec"].weight.shape == (38, 38)
     assert g.nodes["lif1.lif"].tau_mem.shape == (38,) and g.nodes["lif2"].tau_mem.shape == (7,)
@@ -112,5 +119,9 @@ def test_lif_norse_matches_readme(corpus):
     assert [n.kind for n in g.nodes.values()] == ["Affine", "LIF", "Input", "Output"]
     lif = g.nodes["1"]
     assert lif.tau.dtype == np.float32 and lif.tau.tolist() == [np.float32(0.0025)]
-    assert lif.v_threshold.tolist() == [np.float32(0.1)] and lif.r.tolist() == [1.0] and lif.v_leak.tolist() == [0.0]
+    assert (
+        lif.v_threshold.tolist() == [np.float32(0.1)]
+        and lif.r.tolist() == [1.0]
+        and lif.v_leak.tolist() == [0.0]
+    )
     assert g.nodes["0"].weight.shape == (1, 1)

@@ -27,9 +27,19 @@ F = np.float32
 def _chain(path) -> Graph:
     """input(3) -> fc(Affine 4x3) -> lif(4) -> output(4), written to ``path``."""
     g = Graph.sequential(
-        [("fc", Affine(weight=np.ones((4, 3), F), bias=np.zeros(4, F))),
-         ("lif", LIF(tau=np.full(4, 0.01, F), r=np.ones(4, F), v_leak=np.zeros(4, F),
-                     v_threshold=np.ones(4, F), v_reset=np.zeros(4, F)))],
+        [
+            ("fc", Affine(weight=np.ones((4, 3), F), bias=np.zeros(4, F))),
+            (
+                "lif",
+                LIF(
+                    tau=np.full(4, 0.01, F),
+                    r=np.ones(4, F),
+                    v_leak=np.zeros(4, F),
+                    v_threshold=np.ones(4, F),
+                    v_reset=np.zeros(4, F),
+                ),
+            ),
+        ],
         input_shape=(3,),
     )
     write_nir(g, path)
@@ -108,7 +118,9 @@ def test_nan_parameter(tmp_path):
         f["node/nodes/lif/v_threshold"][1] = np.nan
     with pytest.raises(ParameterError) as e:
         spyx.load(p)
-    assert "node lif (LIF)" in str(e.value) and "'v_threshold'" in str(e.value) and "non-finite" in str(e.value)
+    assert (
+        "node lif (LIF)" in str(e.value) and "'v_threshold'" in str(e.value) and "non-finite" in str(e.value)
+    )
 
 
 def _set_edges(p, edges, group="node"):
@@ -124,13 +136,19 @@ def test_dangling_edge(tmp_path):
     with pytest.raises(DanglingEdgeError) as e:
         spyx.load(p)
     msg = str(e.value)
-    assert "edge lif -> out in the top graph names node 'out'" in msg and "nodes: input, fc, lif, output" in msg
+    assert (
+        "edge lif -> out in the top graph names node 'out'" in msg and "nodes: input, fc, lif, output" in msg
+    )
 
 
 def test_dangling_edge_repair_ambiguous_lists_candidates(tmp_path):
     g = Graph(
-        nodes={"input": Input(shape=np.array([2])), "lin1": Linear(weight=np.eye(2, dtype=F)),
-               "lin2": Linear(weight=np.eye(2, dtype=F)), "output": Output(shape=np.array([2]))},
+        nodes={
+            "input": Input(shape=np.array([2])),
+            "lin1": Linear(weight=np.eye(2, dtype=F)),
+            "lin2": Linear(weight=np.eye(2, dtype=F)),
+            "output": Output(shape=np.array([2])),
+        },
         edges=(("input", "lin1"), ("lin1", "output")),
     )
     p = tmp_path / "g.nir"
@@ -150,8 +168,12 @@ def test_edge_into_input(tmp_path):
 
 def test_cycle_through_stateless_nodes_only(tmp_path):
     g = Graph(
-        nodes={"input": Input(shape=np.array([2])), "a": Linear(weight=np.eye(2, dtype=F)),
-               "b": Scale(scale=np.ones(2, F)), "output": Output(shape=np.array([2]))},
+        nodes={
+            "input": Input(shape=np.array([2])),
+            "a": Linear(weight=np.eye(2, dtype=F)),
+            "b": Scale(scale=np.ones(2, F)),
+            "output": Output(shape=np.array([2])),
+        },
         edges=(("input", "a"), ("a", "b"), ("b", "output")),
     )
     p = tmp_path / "g.nir"
@@ -177,8 +199,18 @@ def test_failed_save_keeps_old_file_and_leaves_no_temp(tmp_path):
 def test_spyx_only_kinds_need_an_encoding(tmp_path):
     pop = np.full(3, 0.9, F)
     g = Graph.sequential(
-        [("neu", Neuron(beta=pop, g_x=np.ones(3, F), bias=np.zeros(3, F), v_threshold=np.ones(3, F),
-                        v_reset=np.zeros(3, F)))],
+        [
+            (
+                "neu",
+                Neuron(
+                    beta=pop,
+                    g_x=np.ones(3, F),
+                    bias=np.zeros(3, F),
+                    v_threshold=np.ones(3, F),
+                    v_reset=np.zeros(3, F),
+                ),
+            )
+        ],
         input_shape=(3,),
     )
     with pytest.raises(ExportError, match="node neu is a spyx.Neuron.*encoding"):
@@ -193,4 +225,6 @@ def test_unknown_field_kept_as_metadata_and_reported(tmp_path):
         f["node/nodes/lif"].create_dataset("refractory", data=np.float32(0.002))
     result = read_nir(p)
     assert result.graph.nodes["lif"].metadata["spyx.extra.refractory"] == np.float32(0.002)
-    assert result.repairs == ("lif: field 'refractory' is not a LIF field; kept as metadata 'spyx.extra.refractory'",)
+    assert result.repairs == (
+        "lif: field 'refractory' is not a LIF field; kept as metadata 'spyx.extra.refractory'",
+    )

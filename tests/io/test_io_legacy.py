@@ -62,7 +62,9 @@ def test_legacy_release_files_read_exactly(version, legacy_release):
                 kinds, since, fill, like = NOT_STORED[field]
                 assert node.kind in kinds and _vt(version) < since, f"{version} {key}: not stored"
                 assert_same_array(value, fill(getattr(node, like)), f"{version} {key} (fill)")
-                assert any(r.startswith(f"{node_path}: {field} missing") for r in result.repairs), result.repairs
+                assert any(r.startswith(f"{node_path}: {field} missing") for r in result.repairs), (
+                    result.repairs
+                )
 
 
 @pytest.mark.parametrize("version", RELEASES)

@@ -3,10 +3,10 @@ edge; save -> load gives an equal IR; the in-memory nir converters do the same."
 
 from __future__ import annotations
 
+import nir
 import numpy as np
 import pytest
 
-import nir
 import spyx
 from spyx.io import from_nir_graph, read_nir, to_nir_graph, write_nir
 from tests.graphgen import primitive_graphs, random_graph
@@ -75,8 +75,13 @@ def test_metadata_and_extra_fields_survive(tmp_path):
     and nir.read accepts the file."""
     g = PRIMITIVES["LIF"]
     name = next(k for k, n in g.nodes.items() if n.kind == "LIF")
-    meta = {"origin": "test", "step": np.int64(3), "gains": np.arange(3, dtype=np.float32),
-            "spyx.extra.refractory": np.float32(0.002), "nested": {"a": "b"}}
+    meta = {
+        "origin": "test",
+        "step": np.int64(3),
+        "gains": np.arange(3, dtype=np.float32),
+        "spyx.extra.refractory": np.float32(0.002),
+        "nested": {"a": "b"},
+    }
     g = g.replace_node(name, g.nodes[name].replace(metadata=meta))
     g = spyx.Graph(nodes=g.nodes, edges=g.edges, metadata={"framework": "snntorch", "dt": np.float64(1e-4)})
     write_nir(g, tmp_path / "m.nir")
