@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from spyx.io.atomic import atomic_path, atomic_write
+from spyx.io.atomic import atomic_path, atomic_save_npy, atomic_save_npz, atomic_write, atomic_write_json
 from spyx.io.encode import ENCODERS
 from spyx.io.nirgraph import from_nir_graph, to_nir_graph
 from spyx.io.reader import LoadResult, read_nir
@@ -22,7 +22,10 @@ __all__ = [
     "LoadResult",
     "NIR_VERSION",
     "atomic_path",
+    "atomic_save_npy",
+    "atomic_save_npz",
     "atomic_write",
+    "atomic_write_json",
     "from_nir_graph",
     "load",
     "read_nir",
@@ -33,8 +36,12 @@ __all__ = [
 
 
 def load(path: str | os.PathLike[str], *, repair: bool = False) -> Graph:
-    """The graph in the NIR file at ``path`` (verified). Use :func:`read_nir` for the version and repairs."""
-    return read_nir(path, repair=repair).graph
+    """The graph in the NIR file at ``path``, verified (:func:`spyx.ir.verify`).
+
+    Use :func:`read_nir` for the stored version and the list of repairs. Raises :class:`ReadError`,
+    :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind, each naming the file.
+    """
+    return read_nir(path, repair=repair, verify=True).graph
 
 
 def save(graph: Graph, path: str | os.PathLike[str]) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["atomic_path", "atomic_write"]
+__all__ = ["atomic_path", "atomic_save_npy", "atomic_save_npz", "atomic_write", "atomic_write_json"]
 
 T = TypeVar("T")
 
@@ -54,6 +54,33 @@ def atomic_write(path: str | os.PathLike[str], writer_fn: Callable[[Path], T]) -
     """
     with atomic_path(path) as tmp:
         return writer_fn(tmp)
+
+
+def atomic_save_npy(path: str | os.PathLike[str], array: Any) -> None:
+    """``np.save`` to ``path`` atomically (the array keeps its dtype)."""
+    import numpy as np
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.asarray(array), allow_pickle=False)
+
+
+def atomic_save_npz(
+    path: str | os.PathLike[str], arrays: Mapping[str, Any], *, compressed: bool = False
+) -> None:
+    """``np.savez`` (or ``savez_compressed``) of ``arrays`` to ``path`` atomically."""
+    import numpy as np
+
+    save = np.savez_compressed if compressed else np.savez
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        save(f, **{k: np.asarray(v) for k, v in arrays.items()})
+
+
+def atomic_write_json(path: str | os.PathLike[str], data: Any, *, indent: int | None = 2) -> None:
+    """``json.dump`` of ``data`` to ``path`` atomically (UTF-8, trailing newline)."""
+    import json
+
+    text = json.dumps(data, indent=indent, sort_keys=False) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf8"))
 
 
 def _fsync(path: Path) -> None:

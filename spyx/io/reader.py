@@ -41,14 +41,16 @@ class LoadResult:
     path: Path
 
 
-def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool = True) -> LoadResult:
+def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool = False) -> LoadResult:
     """Read the NIR file at ``path``.
 
     Args:
         path: a ``.nir`` file.
         repair: rename dangling edge endpoints when exactly one node fits (rule in :mod:`spyx.io.repair`);
             every change is listed in :attr:`LoadResult.repairs`.
-        verify: run :func:`spyx.ir.verify` on the graph (errors are prefixed with the file name).
+        verify: also run :func:`spyx.ir.verify` (errors prefixed with the file name). Off by default so that
+            tools can read a structurally sound but invalid graph and report every problem
+            (:func:`spyx.ir.diagnose`); :func:`spyx.load` turns it on.
 
     Raises:
         ReadError: the file is missing, not HDF5, or truncated.
