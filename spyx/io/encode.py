@@ -20,7 +20,7 @@ import numpy as np
 from spyx.errors import ExportError
 from spyx.io.spellings import WRITE_HOOKS
 from spyx.ir.graph import Graph
-from spyx.ir.node import Node
+from spyx.ir.node import Node, Shape
 from spyx.ir.ports import Output
 
 __all__ = ["ENCODERS", "encode_node"]
@@ -52,23 +52,51 @@ def encode_node(node: Node, where: str = "") -> dict[str, Any]:
     return out
 
 
+def _output_shape(node: Node, shape: Shape) -> Node | None:
+    return node.replace(shape=np.asarray(shape, dtype=np.int64)) if node.shape is None else None
+
+
+def _conv_input_shape(node: Node, shape: Shape) -> Node | None:
+    if node.input_shape is not None:
+        return None
+    spatial = np.asarray(shape[1:], dtype=np.int64)
+    # nir 1.0.8 spells a Conv1d's input_shape as one integer and a Conv2d's as one per axis
+    return node.replace(input_shape=spatial[0] if node.kind == "Conv1d" else spatial)
+
+
+# Fields older files may lack but nir.read (1.0.8) requires: filled from the inferred input shape on write.
+WRITE_SHAPE_FILLS: dict[str, Callable[[Node, Shape], Node | None]] = {
+    "Output": _output_shape,
+    "Conv1d": _conv_input_shape,
+    "Conv2d": _conv_input_shape,
+}
+
+
 def _encode_graph(graph: Graph, where: str) -> dict[str, Any]:
     shapes = None
     nodes: dict[str, Any] = {}
     for name, node in graph.nodes.items():
         path = f"{where}.{name}" if where else name
-        if isinstance(node, Output) and node.shape is None:
-            # nir.read needs every Output's shape; older files may lack it, so it is inferred here.
+        fill = WRITE_SHAPE_FILLS.get(node.kind)
+        if fill is not None:
             if shapes is None:
                 from spyx.ir.shapes import infer_shapes
 
                 shapes = infer_shapes(graph)
-            shape = shapes[name].input if name in shapes else None
-            if shape is None:
-                raise ExportError(f"node {path} (Output): shape unknown and cannot be inferred; NIR needs it")
-            node = node.replace(shape=np.asarray(shape, dtype=np.int64))
+            in_shape = shapes[name].input if name in shapes else None
+            filled = fill(node, in_shape) if in_shape is not None else None
+            if filled is not None:
+                node = filled
+            elif _needs(node):
+                raise ExportError(
+                    f"node {path} ({node.kind}): input shape unknown; NIR needs it to be stored"
+                )
         nodes[name] = encode_node(node, path)
     out: dict[str, Any] = {"type": "NIRGraph", "nodes": nodes, "edges": [tuple(e) for e in graph.edges]}
     if graph.metadata:
         out["metadata"] = dict(graph.metadata)
     return out
+
+
+def _needs(node: Node) -> bool:
+    return getattr(node, "shape" if isinstance(node, Output) else "input_shape", 0) is None
