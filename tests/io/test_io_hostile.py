@@ -228,3 +228,16 @@ def test_unknown_field_kept_as_metadata_and_reported(tmp_path):
     assert result.repairs == (
         "lif: field 'refractory' is not a LIF field; kept as metadata 'spyx.extra.refractory'",
     )
+
+
+def test_error_while_writing_hdf5_removes_temp_and_keeps_old_file(tmp_path):
+    """The failure happens inside h5py writing (a metadata value HDF5 cannot hold), after the temporary
+    file exists: it is removed and the old file stays byte-identical."""
+    p = tmp_path / "model.nir"
+    good = _chain(p)
+    before = p.read_bytes()
+    bad = good.replace_node("fc", good.nodes["fc"].replace(metadata={"callback": object()}))
+    with pytest.raises(ExportError, match="node/nodes/fc/metadata/callback: cannot store object"):
+        spyx.save(bad, p)
+    assert p.read_bytes() == before
+    assert [q.name for q in tmp_path.iterdir()] == ["model.nir"]
