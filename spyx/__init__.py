@@ -1,10 +1,11 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import ir
+from spyx import io, ir
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
+from spyx.io import load, save
 from spyx.ir import Graph, to_text, verify
 
 __version__ = "2.0.0.dev0"
 
-__all__ = ["Graph", "ir", "to_text", "verify", "__version__", *_errors_all]
+__all__ = ["Graph", "io", "ir", "load", "save", "to_text", "verify", "__version__", *_errors_all]
