@@ -32,7 +32,15 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
-    "SpikeFunction", "heaviside", "superspike", "arctan", "tanh", "boxcar", "triangular", "custom", "by_name",
+    "SpikeFunction",
+    "heaviside",
+    "superspike",
+    "arctan",
+    "tanh",
+    "boxcar",
+    "triangular",
+    "custom",
+    "by_name",
 ]
 
 
@@ -124,7 +132,9 @@ def boxcar(width: float = 1.0) -> SpikeFunction:
     if width <= 0:
         raise ValueError(f"boxcar width must be > 0, got {width}")
     return SpikeFunction(
-        "boxcar", {"width": width}, lambda x: jnp.where(jnp.abs(x) <= width / 2, 1.0 / width, 0.0).astype(x.dtype)
+        "boxcar",
+        {"width": width},
+        lambda x: jnp.where(jnp.abs(x) <= width / 2, 1.0 / width, 0.0).astype(x.dtype),
     )
 
 
@@ -144,7 +154,11 @@ def custom(fwd: Callable, bwd: Callable, name: str = "custom") -> SpikeFunction:
 
 
 _FACTORIES = {
-    "heaviside": heaviside, "superspike": superspike, "arctan": arctan, "tanh": tanh, "boxcar": boxcar,
+    "heaviside": heaviside,
+    "superspike": superspike,
+    "arctan": arctan,
+    "tanh": tanh,
+    "boxcar": boxcar,
     "triangular": triangular,
 }
 

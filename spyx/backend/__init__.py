@@ -7,6 +7,15 @@ from spyx.backend.run import RunResult, run_file
 from spyx.backend.schedule import SCHEDULES
 
 __all__ = [
-    "KERNELS", "Kernel", "Program", "RunResult", "SCHEDULES", "compile", "kernel_for", "lower",
-    "register_kernel", "resolve_surrogate", "run_file",
+    "KERNELS",
+    "Kernel",
+    "Program",
+    "RunResult",
+    "SCHEDULES",
+    "compile",
+    "kernel_for",
+    "lower",
+    "register_kernel",
+    "resolve_surrogate",
+    "run_file",
 ]

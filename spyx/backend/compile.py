@@ -58,7 +58,9 @@ def lower(graph, *, dt: float | None = None, method: str = "exact", delay_roundi
     """The flat, discrete, verified graph that :func:`compile` executes."""
     graph = _load(graph)
     graph, _ = inline_graph(graph)
-    graph = Discretize(dt=None if dt is None else float(dt), method=method, delay_rounding=delay_rounding)(graph).graph
+    graph = Discretize(dt=None if dt is None else float(dt), method=method, delay_rounding=delay_rounding)(
+        graph
+    ).graph
     return verify(graph)
 
 

@@ -102,9 +102,14 @@ def _conv(node, p, x, ctx):
     nd = node.ndim
     spec = ("NCH", "OIH", "NCH") if nd == 1 else ("NCHW", "OIHW", "NCHW")
     y = lax.conv_general_dilated(
-        x, p["weight"].astype(x.dtype), window_strides=spatial(node.stride, nd, "stride"),
-        padding=node.pads(), rhs_dilation=spatial(node.dilation, nd, "dilation"), dimension_numbers=spec,
-        feature_group_count=int(np.asarray(node.groups).reshape(-1)[0]), precision=ctx.precision,
+        x,
+        p["weight"].astype(x.dtype),
+        window_strides=spatial(node.stride, nd, "stride"),
+        padding=node.pads(),
+        rhs_dilation=spatial(node.dilation, nd, "dilation"),
+        dimension_numbers=spec,
+        feature_group_count=int(np.asarray(node.groups).reshape(-1)[0]),
+        precision=ctx.precision,
     )
     return y + p["bias"].reshape(1, -1, *([1] * nd))
 
@@ -113,7 +118,12 @@ def _pool(average: bool):
     def apply(node, p, x, ctx):
         k, s, pad = node.window()
         y = lax.reduce_window(
-            x, jnp.zeros((), x.dtype), lax.add, (1, 1, *k), (1, 1, *s), ((0, 0), (0, 0), *((q, q) for q in pad))
+            x,
+            jnp.zeros((), x.dtype),
+            lax.add,
+            (1, 1, *k),
+            (1, 1, *s),
+            ((0, 0), (0, 0), *((q, q) for q in pad)),
         )
         return y / (k[0] * k[1]) if average else y
 
@@ -181,7 +191,18 @@ def neuron_step(node, p, state, x, ctx):
     return new, (v if out is None else out)
 
 
-_NEURON_PARAMS = ("beta", "g_x", "bias", "alpha", "w_syn", "g_prev", "g_syn", "v_threshold", "v_reset", "v_min")
+_NEURON_PARAMS = (
+    "beta",
+    "g_x",
+    "bias",
+    "alpha",
+    "w_syn",
+    "g_prev",
+    "g_syn",
+    "v_threshold",
+    "v_reset",
+    "v_min",
+)
 
 
 # -- spyx.Shift -----------------------------------------------------------------------------------------
@@ -241,4 +262,3 @@ register_kernel(
 def trainable_params(node: Node) -> dict[str, np.ndarray]:
     kernel = KERNELS[node.kind]
     return {k: getattr(node, k) for k in kernel.trainable if getattr(node, k, None) is not None}
-

@@ -114,7 +114,9 @@ class Program:
         lead = "(T, B, " if time else "(B, "
         if not isinstance(inputs, Mapping):
             if len(names) != 1:
-                raise InputError(f"this graph has {len(names)} inputs ({', '.join(names)}); pass a dict by name")
+                raise InputError(
+                    f"this graph has {len(names)} inputs ({', '.join(names)}); pass a dict by name"
+                )
             inputs = {names[0]: inputs}
         unknown = sorted(set(inputs) - set(names))
         missing = [n for n in names if n not in inputs]

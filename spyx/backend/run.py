@@ -62,7 +62,12 @@ def run_file(
     Raises :class:`InputError` naming the expected shape, :class:`MissingDtError` when dt is needed.
     """
     prog = compile_graph(
-        model, dt=dt, method=method, surrogate=surrogate, schedule=schedule, dtype=dtype,
+        model,
+        dt=dt,
+        method=method,
+        surrogate=surrogate,
+        schedule=schedule,
+        dtype=dtype,
         delay_rounding=delay_rounding,
     )
     xs, unbatched = _batched(prog, inputs)
@@ -89,7 +94,9 @@ def run_file(
         "inputs": {k: list(np.shape(v)) for k, v in xs.items()},
         "outputs": {k: list(v.shape) for k, v in outputs.items()},
         "spike_counts": {
-            k: float(np.sum(v)) for k, v in outputs.items() if any(s in spiking for s in prog.graph.predecessors(k))
+            k: float(np.sum(v))
+            for k, v in outputs.items()
+            if any(s in spiking for s in prog.graph.predecessors(k))
         },
         "wall_time_s": wall,
     }

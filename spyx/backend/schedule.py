@@ -166,7 +166,12 @@ def step_nodes(plan: Plan, names, params, state, vals, like):
 
 
 def _traces(plan: Plan, names, st):
-    return {n: {k: v for k, v in st[n].items() if k in TRACED} for n in names if n in st and plan.nodes[n].kernel.stateful}
+    out = {}
+    for n in names:
+        entries = {k: v for k, v in st.get(n, {}).items() if k in TRACED}
+        if entries:
+            out[n] = entries
+    return out
 
 
 def _like(inputs: dict):
@@ -243,4 +248,3 @@ def sum_sources(np_: NodePlan, seq):
     for src, _ in np_.sources:
         total = seq[src] if total is None else total + seq[src]
     return total
-

@@ -98,13 +98,23 @@ def neuron_factors(node: Node, dt: float, method: str) -> dict[str, np.ndarray]:
             k = cuba_gain(a, b)
             one_m_beta = -np.expm1(-b)
             out.update(
-                alpha=np.exp(-a), w_syn=w_in * -np.expm1(-a), beta=np.exp(-b), g_prev=r * k,
-                g_x=r * w_in * (one_m_beta - k), g_syn=np.zeros(shape), bias=one_m_beta * leak,
+                alpha=np.exp(-a),
+                w_syn=w_in * -np.expm1(-a),
+                beta=np.exp(-b),
+                g_prev=r * k,
+                g_x=r * w_in * (one_m_beta - k),
+                g_syn=np.zeros(shape),
+                bias=one_m_beta * leak,
             )
         else:
             out.update(
-                alpha=1.0 - a, w_syn=w_in * a, beta=1.0 - b, g_prev=r * b, g_x=np.zeros(shape),
-                g_syn=np.zeros(shape), bias=leak * b,
+                alpha=1.0 - a,
+                w_syn=w_in * a,
+                beta=1.0 - b,
+                g_prev=r * b,
+                g_x=np.zeros(shape),
+                g_syn=np.zeros(shape),
+                bias=leak * b,
             )
     if node.spiking:
         out["v_threshold"] = _full(node, "v_threshold", shape)
@@ -138,8 +148,14 @@ def _lower(name: str, node: Node, dt: float, method: str, rounding: str) -> Node
     dtype = _dtype(node)
     factors = {k: v.astype(dtype) for k, v in neuron_factors(node, dt, method).items()}
     return Neuron(
-        **factors, synapse="alpha" in factors, fires=node.spiking, spike_test="gt", spike_count="binary",
-        reset="value", reset_delay=False, metadata=node.metadata,
+        **factors,
+        synapse="alpha" in factors,
+        fires=node.spiking,
+        spike_test="gt",
+        spike_count="binary",
+        reset="value",
+        reset_delay=False,
+        metadata=node.metadata,
     )
 
 
@@ -148,7 +164,11 @@ _LOWERED = ("I", "IF", "LI", "LIF", "CubaLI", "CubaLIF", "Delay")
 
 def continuous_nodes(graph: Graph, prefix: str = "") -> list[tuple[str, str]]:
     """(path, kind) of every continuous-time node, nested graphs included."""
-    return [(path, node.kind) for path, node in graph.walk(prefix) if node.continuous and not isinstance(node, Graph)]
+    return [
+        (path, node.kind)
+        for path, node in graph.walk(prefix)
+        if node.continuous and not isinstance(node, Graph)
+    ]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,7 +176,9 @@ class Discretize(Pass):
     """Lower I/IF/LI/LIF/CubaLI/CubaLIF to ``spyx.Neuron`` and Delay to ``spyx.Shift`` for time step ``dt``."""
 
     name = "discretize"
-    description = "lower continuous NIR neurons and delays to discrete steps of dt (zero-order hold; exact or euler)"
+    description = (
+        "lower continuous NIR neurons and delays to discrete steps of dt (zero-order hold; exact or euler)"
+    )
     preserves = "approximate"
 
     dt: float | None = None
