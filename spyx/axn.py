@@ -121,9 +121,9 @@ def arctan(alpha: float = 2.0) -> SpikeFunction:
 
 
 def tanh(k: float = 1.0) -> SpikeFunction:
-    """Tanh surrogate: ``h(x) = k (1 - tanh(k x)^2)``."""
+    """Tanh surrogate: ``h(x) = k (1 - tanh(k x)^2)``, evaluated as ``k / cosh(k x)^2`` (no cancellation)."""
     k = float(k)
-    return SpikeFunction("tanh", {"k": k}, lambda x: k * (1.0 - jnp.tanh(k * x) ** 2))
+    return SpikeFunction("tanh", {"k": k}, lambda x: k / jnp.cosh(k * x) ** 2)
 
 
 def boxcar(width: float = 1.0) -> SpikeFunction:
