@@ -151,15 +151,15 @@ def neuron_step(node, p, state, x, ctx):
     delayed_value = node.fires and node.reset_delay and node.reset == "value"
     if delayed_value and node.delayed_reset_on == "v":
         v = jnp.where(s_prev > 0, _b(p["v_reset"]), v)
-    # 2. synapse
     new = {}
-    u = _b(p["beta"]) * v + _b(p["g_x"]) * x + _b(p["bias"])
+    # 2. synapse and 3. integrate, summed in the documented order (float32 rounding then matches the peers')
+    u = _b(p["beta"]) * v + _b(p["g_x"]) * x
     if node.synapse:
         i_prev = state["i"]
         i = _b(p["alpha"]) * i_prev + _b(p["w_syn"]) * x
         new["i"] = i
-        # 3. integrate
         u = u + _b(p["g_prev"]) * i_prev + _b(p["g_syn"]) * i
+    u = u + _b(p["bias"])
     if node.fires and node.reset_delay and node.reset == "subtract":
         u = u - s_prev * thr
     if delayed_value and node.delayed_reset_on == "u":

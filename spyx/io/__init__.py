@@ -14,6 +14,7 @@ from spyx.io.nirgraph import from_nir_graph, to_nir_graph
 from spyx.io.reader import LoadResult, read_nir
 from spyx.io.spellings import EXTRA_PREFIX, NIR_VERSION
 from spyx.io.writer import write_nir
+from spyx.errors import VerifyError
 from spyx.ir.graph import Graph
 
 __all__ = [
@@ -35,15 +36,44 @@ __all__ = [
 ]
 
 
-def load(path: str | os.PathLike[str], *, repair: bool = False) -> Graph:
+def load(path: str | os.PathLike[str], *, repair: bool = False, profile: str | None = None) -> Graph:
     """The graph in the NIR file at ``path``, verified (:func:`spyx.ir.verify`).
+
+    ``profile`` (a name, spec or ``"auto"``, see :mod:`spyx.profiles`) says which framework's semantics the
+    file is to be run with: it is recorded in the graph's metadata (``spyx.profile``), where
+    :func:`spyx.compile` picks it up, and the exporter's known file slips that are not semantics (the
+    sample's batch axis in Input/Output types) are fixed before verification. ``"auto"`` records the
+    detected exporter (:func:`spyx.profiles.detect`) and raises :class:`OptionError` if the file is ambiguous.
 
     Use :func:`read_nir` for the stored version and the list of repairs. Raises :class:`ReadError`,
     :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind, each naming the file.
     """
-    return read_nir(path, repair=repair, verify=True).graph
+    if profile is None:
+        return read_nir(path, repair=repair, verify=True).graph
+    from spyx.ir.verify import verify
+    from spyx.profiles import PROFILE_KEY, resolve_profile
+    from spyx.profiles.base import _each_graph
+    from spyx.profiles.common import drop_batch_axis
+
+    graph = read_nir(path, repair=repair).graph
+    chosen, _ = resolve_profile(graph, profile)
+    if chosen.name != "nir":
+        graph, _ = _each_graph(graph, drop_batch_axis)
+    graph = Graph(nodes=graph.nodes, edges=graph.edges, metadata={**graph.metadata, PROFILE_KEY: chosen.spec()})
+    try:
+        return verify(graph)
+    except VerifyError as e:
+        raise type(e)([f"{os.fspath(path)}: {e.diagnostics[0]}", *e.diagnostics[1:]]) from None
 
 
-def save(graph: Graph, path: str | os.PathLike[str]) -> None:
-    """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`)."""
+def save(graph: Graph, path: str | os.PathLike[str], *, profile: str | None = None, dt: float | None = None) -> None:
+    """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`).
+
+    ``profile``: write the neuron parameters the way that framework's NIR importer reads them
+    (:func:`spyx.profiles.encode_for`), so that the peer runs what spyx runs with the ``nir`` profile.
+    """
+    if profile is not None:
+        from spyx.profiles import encode_for
+
+        graph, _ = encode_for(graph, profile, dt=dt)
     write_nir(graph, path)

@@ -1,0 +1,90 @@
+r"""The ``sinabs`` profile: what Sinabs 3.1 computes for a file written by ``sinabs.to_nir``.
+
+Native step (``layers/functional/lif.py`` ``lif_forward_single``), tau in *time steps*,
+``alpha = float32(exp(-1/tau))``: synapse ``i = alpha_syn (i + x)`` if ``tau_syn`` else ``i = x``;
+``v = alpha_mem v + (1 - alpha_mem if norm_input else 1) i``; spikes; reset; then the clamp
+``v = max(v, min_v_mem)``. IAF: ``alpha_mem = 1``. MultiSpike ``(v > 0) trunc(v/thr)`` (= ``ge`` + floor for
+thr > 0), SingleSpike ``v >= thr``; MembraneSubtract ``v - s thr``, MembraneReset ``v := 0``. ExpLeak
+(``spike_fn=None``) outputs ``v`` *before* the clamp.
+
+File convention (``sinabs/nir.py``): IAF -> IF(r = 1), LIF -> LIF(tau, r = 1, v_leak = 0), ExpLeak ->
+LI(tau, r = 1, v_leak = 0). Not written: spike_fn, reset_fn, min_v_mem, norm_input, tau_syn.
+
+Lowering (dt is one step): LIF ``beta = float32(exp(-1/tau))``, ``g_x = 1 - beta`` (norm_input) or 1, test
+``ge``, ``multi`` (MultiSpike) or binary (SingleSpike), reset subtract or value 0, ``v_min = min_v_mem``; with
+``tau_syn``: ``alpha = w_syn = exp(-1/tau_syn)``, ``g_syn`` = the input gain, ``g_x = 0``. IF: ``beta = 1``,
+``g_x = 1``. LI: the LIF formulas, not spiking, ``output_pre_clamp``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from spyx.errors import UnsupportedError
+from spyx.ir.graph import Graph
+from spyx.ir.node import Node
+from spyx.profiles.base import Profile
+from spyx.profiles.common import F32, make_neuron, population_shape
+
+__all__ = ["SinabsProfile"]
+
+
+def sinabs_decay(tau) -> np.ndarray:
+    return np.exp(F32(-1.0) / np.asarray(tau, F32)).astype(F32)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SinabsProfile(Profile):
+    """Sinabs 3.1 IAF / LIF / ExpLeak (``*Squeeze`` layers).
+
+    Options (defaults are Sinabs's own):
+        norm_input: scale the input by ``1 - alpha`` (None: Sinabs's per-layer default, True for LIF, False
+            for ExpLeak; IAF never normalises).
+        min_v_mem: the lower membrane clamp (None: none, Sinabs's default).
+        spike_fn: ``multi`` (MultiSpike, default) or ``single`` (SingleSpike).
+        reset_fn: ``subtract`` (MembraneSubtract, default) or ``zero`` (MembraneReset).
+        tau_syn: the LIF layers' synaptic time constant in steps (None: no synapse, the default); the
+            exporter drops it.
+        dt: only labels the step (tau is in steps); default 1.
+    """
+
+    name = "sinabs"
+    framework = "Sinabs 3.1"
+    description = "Sinabs IAF/LIF/ExpLeak as exported by sinabs.to_nir (tau in time steps)"
+
+    norm_input: bool | None = None
+    min_v_mem: float | None = None
+    spike_fn: Literal["multi", "single"] = "multi"
+    reset_fn: Literal["subtract", "zero"] = "subtract"
+    tau_syn: float | None = None
+    dt: float = 1.0
+
+    def default_dt(self, graph: Graph) -> float | None:
+        return self.dt
+
+    def dt_source(self) -> str:
+        return "Sinabs counts tau in time steps"
+
+    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        shape = population_shape(node)
+        base = dict(spike_test="ge", spike_count="multi" if self.spike_fn == "multi" else "binary",
+                    reset="value" if self.reset_fn == "zero" else "subtract", v_min=self.min_v_mem,
+                    metadata=node.metadata)
+        if node.kind == "IF":
+            return make_neuron(shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=0.0, **base)
+        if node.kind in ("LIF", "LI"):
+            beta = sinabs_decay(node.tau)
+            norm = (node.kind == "LIF") if self.norm_input is None else self.norm_input
+            gain = (F32(1) - beta) if norm else np.float64(1.0)
+            if node.kind == "LI":
+                return make_neuron(shape, beta=beta, g_x=gain, fires=False, output_pre_clamp=True,
+                                   **{**base, "reset": "none"})
+            if self.tau_syn is not None:
+                a_s = sinabs_decay(self.tau_syn)
+                return make_neuron(shape, synapse=True, alpha=a_s, w_syn=a_s, g_prev=0.0, g_syn=gain, g_x=0.0,
+                                   beta=beta, v_threshold=node.v_threshold, v_reset=0.0, **base)
+            return make_neuron(shape, beta=beta, g_x=gain, v_threshold=node.v_threshold, v_reset=0.0, **base)
+        raise UnsupportedError(f"node {name} ({node.kind}): Sinabs exports no {node.kind}; use the nir profile")
