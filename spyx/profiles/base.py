@@ -141,7 +141,9 @@ class Profile:
                 raise UnsupportedError(f"node {name} ({node.kind}): profile {self.name!r} has no lowering for it")
             else:
                 nodes[name] = node
-        lowered = Graph(nodes=nodes, edges=tuple(edges), metadata={**graph.metadata, "spyx.profile": self.spec()})
+        # record what lowered it under another key: a lowered graph must not be lowered again by compile
+        meta = {k: v for k, v in graph.metadata.items() if k != "spyx.profile"}
+        lowered = Graph(nodes=nodes, edges=tuple(edges), metadata={**meta, "spyx.lowered_with": self.spec()})
         return LoweredGraph(verify(lowered), dt, tuple(notes))
 
     def dt_source(self) -> str:
