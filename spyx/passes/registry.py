@@ -22,6 +22,12 @@ PASSES: dict[str, str] = {
     "infer-shapes": "spyx.passes.infer_shapes:InferShapes",
     "inline": "spyx.passes.inline:Inline",
     "dce": "spyx.passes.dce:DeadCodeElimination",
+    "retime": "spyx.passes.retime:Retime",
+    "rescale": "spyx.passes.rescale:Rescale",
+    "reorder": "spyx.passes.reorder:Reorder",
+    "outline-recurrent": "spyx.passes.outline:OutlineRecurrent",
+    "fuse": "spyx.passes.fuse:Fuse",
+    "cse": "spyx.passes.cse:CommonSubexpressionElimination",
 }
 
 
@@ -133,7 +139,10 @@ def list_passes() -> list[tuple[str, str, str, list[str]]]:
         opts = []
         for f in dataclasses.fields(cls):
             t = hints[f.name]
-            tname = getattr(t, "__name__", None) or str(t).replace("typing.", "")
+            if get_origin(t) is Literal:
+                tname = "|".join(map(str, get_args(t)))
+            else:
+                tname = getattr(t, "__name__", None) or str(t).replace("typing.", "")
             default = f.default if f.default is not dataclasses.MISSING else "required"
             opts.append(f"{f.name}: {tname} = {default}")
         rows.append((name, cls.description, cls.preserves, opts))
