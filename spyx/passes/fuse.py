@@ -12,7 +12,8 @@ Affine/Lin., Scale  ``W = diag(s) W_A``, ``b = s b_A``
 Scale, Scale        ``s = s_A s_B``
 ==================  ==================================================
 
-The fused node keeps the name of ``A`` and takes the place of both. A Flatten between two layers stops
+The fused node takes the place of ``A`` and keeps its name, except that a Scale followed by a weight layer
+keeps the weight layer's name. A Flatten between two layers stops
 fusion (it changes the layout, and nothing here moves a dense layer across it). Products are computed in
 float64 and stored in the result type of the two nodes' parameters, so outputs equal the unfused graph's up
 to that type's rounding (exact in real arithmetic; in float32, about ``1e-6`` relative to ``|W_B| |W_A| |x|``;
@@ -110,10 +111,18 @@ class Fuse(Pass):
         while (pair := self._candidate(graph, notes)) is not None:
             a, b = pair
             fused = fuse_pair(graph.nodes[a], graph.nodes[b])
-            nodes = {k: (fused if k == a else v) for k, v in graph.nodes.items() if k != b}
-            edges = tuple((a if x == b else x, y) for x, y in graph.edges if (x, y) != (a, b))
-            changes.append(
-                f"fused {a} ({graph.nodes[a].kind}) and {b} ({graph.nodes[b].kind}) into {a} ({fused.kind})"
+            keep = b if graph.nodes[a].kind == "Scale" and graph.nodes[b].kind != "Scale" else a
+            drop = b if keep == a else a
+            nodes = {}
+            for k, v in graph.nodes.items():
+                if k == a:
+                    nodes[keep] = fused
+                elif k != b:
+                    nodes[k] = v
+            edges = tuple(
+                (keep if x == drop else x, keep if y == drop else y) for x, y in graph.edges if (x, y) != (a, b)
             )
+            kinds = f"{a} ({graph.nodes[a].kind}) and {b} ({graph.nodes[b].kind})"
+            changes.append(f"fused {kinds} into {keep} ({fused.kind})")
             graph = Graph(nodes=nodes, edges=edges, metadata=graph.metadata)
         return PassResult(graph, bool(changes), tuple(changes), tuple(notes))
