@@ -2,8 +2,9 @@
 and with ``rename=true`` canonical node names, so that two exports of the same network compare equal.
 
 Order: a topological order of the graph with its feedback edges cut (:func:`spyx.ir.algorithms.feedback_edges`).
-Among the nodes that are ready at a point, the next one is chosen by, in turn: the sorted positions of its
-(non-feedback) predecessors, its kind, a CRC of its parameters and options, and last its name. Only the name
+Among the nodes that are ready at a point, the next one is chosen by, in turn: whether it waits for a feedback
+edge from a node not yet placed (those go last, so a recurrent weight follows the feed-forward inputs of its
+neuron), the sorted positions of its (non-feedback) predecessors, its kind, a CRC of its parameters and options, and last its name. Only the name
 depends on how the graph was built, so graphs that differ in insertion order or names get the same order
 unless two ready nodes are identical in kind, parameters and inputs. Edges follow, sorted by the positions of
 their source and target nodes. Nested graphs are ordered (and renamed) recursively.
@@ -77,12 +78,14 @@ def _digest(node: Node) -> int:
 def _order(graph: Graph, fb: list[Edge]) -> list[str]:
     cut = set(fb)
     preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    late: dict[str, set[str]] = {n: set() for n in graph.nodes}  # sources of feedback edges into n
     dag = nx.DiGraph()
     dag.add_nodes_from(graph.nodes)
     for e in graph.edges:
-        if e in cut:
-            continue
         a, b = graph.edge_nodes(e)
+        if e in cut:
+            late[b].add(a)
+            continue
         preds[b].append(a)
         dag.add_edge(a, b)
     digest = {n: _digest(node) for n, node in graph.nodes.items()}
@@ -90,7 +93,9 @@ def _order(graph: Graph, fb: list[Edge]) -> list[str]:
     rank: dict[str, int] = {}
     ready = [n for n, d in waiting.items() if d == 0]
     while ready:
-        key = lambda n: (sorted(rank[p] for p in preds[n]), graph.nodes[n].kind, digest[n], n)  # noqa: E731
+        key = lambda n: (  # noqa: E731
+            bool(late[n] - rank.keys()), sorted(rank[p] for p in preds[n]), graph.nodes[n].kind, digest[n], n
+        )
         ready.sort(key=key)
         n = ready.pop(0)
         rank[n] = len(rank)
