@@ -4,10 +4,10 @@ different inputs, stateful nodes and parallel-edge merges do not."""
 from __future__ import annotations
 
 import numpy as np
-from passes_graphs import arr, lif, ramp
 
 from spyx.ir import Affine, Graph, Input, Output, Scale, to_text, verify
 from spyx.passes import run_pipeline
+from tests.passes.passes_graphs import arr, lif, ramp
 
 
 def twin(second_weight=None, *, into_one=False, stateful=False):

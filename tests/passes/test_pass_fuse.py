@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from passes_graphs import arr, chain, lif, ramp, scaled_mlp
 
 from spyx.ir import Affine, Flatten, Graph, Input, Linear, Output, Scale, to_text, verify
 from spyx.passes import run_pipeline
 from spyx.passes.fuse import fuse_pair
+from tests.passes.passes_graphs import arr, chain, lif, ramp, scaled_mlp
 
 F = np.float32
 

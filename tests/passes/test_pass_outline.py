@@ -4,11 +4,11 @@ renaming), unchanged cases; golden tests of inline and dce (changed and unchange
 from __future__ import annotations
 
 import numpy as np
-from passes_graphs import chain, cubalif, lif, neuron, ramp, recurrent
 
 from spyx.ir import Affine, Graph, Input, Linear, Output, feedback_edges, to_text, verify
 from spyx.passes import run_pipeline
 from spyx.passes.outline import recurrent_pairs
+from tests.passes.passes_graphs import chain, cubalif, lif, neuron, ramp, recurrent
 
 
 def rename(graph: Graph, names: dict[str, str]) -> Graph:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from passes_graphs import recurrent, scaled_mlp
 
 from spyx.errors import OptionError
 from spyx.passes import PASSES, describe_changes, graph_diff, list_passes, parse_pipeline, run_pipeline
 from spyx.passes.base import PRESERVES
 from spyx.passes.registry import get_pass_class
+from tests.passes.passes_graphs import recurrent, scaled_mlp
 
 
 @pytest.mark.parametrize("name", sorted(PASSES))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from passes_graphs import arr, lif, ramp
 
 from spyx.errors import ParameterError
 from spyx.ir import Affine, Graph, Input, Linear, Output, feedback_edges, to_text, verify
 from spyx.passes import run_pipeline
 from spyx.passes.reorder import rekey_params
+from tests.passes.passes_graphs import arr, lif, ramp
 
 
 def network(order: list[int], names: dict[str, str]) -> Graph:
@@ -66,7 +66,7 @@ def test_reorder_without_rename_keeps_names_and_is_idempotent(golden):
 
 
 def test_nested_graph_ports_are_renamed():
-    import graphgen
+    from tests import graphgen
 
     g = dict(graphgen.primitive_graphs())["nested"]
     r = run_pipeline(g, "reorder{rename=true}").graph

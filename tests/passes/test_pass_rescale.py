@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from passes_graphs import arr, chain, cubalif, lif, neuron, ramp, recurrent, scaled_mlp
 
 from spyx.errors import OptionError, PassError
 from spyx.ir import Affine, Conv2d, Graph, Input, Linear, Output, Scale, to_text, verify
 from spyx.passes import parse_pipeline, run_pipeline
 from spyx.passes.weights import scale_inputs
+from tests.passes.passes_graphs import arr, chain, cubalif, lif, neuron, ramp, recurrent, scaled_mlp
 
 F = np.float32
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from passes_graphs import chain
 
 from spyx.errors import MissingDtError, OptionError, PassError
 from spyx.ir import Delay, Neuron, Shift
 from spyx.passes import parse_pipeline, run_pipeline
 from spyx.passes.retime import DT_KEY, Retime, retime_neuron
+from tests.passes.passes_graphs import chain
 
 F8 = np.float64
 
