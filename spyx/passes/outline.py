@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spyx.errors import OptionError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.ports import Input, Output
@@ -73,6 +74,14 @@ class OutlineRecurrent(Pass):
 
     neuron_name: str = "lif"
     weight_name: str = "w_rec"
+
+    def __post_init__(self) -> None:
+        names = (self.neuron_name, self.weight_name)
+        if len(set(names)) != 2 or set(names) & {"input", "output"} or not all(names):
+            raise OptionError(
+                f"pass 'outline-recurrent': neuron_name and weight_name must be two different non-empty names "
+                f"other than 'input' and 'output', got {self.neuron_name!r} and {self.weight_name!r}"
+            )
 
     def call(self, graph: Graph) -> PassResult:
         pairs = recurrent_pairs(graph)

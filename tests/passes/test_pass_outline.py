@@ -4,9 +4,11 @@ renaming), unchanged cases; golden tests of inline and dce (changed and unchange
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from spyx.ir import Affine, Graph, Input, Linear, Output, feedback_edges, to_text, verify
-from spyx.passes import run_pipeline
+from spyx.errors import OptionError
+from spyx.passes import parse_pipeline, run_pipeline
 from spyx.passes.outline import recurrent_pairs
 from tests.passes.passes_graphs import chain, cubalif, lif, neuron, ramp, recurrent
 
@@ -55,6 +57,8 @@ def test_unchanged_when_there_is_no_recurrent_pair():
 def test_corpus_style_names_can_be_chosen():
     r = run_pipeline(recurrent(lif(3)), "outline-recurrent{weight_name=lin}")
     assert list(r.graph.nodes["lif"].nodes) == ["input", "lif", "lin", "output"]
+    with pytest.raises(OptionError, match="two different non-empty names"):
+        parse_pipeline("outline-recurrent{weight_name=lif}")
 
 
 # -- the existing inline and dce passes -------------------------------------------------------------------
