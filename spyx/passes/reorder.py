@@ -123,16 +123,19 @@ def _names(graph: Graph, order: list[str]) -> dict[str, str]:
 
 
 def reorder_graph(graph: Graph, *, rename: bool = False) -> tuple[Graph, dict[str, str]]:
-    """The canonically ordered (and renamed) graph and the renaming of its top-level nodes."""
+    """The canonically ordered (and renamed) graph and its renaming: node name -> new name, and for nodes
+    of nested graphs dotted path -> new dotted path (``sub_a.lif1`` -> ``sub0.lif0``)."""
     fb = feedback_edges(graph)
     order = _order(graph, fb)
     names = _names(graph, order) if rename else {n: n for n in order}
     nodes: dict[str, Node] = {}
     port_names: dict[str, dict[str, str]] = {}
+    nested: dict[str, str] = {}
     for n in order:
         node = graph.nodes[n]
         if isinstance(node, Graph):
             node, port_names[n] = reorder_graph(node, rename=rename)
+            nested.update({f"{n}.{k}": f"{names[n]}.{v}" for k, v in port_names[n].items()})
         nodes[names[n]] = node
 
     def endpoint(text: str, as_source: bool) -> str:
@@ -154,7 +157,7 @@ def reorder_graph(graph: Graph, *, rename: bool = False) -> tuple[Graph, dict[st
                 f"reorder: renaming would change which edge of a cycle is the feedback edge "
                 f"(was {', '.join(f'{a} -> {b}' for a, b in fb)}); reorder without rename=true"
             )
-    return new, names
+    return new, {**names, **nested}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,7 +180,7 @@ class Reorder(Pass):
         if same:
             return PassResult(graph, False)
         changes = [f"renamed {old} -> {new_name}" for old, new_name in names.items() if old != new_name]
-        if list(new.nodes) != [names[n] for n in graph.nodes]:
+        if list(new.nodes) != [names.get(n, n) for n in graph.nodes]:
             changes.append("nodes: " + ", ".join(new.nodes))
         if not changes:
             changes.append("edges or nested graphs reordered")
