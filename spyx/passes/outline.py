@@ -12,8 +12,10 @@ writes for ``RLeaky``/``RSynaptic`` (and its importer, Spyx 1.0 and Rockpool rec
         input -> lif, lif -> w_rec, w_rec -> lif, lif -> output
 
 Edges into ``N`` now enter the nested graph's single input, edges out of ``N`` leave its single output.
-The ``inline`` pass undoes it exactly, up to this renaming: ``N`` becomes ``N.lif`` and ``W`` becomes
-``N.w_rec`` (the inner names are the options ``neuron_name`` and ``weight_name``). The feedback edge stays
+When the pair is named ``X.a`` and ``X.b`` (a flattened nested graph, as in snnTorch's files and after
+``inline``), the nested graph is named ``X`` instead. The ``inline`` pass undoes it exactly, up to this
+renaming: ``N`` becomes ``N.lif`` and ``W`` becomes ``N.w_rec`` (the inner names are the options
+``neuron_name`` and ``weight_name``); for ``X.lif``/``X.w_rec`` pairs the round trip gives the same names. The feedback edge stays
 ``lif -> w_rec`` (see :mod:`spyx.ir.algorithms`), so the program computes the same values. Only the top
 level is searched; a neuron with more than one such weight is left alone.
 """
@@ -34,6 +36,15 @@ __all__ = ["OutlineRecurrent", "recurrent_pairs"]
 
 NEURON_KINDS = ("LIF", "CubaLIF", "IF", "spyx.Neuron")
 WEIGHT_KINDS = ("Affine", "Linear")
+
+
+def _outer_name(neuron: str, weight: str, graph: Graph) -> str:
+    """``X`` when the pair is named ``X.a`` and ``X.b`` (a flattened nested graph, as snnTorch files and
+    ``inline`` name them) and ``X`` is free; the neuron's name otherwise."""
+    head, dot, _ = neuron.rpartition(".")
+    if dot and weight.rpartition(".")[0] == head and head not in graph.nodes:
+        return head
+    return neuron
 
 
 def recurrent_pairs(graph: Graph) -> list[tuple[str, str]]:
@@ -88,6 +99,10 @@ class OutlineRecurrent(Pass):
         if not pairs:
             return PassResult(graph, False)
         weights = {w: n for n, w in pairs}
+        outer_of: dict[str, str] = {}
+        for n, w in pairs:
+            outer = _outer_name(n, w, graph)
+            outer_of[n] = n if outer in outer_of.values() else outer
         nodes: dict[str, Node] = {}
         for name, node in graph.nodes.items():
             if name in weights:
@@ -104,7 +119,9 @@ class OutlineRecurrent(Pass):
                 "output": Output(shape=shape),
             }
             ln, wn = self.neuron_name, self.weight_name
-            nodes[name] = Graph(nodes=inner, edges=(("input", ln), (ln, wn), (wn, ln), (ln, "output")))
-        edges = tuple(e for e in graph.edges if not (set(e) & set(weights)))
-        changes = tuple(f"outlined {n} -> {w} -> {n} as nested graph {n}" for n, w in pairs)
+            nodes[outer_of[name]] = Graph(nodes=inner, edges=(("input", ln), (ln, wn), (wn, ln), (ln, "output")))
+        edges = tuple(
+            (outer_of.get(a, a), outer_of.get(b, b)) for a, b in graph.edges if not ({a, b} & set(weights))
+        )
+        changes = tuple(f"outlined {n} -> {w} -> {n} as nested graph {outer_of[n]}" for n, w in pairs)
         return PassResult(Graph(nodes=nodes, edges=edges, metadata=graph.metadata), True, changes)

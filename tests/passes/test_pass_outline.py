@@ -90,3 +90,22 @@ def test_dce_golden(golden):
     again = run_pipeline(r.graph, "dce")
     assert not again.modified and again.graph is r.graph
     assert isinstance(g2.nodes["unused_in"], Input)
+
+
+def test_round_trip_keeps_flattened_snntorch_names():
+    g = rename(recurrent(cubalif(3)), {"lif": "rec1.lif", "w_rec": "rec1.w_rec"})
+    outlined = run_pipeline(g, "outline-recurrent").graph
+    assert "rec1" in outlined.nodes and list(outlined.nodes["rec1"].nodes) == ["input", "lif", "w_rec", "output"]
+    back = run_pipeline(outlined, "inline").graph
+    assert run_pipeline(back, "reorder").graph == run_pipeline(g, "reorder").graph
+
+
+def test_corpus_braille_outlines_to_the_nested_corpus_file(corpus):
+    from spyx.io import load
+
+    flat = load(corpus / "braille_noDelay_bias_zero.nir")
+    nested = load(corpus / "braille_noDelay_bias_zero_subgraph.nir", repair=True)
+    r = run_pipeline(flat, "outline-recurrent{neuron_name=lif1,weight_name=lin}")
+    assert r.changes == ("outline-recurrent: outlined lif1.lif -> lif1.w_rec -> lif1.lif as nested graph lif1",)
+    verify(r.graph)
+    assert run_pipeline(r.graph, "reorder").graph == run_pipeline(nested, "reorder").graph
