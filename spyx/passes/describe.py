@@ -19,10 +19,12 @@ __all__ = ["GraphDiff", "graph_diff", "describe_changes"]
 
 @dataclass(frozen=True)
 class GraphDiff:
-    """Dotted paths of nodes added, removed and changed, the parameters touched, and edge counts."""
+    """Dotted paths of nodes added, removed, renamed (old, new: equal content under a new path) and changed,
+    the parameters touched, and node and edge counts."""
 
     added: tuple[str, ...]
     removed: tuple[str, ...]
+    renamed: tuple[tuple[str, str], ...]
     changed: tuple[str, ...]
     params_touched: tuple[str, ...]
     nodes_before: int
@@ -55,9 +57,19 @@ def graph_diff(before: Graph, after: Graph) -> GraphDiff:
         for p in sorted(set(x.param_names()) | set(y.param_names())):
             if not _values_equal(getattr(x, p, None), getattr(y, p, None)):
                 touched.append(f"{path}.{p}")
+    added = sorted(b.keys() - a.keys())
+    removed = sorted(a.keys() - b.keys())
+    renamed = []
+    for old in list(removed):  # a removed node equal to an added one was renamed
+        match = next((new for new in added if a[old] == b[new]), None)
+        if match is not None:
+            renamed.append((old, match))
+            removed.remove(old)
+            added.remove(match)
     return GraphDiff(
-        added=tuple(sorted(b.keys() - a.keys())),
-        removed=tuple(sorted(a.keys() - b.keys())),
+        added=tuple(added),
+        removed=tuple(removed),
+        renamed=tuple(renamed),
         changed=tuple(sorted(changed)),
         params_touched=tuple(sorted(touched)),
         nodes_before=len(a),
@@ -86,12 +98,13 @@ def describe_changes(initial: Graph, log: Sequence[tuple[str, PassResult]]) -> l
             parts = [
                 _plural(len(d.added), "node") + " added" if d.added else "",
                 _plural(len(d.removed), "node") + " removed" if d.removed else "",
+                _plural(len(d.renamed), "node") + " renamed" if d.renamed else "",
                 _plural(len(d.changed), "node") + " changed" if d.changed else "",
                 _plural(len(d.params_touched), "parameter") + " touched" if d.params_touched else "",
                 f"nodes {d.nodes_before} -> {d.nodes_after}",
                 f"edges {d.edges_before} -> {d.edges_after}" if d.edges_before != d.edges_after else "",
             ]
-            if not (d.added or d.removed or d.changed):
+            if not (d.added or d.removed or d.changed or d.renamed):
                 parts.insert(0, "order, names or metadata changed")
             lines.append(f"{spec}: " + ", ".join(p for p in parts if p))
         lines.extend(f"    note: {n}" for n in result.notes)

@@ -98,7 +98,8 @@ class Fuse(Pass):
             if [e for e in graph.edges if graph.edge_nodes(e)[1] == b] != [(a, b)]:
                 continue
             if not self.allow_growth and _fused_size(na, nb) > _size(na) + _size(nb):
-                note = f"kept {a} -> {b}: fusing would grow {_size(na) + _size(nb)} weights to {_fused_size(na, nb)}"
+                grown = f"{_size(na) + _size(nb)} weights to {_fused_size(na, nb)}"
+                note = f"kept {a} -> {b}: fusing would grow {grown}"
                 if note not in notes:
                     notes.append(note)
                 continue
@@ -120,7 +121,9 @@ class Fuse(Pass):
                 elif k != b:
                     nodes[k] = v
             edges = tuple(
-                (keep if x == drop else x, keep if y == drop else y) for x, y in graph.edges if (x, y) != (a, b)
+                (keep if x == drop else x, keep if y == drop else y)
+                for x, y in graph.edges
+                if (x, y) != (a, b)
             )
             kinds = f"{a} ({graph.nodes[a].kind}) and {b} ({graph.nodes[b].kind})"
             changes.append(f"fused {kinds} into {keep} ({fused.kind})")

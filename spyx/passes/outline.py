@@ -15,7 +15,8 @@ Edges into ``N`` now enter the nested graph's single input, edges out of ``N`` l
 When the pair is named ``X.a`` and ``X.b`` (a flattened nested graph, as in snnTorch's files and after
 ``inline``), the nested graph is named ``X`` instead. The ``inline`` pass undoes it exactly, up to this
 renaming: ``N`` becomes ``N.lif`` and ``W`` becomes ``N.w_rec`` (the inner names are the options
-``neuron_name`` and ``weight_name``); for ``X.lif``/``X.w_rec`` pairs the round trip gives the same names. The feedback edge stays
+``neuron_name`` and ``weight_name``); for ``X.lif``/``X.w_rec`` pairs the round trip gives the same names.
+The feedback edge stays
 ``lif -> w_rec`` (see :mod:`spyx.ir.algorithms`), so the program computes the same values. Only the top
 level is searched; a neuron with more than one such weight is left alone.
 """
@@ -90,7 +91,7 @@ class OutlineRecurrent(Pass):
         names = (self.neuron_name, self.weight_name)
         if len(set(names)) != 2 or set(names) & {"input", "output"} or not all(names):
             raise OptionError(
-                f"pass 'outline-recurrent': neuron_name and weight_name must be two different non-empty names "
+                "pass 'outline-recurrent': neuron_name and weight_name must be two different non-empty names "
                 f"other than 'input' and 'output', got {self.neuron_name!r} and {self.weight_name!r}"
             )
 
@@ -119,7 +120,9 @@ class OutlineRecurrent(Pass):
                 "output": Output(shape=shape),
             }
             ln, wn = self.neuron_name, self.weight_name
-            nodes[outer_of[name]] = Graph(nodes=inner, edges=(("input", ln), (ln, wn), (wn, ln), (ln, "output")))
+            nodes[outer_of[name]] = Graph(
+                nodes=inner, edges=(("input", ln), (ln, wn), (wn, ln), (ln, "output"))
+            )
         edges = tuple(
             (outer_of.get(a, a), outer_of.get(b, b)) for a, b in graph.edges if not ({a, b} & set(weights))
         )

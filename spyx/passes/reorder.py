@@ -1,20 +1,21 @@
 """``reorder{rename=false}``: a canonical, deterministic order of nodes and edges (preserves: structure),
 and with ``rename=true`` canonical node names, so that two exports of the same network compare equal.
 
-Order: a topological order of the graph with its feedback edges cut (:func:`spyx.ir.algorithms.feedback_edges`).
-Among the nodes that are ready at a point, the next one is chosen by, in turn: whether it waits for a feedback
-edge from a node not yet placed (those go last, so a recurrent weight follows the feed-forward inputs of its
-neuron), the sorted positions of its (non-feedback) predecessors, its kind, a CRC of its parameters and options, and last its name. Only the name
-depends on how the graph was built, so graphs that differ in insertion order or names get the same order
-unless two ready nodes are identical in kind, parameters and inputs. Edges follow, sorted by the positions of
-their source and target nodes. Nested graphs are ordered (and renamed) recursively.
+Order: topological with the graph's feedback edges cut (:func:`spyx.ir.algorithms.feedback_edges`). Among
+the nodes that are ready at a point, the next one is chosen by, in turn: whether it waits for a feedback edge
+from a node not yet placed (those go last, so a recurrent weight follows the feed-forward inputs of its
+neuron), the sorted positions of its (non-feedback) predecessors, its kind, a CRC of its parameters and
+options, and last its name. Only the name depends on how the graph was built, so graphs that differ in
+insertion order or names get the same order unless two ready nodes are identical in kind, parameters and
+inputs. Edges follow, sorted by the positions of their source and target nodes. Nested graphs are ordered
+(and renamed) recursively.
 
-Names (``rename=true``): ``input``/``output`` when a graph has one of them, ``input0``, ``input1``, ... when it
-has several; every other node ``<prefix><n>`` with ``n`` counting per prefix in the canonical order: ``fc``
-(Affine), ``linear``, ``scale``, ``conv`` (Conv1d/2d), ``lif``, ``if``, ``li``, ``i``, ``cubalif``, ``cubali``,
-``neuron`` (spyx.Neuron), ``shift``, ``delay``, ``flatten``, ``threshold``, ``sumpool``, ``avgpool`` and
-``sub`` (nested graphs). Feedback edges are chosen by name, so a renaming that would change which edge of a
-cycle is cut (possible only when a cycle holds two stateful nodes) is refused.
+Names (``rename=true``): ``input``/``output`` when a graph has one of them, ``input0``, ``input1``, ... when
+it has several; every other node ``<prefix><n>`` with ``n`` counting per prefix in the canonical order:
+``fc`` (Affine), ``linear``, ``scale``, ``conv`` (Conv1d/2d), ``lif``, ``if``, ``li``, ``i``, ``cubalif``,
+``cubali``, ``neuron`` (spyx.Neuron), ``shift``, ``delay``, ``flatten``, ``threshold``, ``sumpool``,
+``avgpool`` and ``sub`` (nested graphs). Feedback edges are chosen by name, so a renaming that would change
+which edge of a cycle is cut (possible only when a cycle holds two stateful nodes) is refused.
 
 :func:`rekey_params` maps a trained parameter tree back to the keys of a reference tree (Spyx 1.0's
 ``reorder_layers`` use case).
@@ -94,7 +95,11 @@ def _order(graph: Graph, fb: list[Edge]) -> list[str]:
     ready = [n for n, d in waiting.items() if d == 0]
     while ready:
         key = lambda n: (  # noqa: E731
-            bool(late[n] - rank.keys()), sorted(rank[p] for p in preds[n]), graph.nodes[n].kind, digest[n], n
+            bool(late[n] - rank.keys()),
+            sorted(rank[p] for p in preds[n]),
+            graph.nodes[n].kind,
+            digest[n],
+            n,
         )
         ready.sort(key=key)
         n = ready.pop(0)
@@ -197,7 +202,7 @@ def _same_nested(a: Node, b: Node) -> bool:
     )
 
 
-# -- parameter trees ------------------------------------------------------------------------------------------
+# -- parameter trees --------------------------------------------------------------------------------------
 def _signature(tree: Any) -> tuple:
     import jax
 
@@ -230,8 +235,9 @@ def rekey_params(trained: Mapping[str, Any], reference: Mapping[str, Any]) -> di
             raise ParameterError(f"rekey_params: no trained layer has the structure of reference layer {k!r}")
         if len(candidates) > 1 or len(rivals) > 1:
             raise ParameterError(
-                f"rekey_params: reference layer {k!r} is ambiguous: trained layers {', '.join(map(repr, candidates))} "
-                f"and reference layers {', '.join(map(repr, rivals))} share its structure; rename them to match"
+                f"rekey_params: reference layer {k!r} is ambiguous: trained layers "
+                f"{', '.join(map(repr, candidates))} and reference layers {', '.join(map(repr, rivals))} "
+                "share its structure; rename them to match"
             )
         mapping[k] = candidates[0]
     unused = sorted(set(trained) - set(mapping.values()))

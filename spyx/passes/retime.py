@@ -164,7 +164,7 @@ class Retime(Pass):
     """Change the time step: record it for continuous graphs, re-discretise discrete nodes."""
 
     name = "retime"
-    description = "change the time step (records spyx.dt; re-discretises spyx.Neuron/spyx.Shift exactly for linear dynamics)"
+    description = "change the time step (records spyx.dt; re-discretises spyx.Neuron/spyx.Shift, exact for linear dynamics)"
     preserves = "approximate"
 
     dt: float = 0.0
@@ -194,7 +194,8 @@ class Retime(Pass):
         if _has_discrete(graph):
             if old is None:
                 raise MissingDtError(
-                    f"retime: the graph has discrete nodes (spyx.Neuron/spyx.Shift) but no recorded {DT_KEY}; "
+                    f"retime: the graph has discrete nodes (spyx.Neuron/spyx.Shift) but no recorded "
+                    f"{DT_KEY}; "
                     "give the step they were made for, e.g. retime{dt=5e-4,from_dt=1e-3}"
                 )
             q = self.dt / old

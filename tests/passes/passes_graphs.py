@@ -14,7 +14,9 @@ def arr(*values, dtype=F):
 
 
 def ramp(rows: int, cols: int, start: float = 0.1) -> np.ndarray:
-    return (start * np.arange(1, rows * cols + 1, dtype=np.float64).reshape(rows, cols) / (rows * cols)).astype(F)
+    return (
+        start * np.arange(1, rows * cols + 1, dtype=np.float64).reshape(rows, cols) / (rows * cols)
+    ).astype(F)
 
 
 def lif(n: int, *, r: float = 2.0, thr: float = 0.5, leak: float = 0.1) -> LIF:
@@ -25,8 +27,13 @@ def lif(n: int, *, r: float = 2.0, thr: float = 0.5, leak: float = 0.1) -> LIF:
 def cubalif(n: int, *, w_in: float = 2.0, thr: float = 1.0) -> CubaLIF:
     full = lambda v: np.full(n, v, dtype=F)  # noqa: E731
     return CubaLIF(
-        tau_syn=full(0.005), tau_mem=full(0.01), r=full(1.5), v_leak=full(0.0), v_threshold=full(thr),
-        v_reset=full(0.0), w_in=full(w_in),
+        tau_syn=full(0.005),
+        tau_mem=full(0.01),
+        r=full(1.5),
+        v_leak=full(0.0),
+        v_threshold=full(thr),
+        v_reset=full(0.0),
+        w_in=full(w_in),
     )
 
 
@@ -36,8 +43,13 @@ def neuron(n: int, *, synapse: bool = False, g: float = 0.5, thr: float = 0.8) -
     if synapse:
         extra = dict(alpha=full(0.8), w_syn=full(g), g_prev=full(0.0), g_syn=full(1.0))
     return Neuron(
-        beta=full(0.9), g_x=full(0.0 if synapse else g), bias=full(0.05), v_threshold=full(thr),
-        v_reset=full(0.0), synapse=synapse, **extra,
+        beta=full(0.9),
+        g_x=full(0.0 if synapse else g),
+        bias=full(0.05),
+        v_threshold=full(thr),
+        v_reset=full(0.0),
+        synapse=synapse,
+        **extra,
     )
 
 

@@ -19,7 +19,9 @@ from spyx.passes.outline import recurrent_pairs
 from spyx.passes.reorder import reorder_graph
 from tests.graphgen import DT, primitive_graphs, random_graph
 
-reference = pytest.importorskip("tests.backend.numpy_reference", reason="needs the backend's reference interpreter")
+reference = pytest.importorskip(
+    "tests.backend.numpy_reference", reason="needs the backend's reference interpreter"
+)
 
 T, B = 16, 2
 PIPELINES = [
@@ -66,7 +68,10 @@ def transform(graph: Graph, pipeline: str) -> tuple[Graph, dict[str, str]]:
 
 def inputs(graph: Graph, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {n: rng.uniform(-0.5, 1.5, size=(T, B, *node.declared_input_shape())) for n, node in graph.inputs.items()}
+    return {
+        n: rng.uniform(-0.5, 1.5, size=(T, B, *node.declared_input_shape()))
+        for n, node in graph.inputs.items()
+    }
 
 
 def flat_nodes(graph: Graph) -> dict:
@@ -106,8 +111,8 @@ def run_numpy(graph: Graph, xs):
 
 def augment(graph: Graph, seed: int) -> Graph:
     """The graph plus something for every pass to do: a Scale before and a Linear after the first dense
-    layer (fold_scale, fuse), an identical twin of that layer read by an extra output through a Scale (cse,\n    fold_scale), and a dead
-    branch (dce). Graphs without a suitable dense layer are returned as they are."""
+    layer (fold_scale, fuse), an identical twin of that layer read by an extra output through a Scale
+    (cse, fold_scale), and a dead branch (dce). Graphs without a suitable dense layer are returned as they are."""
     rng = np.random.default_rng(seed)
     shapes = infer_shapes(graph)
     for w, node in graph.nodes.items():
@@ -165,7 +170,10 @@ def run_jax(dt):
     return run
 
 
-JAX_PIPELINE = "outline-recurrent,inline,rescale{fold_scale=true,mode=gain,threshold=1},fuse,cse,dce,reorder{rename=true}"
+JAX_PIPELINE = ",".join(
+    ["outline-recurrent", "inline", "rescale{fold_scale=true,mode=gain,threshold=1}", "fuse", "cse", "dce"]
+    + ["reorder{rename=true}"]
+)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 4, 9])

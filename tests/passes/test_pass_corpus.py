@@ -25,7 +25,10 @@ def load(corpus, name):
 
 def inputs(graph, seed=0):
     rng = np.random.default_rng(seed)
-    return {n: (rng.random((T, 1, *node.declared_input_shape())) < 0.3).astype(np.float64) for n, node in graph.inputs.items()}
+    return {
+        n: (rng.random((T, 1, *node.declared_input_shape())) < 0.3).astype(np.float64)
+        for n, node in graph.inputs.items()
+    }
 
 
 @pytest.mark.parametrize("name", corpus_files())
@@ -45,7 +48,9 @@ def test_contracts_on_corpus_graphs(corpus, name):
         check_contract(g, after, names, run, xs, f"{name}, {pipeline}")
 
 
-@pytest.mark.parametrize("name", ["braille_noDelay_bias_zero.nir", "braille_noDelay_bias_zero_subgraph.nir", "lif_norse.nir"])
+@pytest.mark.parametrize(
+    "name", ["braille_noDelay_bias_zero.nir", "braille_noDelay_bias_zero_subgraph.nir", "lif_norse.nir"]
+)
 def test_combined_pipeline_with_the_jax_backend(corpus, name):
     import jax
 

@@ -26,7 +26,9 @@ def rand(rng, kind, n_in, n_out):
     if kind == "Scale":
         return Scale(scale=rng.uniform(-2, 2, n_in).astype(F))
     w = rng.standard_normal((n_out, n_in)).astype(F)
-    return Affine(weight=w, bias=rng.standard_normal(n_out).astype(F)) if kind == "Affine" else Linear(weight=w)
+    return (
+        Affine(weight=w, bias=rng.standard_normal(n_out).astype(F)) if kind == "Affine" else Linear(weight=w)
+    )
 
 
 @pytest.mark.parametrize("ka", ["Affine", "Linear", "Scale"])

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spyx.ir import Affine, Graph, Input, Linear, Output, feedback_edges, to_text, verify
 from spyx.errors import OptionError
+from spyx.ir import Affine, Graph, Input, Linear, Output, feedback_edges, to_text, verify
 from spyx.passes import parse_pipeline, run_pipeline
 from spyx.passes.outline import recurrent_pairs
 from tests.passes.passes_graphs import chain, cubalif, lif, neuron, ramp, recurrent
@@ -48,7 +48,11 @@ def test_unchanged_when_there_is_no_recurrent_pair():
     nodes["o2"] = Output(shape=np.array([3]))
     shared = Graph(nodes=nodes, edges=shared_rec.edges + (("w_rec", "o2"),))  # w_rec feeds another node
     li_loop = recurrent(neuron(3).replace(fires=False))  # not spiking: left alone
-    for g in (chain(("fc", Affine(weight=ramp(2, 2), bias=np.zeros(2, np.float32))), ("lif", lif(2))), shared, li_loop):
+    for g in (
+        chain(("fc", Affine(weight=ramp(2, 2), bias=np.zeros(2, np.float32))), ("lif", lif(2))),
+        shared,
+        li_loop,
+    ):
         assert recurrent_pairs(g) == []
         r = run_pipeline(g, "outline-recurrent")
         assert not r.modified and r.graph is g
@@ -95,7 +99,12 @@ def test_dce_golden(golden):
 def test_round_trip_keeps_flattened_snntorch_names():
     g = rename(recurrent(cubalif(3)), {"lif": "rec1.lif", "w_rec": "rec1.w_rec"})
     outlined = run_pipeline(g, "outline-recurrent").graph
-    assert "rec1" in outlined.nodes and list(outlined.nodes["rec1"].nodes) == ["input", "lif", "w_rec", "output"]
+    assert "rec1" in outlined.nodes and list(outlined.nodes["rec1"].nodes) == [
+        "input",
+        "lif",
+        "w_rec",
+        "output",
+    ]
     back = run_pipeline(outlined, "inline").graph
     assert run_pipeline(back, "reorder").graph == run_pipeline(g, "reorder").graph
 
@@ -106,6 +115,8 @@ def test_corpus_braille_outlines_to_the_nested_corpus_file(corpus):
     flat = load(corpus / "braille_noDelay_bias_zero.nir")
     nested = load(corpus / "braille_noDelay_bias_zero_subgraph.nir", repair=True)
     r = run_pipeline(flat, "outline-recurrent{neuron_name=lif1,weight_name=lin}")
-    assert r.changes == ("outline-recurrent: outlined lif1.lif -> lif1.w_rec -> lif1.lif as nested graph lif1",)
+    assert r.changes == (
+        "outline-recurrent: outlined lif1.lif -> lif1.w_rec -> lif1.lif as nested graph lif1",
+    )
     verify(r.graph)
     assert run_pipeline(r.graph, "reorder").graph == run_pipeline(nested, "reorder").graph

@@ -35,7 +35,15 @@ def network(order: list[int], names: dict[str, str]) -> Graph:
 
 ORDER_A = list(range(9))
 ORDER_B = [8, 6, 5, 4, 7, 3, 2, 1, 0]
-RENAMES = {"in_a": "x", "in_b": "y", "fa": "dense_1", "fb": "zz", "lif": "neurons", "rec": "a_rec", "head": "readout"}
+RENAMES = {
+    "in_a": "x",
+    "in_b": "y",
+    "fa": "dense_1",
+    "fb": "zz",
+    "lif": "neurons",
+    "rec": "a_rec",
+    "head": "readout",
+}
 
 
 def test_same_network_gives_the_same_text_after_rename(golden):
@@ -47,7 +55,17 @@ def test_same_network_gives_the_same_text_after_rename(golden):
     ra = run_pipeline(a, "reorder{rename=true}").graph
     rb = run_pipeline(b, "reorder{rename=true}").graph
     assert to_text(ra) == to_text(rb)
-    assert list(ra.nodes) == ["input0", "input1", "fc0", "linear0", "linear1", "lif0", "fc1", "output0", "output1"]
+    assert list(ra.nodes) == [
+        "input0",
+        "input1",
+        "fc0",
+        "linear0",
+        "linear1",
+        "lif0",
+        "fc1",
+        "output0",
+        "output1",
+    ]
     assert feedback_edges(ra) == [("lif0", "linear1")]
     golden("reorder_rename", to_text(ra))
 
@@ -79,13 +97,25 @@ def test_nested_graph_ports_are_renamed():
 
 
 def test_rekey_params_reorders_and_renames():
-    ref = {"linear": {"w": np.zeros((3, 2))}, "linear_1": {"w": np.zeros((4, 3))}, "lif": {"beta": np.zeros(4)}}
-    trained = {"lif": {"beta": np.ones(4)}, "linear_1": {"w": np.ones((4, 3))}, "linear": {"w": np.ones((3, 2))}}
+    ref = {
+        "linear": {"w": np.zeros((3, 2))},
+        "linear_1": {"w": np.zeros((4, 3))},
+        "lif": {"beta": np.zeros(4)},
+    }
+    trained = {
+        "lif": {"beta": np.ones(4)},
+        "linear_1": {"w": np.ones((4, 3))},
+        "linear": {"w": np.ones((3, 2))},
+    }
     out = rekey_params(trained, ref)
     assert list(out) == list(ref) and out["linear_1"] is trained["linear_1"]
     renamed = {"dense_a": trained["linear"], "dense_b": trained["linear_1"], "lif": trained["lif"]}
     out = rekey_params(renamed, ref)
-    assert list(out) == list(ref) and out["linear"] is renamed["dense_a"] and out["linear_1"] is renamed["dense_b"]
+    assert (
+        list(out) == list(ref)
+        and out["linear"] is renamed["dense_a"]
+        and out["linear_1"] is renamed["dense_b"]
+    )
 
 
 def test_rekey_params_errors():

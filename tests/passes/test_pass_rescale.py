@@ -116,8 +116,12 @@ def test_conv_input_scale_with_groups_matches_lax_conv():
 
     rng = np.random.default_rng(1)
     conv = Conv2d(
-        weight=rng.standard_normal((4, 1, 3, 3)).astype(F), bias=np.zeros(4, F), stride=np.array([1, 1]),
-        padding=np.array([1, 1]), dilation=np.array([1, 1]), groups=np.int64(2),
+        weight=rng.standard_normal((4, 1, 3, 3)).astype(F),
+        bias=np.zeros(4, F),
+        stride=np.array([1, 1]),
+        padding=np.array([1, 1]),
+        dilation=np.array([1, 1]),
+        groups=np.int64(2),
     )
     s = np.repeat(np.array([0.5, -2.0]), 25).reshape(2, 5, 5)
     new, why = scale_inputs(conv, s)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spyx.errors import MissingDtError, OptionError, PassError
+from spyx.errors import MissingDtError, OptionError, PassError, SpyxError
 from spyx.ir import Delay, Neuron, Shift
 from spyx.passes import parse_pipeline, run_pipeline
 from spyx.passes.retime import DT_KEY, Retime, retime_neuron
@@ -45,8 +45,15 @@ def cubali_exact(dt, ts, tm, r, w):
     a, b = np.exp(-dt / ts), np.exp(-dt / tm)
     k = ts * (a - b) / (ts - tm)
     return Neuron(
-        beta=b, g_x=r * w * ((1 - b) - k), bias=np.zeros_like(b), alpha=a, w_syn=w * (1 - a),
-        g_prev=r * k, g_syn=np.zeros_like(b), synapse=True, fires=False,
+        beta=b,
+        g_x=r * w * ((1 - b) - k),
+        bias=np.zeros_like(b),
+        alpha=a,
+        w_syn=w * (1 - a),
+        g_prev=r * k,
+        g_syn=np.zeros_like(b),
+        synapse=True,
+        fires=False,
     )
 
 
@@ -67,7 +74,12 @@ def test_li_step_response_matches_closed_form_after_retime(dt_new):
 
 @pytest.mark.parametrize("dt_new", [2e-3, 5e-4, 2.5e-3])
 def test_cubali_step_response_matches_closed_form_after_retime(dt_new):
-    dt0, ts, tm, w = 1e-3, np.array([1e-3, 4e-3, 5e-3]), np.array([5e-3, 2e-3, 5.0001e-3]), np.array([1.0, 2.0, 0.5])
+    dt0, ts, tm, w = (
+        1e-3,
+        np.array([1e-3, 4e-3, 5e-3]),
+        np.array([5e-3, 2e-3, 5.0001e-3]),
+        np.array([1.0, 2.0, 0.5]),
+    )
     base = cubali_exact(dt0, ts, tm, R, w)
     steps = 30
     for node, dt in ((base, dt0), (retime_neuron(base, dt_new / dt0), dt_new)):
@@ -83,8 +95,15 @@ def test_integer_ratio_equals_composed_steps_for_any_linear_neuron():
     n, q = 5, 3
     u = lambda lo, hi: rng.uniform(lo, hi, n)  # noqa: E731
     node = Neuron(
-        beta=u(0.5, 1.0), g_x=u(-1, 1), bias=u(-0.1, 0.1), alpha=u(0.3, 0.99), w_syn=u(0.5, 2),
-        g_prev=u(-1, 1), g_syn=u(0, 1), synapse=True, fires=False,
+        beta=u(0.5, 1.0),
+        g_x=u(-1, 1),
+        bias=u(-0.1, 0.1),
+        alpha=u(0.3, 0.99),
+        w_syn=u(0.5, 2),
+        g_prev=u(-1, 1),
+        g_syn=u(0, 1),
+        synapse=True,
+        fires=False,
     )
     x = rng.standard_normal((20, n))
     fine, _ = simulate(node, np.repeat(x, q, axis=0))
@@ -125,7 +144,15 @@ def test_lif_spike_times_converge_to_the_continuous_solution():
 
 def test_discrete_graph_shift_and_metadata():
     g = chain(
-        ("n", Neuron(beta=np.full(2, 0.9, np.float32), g_x=np.full(2, 0.1, np.float32), bias=np.zeros(2, np.float32), fires=False)),
+        (
+            "n",
+            Neuron(
+                beta=np.full(2, 0.9, np.float32),
+                g_x=np.full(2, 0.1, np.float32),
+                bias=np.zeros(2, np.float32),
+                fires=False,
+            ),
+        ),
         ("d", Shift(steps=np.array([4, 2]))),
         metadata={DT_KEY: 1e-3},
     )
@@ -170,3 +197,58 @@ def test_options_are_checked():
         parse_pipeline("retime")
     with pytest.raises(OptionError, match="expects float"):
         parse_pipeline("retime{dt=fast}")
+
+
+def step_matrix(node: Neuron) -> np.ndarray:
+    """The per-step affine map of a neuron's reset-free dynamics on (i, v, x, 1), per element."""
+    p = {k: v.astype(F8).reshape(-1) for k, v in node.params().items()}
+    n = p["beta"].size
+    e = np.zeros((n, 4, 4))
+    e[:, 2, 2] = e[:, 3, 3] = 1.0
+    e[:, 1, 1], e[:, 1, 3] = p["beta"], p["bias"]
+    e[:, 1, 2] = p["g_x"]
+    if node.synapse:
+        e[:, 0, 0], e[:, 0, 2] = p["alpha"], p["w_syn"]
+        e[:, 1, 0] = p["g_prev"] + p["g_syn"] * p["alpha"]
+        e[:, 1, 2] += p["g_syn"] * p["w_syn"]
+    return e
+
+
+def _graphs():
+    from tests.graphgen import primitive_graphs, random_graph
+
+    for kind, g in primitive_graphs():
+        yield pytest.param(g, id=f"prim-{kind}")
+    for s in (0, 1, 2, 3, 5, 8):
+        yield pytest.param(random_graph(s), id=f"seed{s}")
+
+
+@pytest.mark.parametrize("graph", list(_graphs()))
+def test_retime_commutes_with_exact_discretisation(graph):
+    """retime{dt=2 DT} of the graph discretised at DT == the graph discretised at 2 DT (same step maps)."""
+    from spyx.backend import lower
+    from tests.graphgen import DT
+    from tests.passes.test_pass_contracts import widen
+
+    g = widen(graph)
+    fine = lower(g, dt=DT)
+    fine = fine.__class__(nodes=fine.nodes, edges=fine.edges, metadata={**fine.metadata, DT_KEY: DT})
+    try:
+        coarse = lower(g, dt=2 * DT)
+    except SpyxError as e:  # delays of an odd number of steps have no 2 DT form; retime must refuse too
+        with pytest.raises(PassError, match="whole number"):
+            run_pipeline(fine, f"retime{{dt={2 * DT}}}")
+        assert "whole number" in str(e)
+        return
+    retimed = run_pipeline(fine, f"retime{{dt={2 * DT}}}").graph
+    assert list(retimed.nodes) == list(coarse.nodes)
+    for name, node in coarse.nodes.items():
+        got = retimed.nodes[name]
+        if node.kind == "spyx.Neuron":
+            np.testing.assert_allclose(
+                step_matrix(got), step_matrix(node), rtol=1e-9, atol=1e-12, err_msg=name
+            )
+        elif node.kind == "spyx.Shift":
+            np.testing.assert_array_equal(got.steps, node.steps)
+        else:
+            assert got == node, name
