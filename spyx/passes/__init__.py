@@ -3,6 +3,8 @@
 from spyx.passes.base import Pass, PassManager, PassResult
 from spyx.passes.describe import GraphDiff, describe_changes, graph_diff
 from spyx.passes.registry import PASSES, build_options, get_pass, list_passes, parse_pipeline, parse_spec
+from spyx.passes.reorder import rekey_params
+from spyx.passes.retime import DT_KEY
 
 
 def run_pipeline(graph, pipeline, *, fixed_point: bool = False, log: list | None = None):
@@ -19,6 +21,7 @@ def run_pipeline(graph, pipeline, *, fixed_point: bool = False, log: list | None
 
 
 __all__ = [
+    "DT_KEY",
     "PASSES",
     "GraphDiff",
     "Pass",
@@ -31,5 +34,6 @@ __all__ = [
     "list_passes",
     "parse_pipeline",
     "parse_spec",
+    "rekey_params",
     "run_pipeline",
 ]

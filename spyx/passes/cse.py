@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from spyx.ir.graph import Graph
 from spyx.ir.ports import Input, Output
 from spyx.passes.base import Pass, PassResult
+from spyx.passes.weights import nested_note
 
 __all__ = ["CommonSubexpressionElimination"]
 
@@ -66,7 +67,7 @@ class CommonSubexpressionElimination(Pass):
 
     def call(self, graph: Graph) -> PassResult:
         changes: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = nested_note(graph)
         while (step := self._merge_one(graph, notes)) is not None:
             graph, line = step
             changes.append(line)

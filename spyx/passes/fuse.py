@@ -32,6 +32,7 @@ from spyx.ir.graph import Graph
 from spyx.ir.linear import Affine, Linear, Scale
 from spyx.ir.node import Node
 from spyx.passes.base import Pass, PassResult
+from spyx.passes.weights import nested_note
 
 __all__ = ["Fuse", "fuse_pair"]
 
@@ -108,7 +109,7 @@ class Fuse(Pass):
 
     def call(self, graph: Graph) -> PassResult:
         changes: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = nested_note(graph)
         while (pair := self._candidate(graph, notes)) is not None:
             a, b = pair
             fused = fuse_pair(graph.nodes[a], graph.nodes[b])

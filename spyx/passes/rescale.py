@@ -32,7 +32,14 @@ from spyx.errors import OptionError, PassError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.passes.base import Pass, PassResult
-from spyx.passes.weights import WEIGHT_KINDS, cast_like, exclusive_feeders, scale_inputs, scale_outputs
+from spyx.passes.weights import (
+    WEIGHT_KINDS,
+    cast_like,
+    exclusive_feeders,
+    nested_note,
+    scale_inputs,
+    scale_outputs,
+)
 
 __all__ = ["Rescale", "input_gain"]
 
@@ -206,7 +213,7 @@ class Rescale(Pass):
 
     def call(self, graph: Graph) -> PassResult:
         changes: list[str] = []
-        notes: list[str] = []
+        notes: list[str] = nested_note(graph)
         g = graph
         if self.fold_scale:
             g = self._fold_scales(g, changes)

@@ -15,7 +15,7 @@ import numpy as np
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 
-__all__ = ["WEIGHT_KINDS", "scale_outputs", "scale_inputs", "exclusive_feeders", "cast_like"]
+__all__ = ["WEIGHT_KINDS", "scale_outputs", "scale_inputs", "exclusive_feeders", "cast_like", "nested_note"]
 
 WEIGHT_KINDS = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d")
 
@@ -102,3 +102,11 @@ def exclusive_feeders(graph: Graph, name: str) -> tuple[list[str], str | None]:
     if not feeders:
         return [], "it has no incoming edges"
     return feeders, None
+
+
+def nested_note(graph: Graph) -> list[str]:
+    """A note for passes that work on the top level only, naming the nested graphs they did not enter."""
+    nested = [n for n, node in graph.nodes.items() if isinstance(node, Graph)]
+    if not nested:
+        return []
+    return [f"nested graphs {', '.join(nested)} were not looked into (run inline first)"]

@@ -120,3 +120,11 @@ def test_corpus_braille_outlines_to_the_nested_corpus_file(corpus):
     )
     verify(r.graph)
     assert run_pipeline(r.graph, "reorder").graph == run_pipeline(nested, "reorder").graph
+
+
+def test_top_level_passes_note_nested_graphs_they_skip():
+    g = nested()
+    for pipeline in ("fuse", "cse", "rescale{mode=gain}"):
+        r = run_pipeline(g, pipeline)
+        assert not r.modified
+        assert r.notes[0].endswith("nested graphs lif were not looked into (run inline first)"), r.notes
