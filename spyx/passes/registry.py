@@ -143,7 +143,7 @@ def list_passes() -> list[tuple[str, str, str, list[str]]]:
             if get_origin(t) is Literal:
                 tname = "|".join(map(str, get_args(t)))
             else:
-                tname = getattr(t, "__name__", None) or str(t).replace("typing.", "")
+                tname = str(t).replace("typing.", "") if get_args(t) else getattr(t, "__name__", str(t))
             default = f.default if f.default is not dataclasses.MISSING else "required"
             opts.append(f"{f.name}: {tname} = {default}")
         rows.append((name, cls.description, cls.preserves, opts))
