@@ -167,7 +167,7 @@ class Retime(Pass):
     description = "change the time step (records spyx.dt; re-discretises spyx.Neuron/spyx.Shift, exact for linear dynamics)"
     preserves = "approximate"
 
-    dt: float = 0.0
+    dt: float
     from_dt: float | None = None
 
     def __post_init__(self) -> None:

@@ -193,8 +193,10 @@ def test_continuous_graph_records_dt_and_checks_delays():
 
 
 def test_options_are_checked():
-    with pytest.raises(OptionError, match="dt > 0"):
+    with pytest.raises(OptionError, match="missing 1 required keyword-only argument: 'dt'"):
         parse_pipeline("retime")
+    with pytest.raises(OptionError, match="dt > 0"):
+        parse_pipeline("retime{dt=-1}")
     with pytest.raises(OptionError, match="expects float"):
         parse_pipeline("retime{dt=fast}")
 
