@@ -112,7 +112,7 @@ def run_numpy(graph: Graph, xs):
 def augment(graph: Graph, seed: int) -> Graph:
     """The graph plus something for every pass to do: a Scale before and a Linear after the first dense
     layer (fold_scale, fuse), an identical twin of that layer read by an extra output through a Scale
-    (cse, fold_scale), and a dead branch (dce). Graphs without a suitable dense layer are returned as they are."""
+    (cse, fold_scale), and a dead branch (dce). Graphs without a suitable dense layer come back unchanged."""
     rng = np.random.default_rng(seed)
     shapes = infer_shapes(graph)
     for w, node in graph.nodes.items():
@@ -185,3 +185,19 @@ def test_contracts_with_the_jax_backend(seed):
     with jax.enable_x64(True):
         after, names = transform(g, JAX_PIPELINE)
         check_contract(g, after, names, run_jax(DT), inputs(g, seed), f"jax seed {seed}")
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4, 9])
+def test_contracts_on_discrete_graphs_with_the_jax_backend(seed):
+    """The same contracts for spyx.Neuron/spyx.Shift graphs (the graph lowered by the backend at DT): gain
+    folding through g_x / w_syn, thresholds through bias, recurrent discrete neurons outlined."""
+    import jax
+
+    from spyx.backend import lower
+
+    g = lower(widen(augment(random_graph(seed), seed)), dt=DT)
+    assert any(n.kind == "spyx.Neuron" for n in g.nodes.values())
+    with jax.enable_x64(True):
+        after, names = transform(g, JAX_PIPELINE)
+        assert run_pipeline(g, JAX_PIPELINE).modified
+        check_contract(g, after, names, run_jax(None), inputs(g, seed), f"jax discrete seed {seed}")
