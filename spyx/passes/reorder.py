@@ -170,7 +170,7 @@ class Reorder(Pass):
     """Canonical node and edge order; canonical names with rename=true."""
 
     name = "reorder"
-    description = "canonical deterministic node and edge order (topological, feedback cut); rename=true: canonical names"
+    description = "canonical node and edge order (topological, feedback cut); rename=true: canonical names"
     preserves = "structure"
 
     rename: bool = False

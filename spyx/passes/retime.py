@@ -164,7 +164,7 @@ class Retime(Pass):
     """Change the time step: record it for continuous graphs, re-discretise discrete nodes."""
 
     name = "retime"
-    description = "change the time step (records spyx.dt; re-discretises spyx.Neuron/Shift, exact for linear dynamics)"
+    description = "change the time step: record spyx.dt; re-discretise spyx.Neuron/Shift (exact if linear)"
     preserves = "approximate"
 
     dt: float
