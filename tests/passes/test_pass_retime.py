@@ -254,3 +254,13 @@ def test_retime_commutes_with_exact_discretisation(graph):
             np.testing.assert_array_equal(got.steps, node.steps)
         else:
             assert got == node, name
+
+
+def test_retime_golden(golden):
+    from spyx.ir import to_text
+    from tests.passes.passes_graphs import neuron
+
+    g = chain(("n", neuron(2, synapse=True)), ("d", Shift(steps=np.array([2, 4]))), metadata={DT_KEY: 1e-3})
+    r = run_pipeline(g, "retime{dt=2e-3}")
+    golden("retime_before", to_text(g))
+    golden("retime_after", to_text(r.graph))
