@@ -244,14 +244,14 @@ def test_error_while_writing_hdf5_removes_temp_and_keeps_old_file(tmp_path):
 
 
 def test_damaged_bytes_raise_spyx_errors_only(corpus, tmp_path):
-    """60 copies of a real file with 8 random bytes overwritten: each loads or raises a SpyxError, never a
+    """40 copies of a real file with 8 random bytes overwritten: each loads or raises a SpyxError, never a
     raw h5py/NumPy exception. (Seeded; some other damage makes the HDF5 library itself hang while reading a
     string heap, which no reader above it can catch: docs/nir-io.md.)"""
     data = (corpus / "lif_norse.nir").read_bytes()
     rng = np.random.default_rng(0)
     outcomes = {"loaded": 0, "error": 0}
     p = tmp_path / "damaged.nir"
-    for _ in range(60):
+    for _ in range(40):
         b = bytearray(data)
         for j in rng.integers(0, len(b), size=8):
             b[j] = rng.integers(0, 256)
@@ -262,4 +262,4 @@ def test_damaged_bytes_raise_spyx_errors_only(corpus, tmp_path):
         except spyx.SpyxError as e:
             assert "damaged.nir" in str(e)
             outcomes["error"] += 1
-    assert outcomes["error"] > 30  # most damage is detected
+    assert outcomes["error"] > 20  # most damage is detected
