@@ -263,3 +263,28 @@ def test_damaged_bytes_raise_spyx_errors_only(corpus, tmp_path):
             assert "damaged.nir" in str(e)
             outcomes["error"] += 1
     assert outcomes["error"] > 20  # most damage is detected
+
+
+def test_encoder_hook_writes_the_replacement_graph(tmp_path):
+    """A registered encoder's NIR graph is written in the spyx-only node's place (ports keep the edges)."""
+    from spyx.io import ENCODERS
+
+    pop = np.full(3, 0.9, F)
+    neuron = Neuron(
+        beta=pop, g_x=np.ones(3, F), bias=np.zeros(3, F), v_threshold=np.ones(3, F), v_reset=np.zeros(3, F)
+    )
+    g = Graph.sequential([("neu", neuron)], input_shape=(3,))
+    scale = Scale(scale=np.full(3, 2.0, F))
+
+    def encode(path, node):
+        assert path == "neu" and node is neuron
+        return Graph.sequential([("s", scale)], input_shape=(3,))
+
+    ENCODERS["spyx.Neuron"] = encode
+    try:
+        spyx.save(g, tmp_path / "x.nir")
+    finally:
+        del ENCODERS["spyx.Neuron"]
+    back = spyx.load(tmp_path / "x.nir")
+    assert back.nodes["neu"].kind == "NIRGraph" and back.nodes["neu"].nodes["s"] == scale
+    assert back.edges == g.edges
