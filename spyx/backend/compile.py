@@ -70,6 +70,10 @@ def lower(graph, *, dt: float | None = None, method: str = "exact", delay_roundi
         from spyx.profiles import lower_with_profile
 
         return lower_with_profile(graph, spec, dt=None if dt is None else float(dt)).graph
+    if dt is None:
+        from spyx.passes.retime import graph_dt
+
+        dt = graph_dt(graph)  # a dt recorded by the retime pass (metadata "spyx.dt"), else None
     graph, _ = inline_graph(graph)
     graph = Discretize(dt=None if dt is None else float(dt), method=method, delay_rounding=delay_rounding)(
         graph
