@@ -100,10 +100,15 @@ class Profile:
         return False
 
     def encode(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:
-        """Re-write continuous neuron parameters so that this framework's NIR importer reads the model that
-        spyx runs with the ``nir`` profile. Subclasses that have an importer implement it."""
-        raise UnsupportedError(f"profile {self.name!r} has no export encoding ({self.framework} has no NIR importer"
-                               " that spyx can target)")
+        """``graph`` with every neuron written the way this framework's NIR importer reads it, so that the
+        import computes what spyx computes for ``graph`` (see :mod:`spyx.profiles.encode`)."""
+        from spyx.profiles.encode import encode_graph
+
+        return encode_graph(graph, self, dt)
+
+    def encode_neuron(self, name: str, neuron: Node, dt: float | None) -> tuple[Node, list[str]]:
+        raise UnsupportedError(f"profile {self.name!r} has no export encoding: spyx targets no {self.framework} "
+                               "NIR importer")
 
     # -- the lowering ----------------------------------------------------------------------------------------
     def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:

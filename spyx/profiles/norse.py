@@ -102,3 +102,35 @@ class NorseProfile(Profile):
                                beta=F32(1) - am, bias=am * leak, v0=leak, v_threshold=node.v_threshold,
                                v_reset=v_reset, **common)
         raise UnsupportedError(f"node {name} ({node.kind}): Norse exports no {node.kind}; use the nir profile")
+
+    def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
+        """Norse's ``from_nir(graph, dt=dt)``: LIF -> ``LIFBoxCell(tau_mem_inv = 1/tau, v_leak, v_th)``
+        (v_reset 0, reset_value, v starts at v_leak); IF -> ``IAFCell(v_th)``; r is ignored (warned). With
+        ``a = 1 - beta``: ``tau = dt/a``, the membrane scaled by ``k = g_x/a``, ``v_leak = bias/g_x``. The file
+        writes tau in seconds, as the importer reads it (not ``to_nir``'s dt*tau)."""
+        from spyx.profiles.encode import P, nir_if, nir_lif, plain_options, require
+
+        peer = "Norse"
+        dt = self.require_dt(dt, name)
+        require(n.fires, name, peer, "Norse's importer has no LI")
+        require(not n.synapse, name, peer, "Norse imports CubaLIF as a compound module (w_in, LIBox synapse, r as a "
+                                           "recurrent weight) that spyx does not target")
+        plain_options(n, name, peer, reset="value", test="gt", count="binary")
+        require(np.all(P(n, "v_reset") == 0), name, peer, "its cells reset to v_reset = 0 (the default it builds)")
+        require(n.v_min is None, name, peer, "no membrane clamp")
+        beta, g, b, thr = P(n, "beta"), P(n, "g_x"), P(n, "bias"), P(n, "v_threshold")
+        require(bool(np.all(g > 0)), name, peer, "the input gain must be positive")
+        v0 = P(n, "v0")
+        if np.all(beta == 1):
+            require(np.all(b == 0), name, peer, "IAFCell has no bias")
+            require(not np.any(v0), name, peer, "IAFCell starts at 0")
+            return nir_if(1.0, thr / g, 0.0), [f"{name}: import with norse.torch.from_nir(graph, dt={dt:g})"]
+        require(bool(np.all(beta < 1)), name, peer, "mixed leaky and non-leaky neurons in one layer")
+        a = 1.0 - beta
+        k = g / a
+        leak = b / g
+        notes = []
+        if not np.allclose(v0 / k, leak, rtol=1e-6, atol=1e-12):
+            notes.append(f"{name}: Norse starts the membrane at v_leak = {np.ravel(leak)[0]:.4g}, spyx at "
+                         f"{np.ravel(v0 / k)[0]:.4g}: the first steps differ")
+        return nir_lif(dt / a, 1.0, leak, thr / k, 0.0), notes

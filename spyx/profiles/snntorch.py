@@ -84,3 +84,40 @@ class SnnTorchProfile(Profile):
                 delayed_reset_on="u" if reset == "value" and delay else "v", **common)
         raise UnsupportedError(f"node {name} ({node.kind}): snnTorch exports only LIF and CubaLIF neurons; "
                                "use the nir profile for other kinds")
+
+    def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
+        """snnTorch's ``import_from_nir``: LIF -> ``Leaky(beta = 1 - 1e-4/tau, threshold = v_threshold /
+        (r 1e-4/tau), reset_mechanism="zero", reset_delay=False)``; CubaLIF -> ``Synaptic(alpha = 1 -
+        1e-4/tau_syn, beta = 1 - 1e-4/tau_mem, threshold / (w_in 1e-4/tau_syn))`` (needs r = tau_mem/1e-4);
+        one threshold per layer; v_leak must be 0; IF becomes ``Leaky(beta=0.9)`` (a bug), so an IF is written
+        as a LIF with tau = 1e30 s, for which the importer's beta is 1 in float32."""
+        from spyx.profiles.encode import P, nir_cubalif, nir_lif, plain_options, require, uniform
+
+        peer = "snnTorch"
+        require(n.fires, name, peer, "snnTorch imports no non-spiking neuron (LI)")
+        plain_options(n, name, peer, reset="value", test="gt", count="binary")
+        require(np.all(P(n, "v_reset") == 0), name, peer, "the zero reset sets v = 0, the node resets to v_reset != 0")
+        require(np.all(P(n, "bias") == 0), name, peer, "Leaky/Synaptic have no leak or bias (v_leak must be 0)")
+        require(n.v_min is None and not np.any(P(n, "v0")), name, peer, "no clamp and no initial membrane")
+        beta, thr = P(n, "beta"), P(n, "v_threshold")
+        notes = []
+        if not n.synapse:
+            g = P(n, "g_x")
+            require(bool(np.all(g > 0)), name, peer, "the input gain must be positive")
+            thr_k = thr / g
+            uniform(thr_k, name, peer, "threshold / input gain")
+            one = beta >= 1.0
+            tau = np.where(one, 1e30, SNNTORCH_DT / np.where(one, 0.5, 1.0 - beta))
+            if np.any(one):
+                notes.append(f"{name}: beta = 1 written as LIF tau = 1e30 s (snnTorch imports IF as Leaky(beta=0.9))")
+            return nir_lif(tau, tau / SNNTORCH_DT, 0.0, thr_k, 0.0), notes
+        require(bool(np.all(P(n, "g_prev") == 0) and np.all(P(n, "g_x") == 0)), name, peer,
+                "Synaptic's membrane adds this step's current only (g_prev = g_x = 0); NIR's CubaLIF discretised "
+                "by the nir profile also feeds i_{t-1} or x_t to the membrane")
+        k = P(n, "w_syn") * P(n, "g_syn")
+        require(bool(np.all(k > 0)), name, peer, "the synaptic gain must be positive")
+        thr_k = thr / k
+        uniform(thr_k, name, peer, "threshold / synaptic gain")
+        alpha = P(n, "alpha")
+        tau_syn, tau_mem = SNNTORCH_DT / (1.0 - alpha), SNNTORCH_DT / (1.0 - beta)
+        return nir_cubalif(tau_syn, tau_mem, tau_mem / SNNTORCH_DT, 0.0, thr_k, 0.0, tau_syn / SNNTORCH_DT), notes
