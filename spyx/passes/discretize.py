@@ -126,19 +126,17 @@ def delay_steps(name: str, node: Node, dt: float, rounding: str) -> np.ndarray:
     """Integer steps of a Delay; CompileError naming the node if ``tau/dt`` is not whole and rounding=error."""
     ratio = np.asarray(node.delay, dtype=F64) / dt
     nearest = np.round(ratio)
-    if rounding == "error":
-        off = np.abs(ratio - nearest) > 1e-6 * np.maximum(np.abs(ratio), 1.0)
-        if np.any(off):
-            worst = float(ratio[off].reshape(-1)[0])
-            raise CompileError(
-                f"node {name} (Delay): delay/dt = {worst!r} is not a whole number of steps (dt={dt}); "
-                "choose a dt that divides the delays or pass delay_rounding=round|floor|ceil"
-            )
-        steps = nearest
-    else:
-        steps = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](ratio + 0.0)
-        if rounding != "round":  # absorb float noise such as 2.9999999 before floor/ceil
-            steps = np.where(np.abs(ratio - nearest) <= 1e-9 * np.maximum(np.abs(ratio), 1.0), nearest, steps)
+    # Within 1e-6 (relative) of a whole number is that number in every mode: float32 delays such as
+    # 1e-3 / 1e-3 = 1.0000000475 must not ceil to 2.
+    whole = np.abs(ratio - nearest) <= 1e-6 * np.maximum(np.abs(ratio), 1.0)
+    if rounding == "error" and not np.all(whole):
+        worst = float(ratio[~whole].reshape(-1)[0])
+        raise CompileError(
+            f"node {name} (Delay): delay/dt = {worst:.6g} is not a whole number of steps (dt={dt}); "
+            "choose a dt that divides the delays or pass delay_rounding=round|floor|ceil"
+        )
+    rounded = {"error": np.round, "round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](ratio)
+    steps = np.where(whole, nearest, rounded)
     return steps.astype(np.int64)
 
 
