@@ -13,7 +13,6 @@ from spyx.errors import CompileError, InputError, MissingDtError, OptionError
 from spyx.ir import LIF, Affine, Delay, Graph, Input, Output
 from spyx.passes import get_pass, parse_pipeline
 from spyx.passes.discretize import Discretize
-from tests.backend.nir_corpus import read
 from tests.graphgen import DT, multi_io_graph, primitive_graphs
 
 F32 = np.float32
@@ -134,7 +133,7 @@ def test_vmap_over_batch_and_over_params():
 
 @pytest.fixture(scope="module")
 def braille(corpus):
-    return read(corpus / "braille_noDelay_bias_zero.nir")
+    return spyx.load(corpus / "braille_noDelay_bias_zero.nir")
 
 
 def test_grad_of_readout_matches_finite_differences(braille):
