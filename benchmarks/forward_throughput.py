@@ -89,7 +89,7 @@ MODELS = {
 }
 
 
-def bench(name, schedule, repeats, batch_scale, precision):
+def bench(name, schedule, repeats, batch_scale, precision, unroll=1, parallel_linear=False):
     import jax
     import numpy as np
 
@@ -97,7 +97,8 @@ def bench(name, schedule, repeats, batch_scale, precision):
 
     make, b, t, dt = MODELS[name]
     b = max(1, int(b * batch_scale))
-    prog = spyx.compile(make(), dt=dt, schedule=schedule, precision=precision)
+    prog = spyx.compile(make(), dt=dt, schedule=schedule, precision=precision, scan_unroll=unroll,
+                        parallel_linear=parallel_linear)
     rng = np.random.default_rng(0)
     xs = {n: jax.device_put((rng.random((t, b, *s)) < 0.2).astype(np.float32)) for n, s in prog.input_shapes.items()}
     run = jax.jit(prog.run)
@@ -111,7 +112,7 @@ def bench(name, schedule, repeats, batch_scale, precision):
         times.append(time.perf_counter() - start)
     med = statistics.median(times)
     return {
-        "model": name, "schedule": schedule, "B": b, "T": t, "dt": dt, "median_s": med, "min_s": min(times),
+        "model": name, "schedule": schedule, "unroll": prog.plan.unroll, "parallel_linear": parallel_linear, "B": b, "T": t, "dt": dt, "median_s": med, "min_s": min(times),
         "compile_s": compile_s, "samples_per_s": b / med, "steps_per_s": b * t / med, "repeats": repeats,
     }
 
@@ -136,6 +137,8 @@ def main(argv=None) -> int:
     ap.add_argument("--schedules", default="layer,step")
     ap.add_argument("--batch-scale", type=float, default=1.0, help="multiply every batch size (e.g. 0.25 on CPU)")
     ap.add_argument("--precision", default="highest", choices=["highest", "high", "default"])
+    ap.add_argument("--unroll", default="auto", help="comma-separated lax.scan unroll factors, or auto (1 CPU, 32 GPU)")
+    ap.add_argument("--parallel-linear", default="0", help="comma-separated 0/1: LI/I/CubaLI by associative scan")
     ap.add_argument("--out", type=Path, default=None, help="write results as JSON (atomically)")
     args = ap.parse_args(argv)
     if args.device:
@@ -145,16 +148,20 @@ def main(argv=None) -> int:
     rows = []
     for name in args.models.split(","):
         for schedule in args.schedules.split(","):
-            rows.append(bench(name, schedule, args.repeats, args.batch_scale, args.precision))
-            r = rows[-1]
-            print(f"  done {name}/{schedule}: {r['median_s'] * 1e3:.1f} ms", file=sys.stderr)
+            for unroll in (None if u == "auto" else int(u) for u in args.unroll.split(",")):
+                for par in (bool(int(v)) for v in args.parallel_linear.split(",")):
+                    if par and schedule == "step":
+                        continue  # the step schedule has no whole-sequence neurons
+                    rows.append(bench(name, schedule, args.repeats, args.batch_scale, args.precision, unroll, par))
+                    r = rows[-1]
+                    print(f"  done {name}/{schedule}/u{r['unroll']}/p{int(par)}: {r['median_s'] * 1e3:.1f} ms", file=sys.stderr)
     device = str(jax.devices()[0])
     print(f"\ndevice: {device}   precision: {args.precision}   repeats: {args.repeats}")
-    head = f"{'model':<9} {'schedule':<8} {'B':>4} {'T':>4} {'median ms':>10} {'compile s':>9} {'samples/s':>10} {'sample-steps/s':>14}"
+    head = f"{'model':<9} {'schedule':<8} {'unroll':>6} {'par':>3} {'B':>4} {'T':>4} {'median ms':>10} {'compile s':>9} {'samples/s':>10} {'sample-steps/s':>14}"
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['model']:<9} {r['schedule']:<8} {r['B']:>4} {r['T']:>4} {r['median_s'] * 1e3:>10.2f} "
+        print(f"{r['model']:<9} {r['schedule']:<8} {r['unroll']:>6} {int(r['parallel_linear']):>3} {r['B']:>4} {r['T']:>4} {r['median_s'] * 1e3:>10.2f} "
               f"{r['compile_s']:>9.2f} {r['samples_per_s']:>10.1f} {r['steps_per_s']:>14.0f}")
     if args.out:
         write_atomic(args.out, {"device": device, "platform": platform.platform(), "jax": jax.__version__,
