@@ -266,7 +266,7 @@ def trainable_params(node: Node) -> dict[str, np.ndarray]:
 
 # -- whole-sequence form of reset-free linear neurons ------------------------------------------------------
 def is_linear_neuron(node) -> bool:
-    """A neuron whose step is affine in its state (no spikes, no clamp): its sequence is a linear recurrence."""
+    """A neuron whose step is affine in its state (no spikes, no clamp): a linear recurrence over time."""
     return node.kind == "spyx.Neuron" and not node.fires and node.v_min is None and not node.reset_delay
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.flatten_util import ravel_pytree
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 
 import spyx
 from spyx.errors import CompileError, InputError, MissingDtError, OptionError
-from spyx.ir import LIF, Affine, Delay, Graph, Input, Output
+from spyx.ir import LIF, Affine, Delay, Graph
 from spyx.passes import get_pass, parse_pipeline
 from spyx.passes.discretize import Discretize
 from tests.graphgen import DT, multi_io_graph, primitive_graphs
@@ -21,12 +21,16 @@ F32 = np.float32
 def lif_graph(n=3, dtype=F32):
     ones = np.ones(n, dtype)
     lif = LIF(tau=ones * 5e-3, r=ones, v_leak=ones * 0, v_threshold=ones * 0.5, v_reset=ones * 0)
-    return Graph.sequential([("fc", Affine(weight=np.eye(n, dtype=dtype), bias=np.zeros(n, dtype))), ("lif1", lif)],
-                            input_shape=(n,))
+    return Graph.sequential(
+        [("fc", Affine(weight=np.eye(n, dtype=dtype), bias=np.zeros(n, dtype))), ("lif1", lif)],
+        input_shape=(n,),
+    )
 
 
 def test_missing_dt_names_the_nodes():
-    with pytest.raises(MissingDtError, match=r"graph has continuous-time nodes \(lif1: LIF\); pass dt \(CLI: --dt\)"):
+    with pytest.raises(
+        MissingDtError, match=r"graph has continuous-time nodes \(lif1: LIF\); pass dt \(CLI: --dt\)"
+    ):
         spyx.compile(lif_graph())
 
 
@@ -39,7 +43,9 @@ def test_delay_must_be_whole_steps_unless_rounding_is_given():
         np.testing.assert_array_equal(prog.graph.nodes["d"].steps, steps)
         x = np.arange(1, 7, dtype=F32).reshape(6, 1, 1) * np.ones((1, 1, 2), F32)
         y, _ = prog.run(prog.params, x)
-        np.testing.assert_array_equal(np.asarray(y)[:, 0, 0], np.concatenate([np.zeros(steps[0]), x[: 6 - steps[0], 0, 0]]))
+        np.testing.assert_array_equal(
+            np.asarray(y)[:, 0, 0], np.concatenate([np.zeros(steps[0]), x[: 6 - steps[0], 0, 0]])
+        )
 
 
 def test_discretize_pass_registered_changed_and_unchanged():
@@ -87,7 +93,9 @@ def test_step_by_step_equals_run():
         state, y = step(prog.params, state, {k: v[t] for k, v in xs.items()})
         for o in prog.output_names:
             np.testing.assert_allclose(np.asarray(y[o]), np.asarray(outs[o][t]), rtol=1e-6, atol=1e-6)
-    jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6), state, final)
+    jax.tree_util.tree_map(
+        lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6), state, final
+    )
 
 
 def test_run_continues_from_a_state():
@@ -119,7 +127,9 @@ def test_vmap_over_batch_and_over_params():
     x = rng.uniform(0, 2, (25, 4, 3)).astype(F32)
     run = jax.jit(prog.run)
     full, _ = run(prog.params, x)
-    per_sample = jax.jit(jax.vmap(lambda xi: prog.run(prog.params, xi[:, None])[0][:, 0], in_axes=1, out_axes=1))(x)
+    per_sample = jax.jit(
+        jax.vmap(lambda xi: prog.run(prog.params, xi[:, None])[0][:, 0], in_axes=1, out_axes=1)
+    )(x)
     np.testing.assert_allclose(np.asarray(per_sample), np.asarray(full), atol=1e-6)
     scales = jnp.array([0.5, 1.0, 2.0], jnp.float32)
     pop = jax.tree_util.tree_map(lambda a: a[None] * jnp.ones((3,) + (1,) * a.ndim, a.dtype), prog.params)
@@ -159,7 +169,9 @@ def test_grad_of_readout_matches_finite_differences(braille):
         nonzero = np.flatnonzero(np.asarray(g_flat))
         assert nonzero.size >= 20  # fc2 bias, the readout's own factors, weights of lif1 units that spiked
         pick = np.random.default_rng(5)
-        idx = np.concatenate([pick.choice(nonzero, 15, replace=False), pick.choice(flat.size, 10, replace=False)])
+        idx = np.concatenate(
+            [pick.choice(nonzero, 15, replace=False), pick.choice(flat.size, 10, replace=False)]
+        )
         eps = 1e-6
         for i in idx:
             e = jnp.zeros_like(flat).at[i].set(eps)

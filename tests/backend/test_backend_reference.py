@@ -36,7 +36,9 @@ def _compare(graph, seed, method, dtype=None):
 
 
 def _check(prog, outs, traces, ref_out, ref_mem, tol):
-    spiking_outputs = {o for o in prog.output_names if any(prog.graph.nodes[p].spiking for p in prog.graph.predecessors(o))}
+    spiking_outputs = {
+        o for o in prog.output_names if any(prog.graph.nodes[p].spiking for p in prog.graph.predecessors(o))
+    }
     for o, ref in ref_out.items():
         got = np.asarray(outs[o], dtype=np.float64)
         if o in spiking_outputs:
@@ -45,7 +47,9 @@ def _check(prog, outs, traces, ref_out, ref_mem, tol):
             np.testing.assert_allclose(got, ref, rtol=tol, atol=tol, err_msg=f"output {o}")
     assert set(ref_mem) == {n for n in traces if "v" in traces[n]}
     for n, ref in ref_mem.items():
-        np.testing.assert_allclose(np.asarray(traces[n]["v"], dtype=np.float64), ref, rtol=tol, atol=tol, err_msg=f"v of {n}")
+        np.testing.assert_allclose(
+            np.asarray(traces[n]["v"], dtype=np.float64), ref, rtol=tol, atol=tol, err_msg=f"v of {n}"
+        )
 
 
 def as_float64(graph):
@@ -80,7 +84,11 @@ def test_matches_numpy_reference(graph, seed, method):
         _check(prog, outs, traces, ref_out, ref_mem, 1e-9)
 
 
-@pytest.mark.parametrize(("graph", "seed", "variant"), [(*p.values, i % 2) for i, p in enumerate(_graphs())][::2] + [(*p.values, 1) for p in list(_graphs())[1::8]])
+@pytest.mark.parametrize(
+    ("graph", "seed", "variant"),
+    [(*p.values, i % 2) for i, p in enumerate(_graphs())][::2]
+    + [(*p.values, 1) for p in list(_graphs())[1::8]],
+)
 def test_layer_schedule_equals_step_schedule(graph, seed, variant):
     """Default layer schedule, or (variant 1) layer with associative-scan linear neurons and an odd unroll,
     against the step interpreter."""
