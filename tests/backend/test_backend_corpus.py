@@ -12,9 +12,8 @@ from tests.conftest import corpus_files
 
 
 def test_lif_norse_matches_exact_solution(corpus):
-    graph = spyx.load(corpus / "lif_norse.nir")
     exact = np.loadtxt(corpus / "lif_exact.csv", delimiter=",")
-    prog = spyx.compile(graph, dt=1e-4, method="exact")
+    prog = spyx.compile(corpus / "lif_norse.nir", dt=1e-4, method="exact")  # a path is loaded with spyx.load
     x = exact[:, 0].reshape(-1, 1, 1).astype(np.float32)  # T=1000, B=1
     spikes, _, traces = jax.jit(prog.run_traced)(prog.params, x)
     steps = np.nonzero(np.asarray(spikes)[:, 0, 0])[0]

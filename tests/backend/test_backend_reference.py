@@ -84,11 +84,15 @@ def test_matches_numpy_reference(graph, seed, method):
         _check(prog, outs, traces, ref_out, ref_mem, 1e-9)
 
 
-@pytest.mark.parametrize(
-    ("graph", "seed", "variant"),
-    [(*p.values, i % 2) for i, p in enumerate(_graphs())][::2]
-    + [(*p.values, 1) for p in list(_graphs())[1::8]],
-)
+def _schedule_cases():
+    cases = list(_graphs())
+    for k, p in enumerate(cases[::2]):  # alternate default layer / parallel-linear layer with odd unroll
+        yield pytest.param(*p.values, k % 2, id=f"{p.id}-v{k % 2}")
+    for p in cases[1::8]:
+        yield pytest.param(*p.values, 1, id=f"{p.id}-v1")
+
+
+@pytest.mark.parametrize(("graph", "seed", "variant"), list(_schedule_cases()))
 def test_layer_schedule_equals_step_schedule(graph, seed, variant):
     """Default layer schedule, or (variant 1) layer with associative-scan linear neurons and an odd unroll,
     against the step interpreter."""
