@@ -27,8 +27,10 @@ def _need(module: str):
     try:
         return importlib.import_module(module)
     except ImportError as e:
-        raise ImportError(f"spyx.interop.from_torch needs {module.split('.')[0]} ({e}); install it with "
-                          "pip install 'spyx[torch]' and the framework itself (snntorch, norse, sinabs, rockpool)") from e
+        raise ImportError(
+            f"spyx.interop.from_torch needs {module.split('.')[0]} ({e}); install it with "
+            "pip install 'spyx[torch]' and the framework itself (snntorch, norse, sinabs, rockpool)"
+        ) from e
 
 
 def _named(module):
@@ -46,8 +48,10 @@ def detect_framework(module) -> str:
     """The framework whose neuron classes ``module`` uses (by the classes' top-level package)."""
     found = {c.__module__.split(".")[0] for m in _modules(module) for c in type(m).__mro__} & set(FRAMEWORKS)
     if len(found) != 1:
-        raise OptionError(f"cannot tell the framework of {type(module).__name__}: it uses modules of "
-                          f"{', '.join(sorted(found)) or 'none of ' + ', '.join(FRAMEWORKS)}; pass framework=")
+        raise OptionError(
+            f"cannot tell the framework of {type(module).__name__}: it uses modules of "
+            f"{', '.join(sorted(found)) or 'none of ' + ', '.join(FRAMEWORKS)}; pass framework="
+        )
     return found.pop()
 
 
@@ -78,7 +82,9 @@ def _options_sinabs(module) -> dict[str, dict[str, Any]]:
             if getattr(m, "min_v_mem", None) is not None:
                 o["min_v_mem"] = _scalar(m.min_v_mem)
             if getattr(m, "spike_fn", None) is not None:
-                o["spike_fn"] = "single" if isinstance(m.spike_fn, SingleSpike) or m.spike_fn is SingleSpike else "multi"
+                o["spike_fn"] = (
+                    "single" if isinstance(m.spike_fn, SingleSpike) or m.spike_fn is SingleSpike else "multi"
+                )
             if getattr(m, "reset_fn", None) is not None:
                 o["reset_fn"] = "zero" if isinstance(m.reset_fn, MembraneReset) else "subtract"
             if getattr(m, "tau_syn", None) is not None:
@@ -131,11 +137,12 @@ def _export(framework: str, module, sample):
         graph = sinabs.to_nir(module, sample)
         graph.infer_types()  # sinabs leaves Conv2d/Flatten input types None, which nir.write rejects
         return graph
+    import torch
     from rockpool.nn.modules.torch.nir import to_nir
 
-    import torch
-
-    for p in torch.nn.Module.parameters(module):  # ExpSynTorch exports tau without detaching it (nir.write fails otherwise)
+    for p in torch.nn.Module.parameters(
+        module
+    ):  # ExpSynTorch exports tau without detaching it (nir.write fails otherwise)
         p.requires_grad_(False)
     return to_nir(module, sample)
 
@@ -155,24 +162,38 @@ def _fold(per_module: dict[str, dict[str, Any]], node_names: set[str]) -> tuple[
         for name, o in per_module.items():
             if k in o:
                 if not any(n == name or n.startswith(name + ".") for n in node_names):
-                    raise UnsupportedError(f"option {k} differs between layers and layer {name!r} is not a node "
-                                           f"of the exported graph; pass the options per node yourself")
+                    raise UnsupportedError(
+                        f"option {k} differs between layers and layer {name!r} is not a node "
+                        f"of the exported graph; pass the options per node yourself"
+                    )
                 per_node.setdefault(name, {})[k] = o[k]
     return glob, per_node
 
 
 def _same(a, b) -> bool:
-    return np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object)) if a is not None else b is None
+    return (
+        np.array_equal(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+        if a is not None
+        else b is None
+    )
 
 
-def from_torch(module, sample_input, *, framework: str | None = None, dt: float | None = None,
-               return_graph: bool = False, **profile_options: Any):
+def from_torch(
+    module,
+    sample_input,
+    *,
+    framework: str | None = None,
+    dt: float | None = None,
+    return_graph: bool = False,
+    **profile_options: Any,
+):
     """Export ``module`` with its framework's own NIR exporter and compile it with that framework's profile.
 
     Args:
         module: a torch.nn.Module built from snnTorch, Norse, Sinabs or Rockpool layers.
         sample_input: a torch tensor the exporter traces with (one time step, batch 1, as the framework's
-            exporter expects: snnTorch/Norse/Rockpool ``(1, *shape)``, Sinabs ``(T, *shape)`` for Squeeze layers).
+            exporter expects: snnTorch/Norse/Rockpool ``(1, *shape)``, Sinabs ``(T, *shape)`` (Squeeze
+            layers).
         framework: ``"snntorch"``, ``"norse"``, ``"sinabs"``, ``"rockpool"``, or None to detect it from the
             module's classes.
         dt: the time step (default: the profile's, which for Norse and Rockpool is read from the modules).
@@ -192,8 +213,12 @@ def from_torch(module, sample_input, *, framework: str | None = None, dt: float 
     framework = framework or detect_framework(module)
     if framework not in FRAMEWORKS:
         raise OptionError(f"framework must be one of {', '.join(FRAMEWORKS)}, got {framework!r}")
-    opts = {"snntorch": _options_snntorch, "norse": _options_norse, "sinabs": _options_sinabs,
-            "rockpool": _options_rockpool}[framework](module)
+    opts = {
+        "snntorch": _options_snntorch,
+        "norse": _options_norse,
+        "sinabs": _options_sinabs,
+        "rockpool": _options_rockpool,
+    }[framework](module)
     module = module.eval()
     with torch.no_grad():
         graph_nir = _export(framework, module, sample_input)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 
+from spyx.errors import VerifyError
 from spyx.io.atomic import atomic_path, atomic_save_npy, atomic_save_npz, atomic_write, atomic_write_json
 from spyx.io.encode import ENCODERS
 from spyx.io.nirgraph import from_nir_graph, to_nir_graph
 from spyx.io.reader import LoadResult, read_nir
 from spyx.io.spellings import EXTRA_PREFIX, NIR_VERSION
 from spyx.io.writer import write_nir
-from spyx.errors import VerifyError
 from spyx.ir.graph import Graph
 
 __all__ = [
@@ -59,14 +59,17 @@ def load(path: str | os.PathLike[str], *, repair: bool = False, profile: str | N
     chosen, _ = resolve_profile(graph, profile)
     if chosen.name != "nir":
         graph, _ = _each_graph(graph, drop_batch_axis)
-    graph = Graph(nodes=graph.nodes, edges=graph.edges, metadata={**graph.metadata, PROFILE_KEY: chosen.spec()})
+    meta = {**graph.metadata, PROFILE_KEY: chosen.spec()}
+    graph = Graph(nodes=graph.nodes, edges=graph.edges, metadata=meta)
     try:
         return verify(graph)
     except VerifyError as e:
         raise type(e)([f"{os.fspath(path)}: {e.diagnostics[0]}", *e.diagnostics[1:]]) from None
 
 
-def save(graph: Graph, path: str | os.PathLike[str], *, profile: str | None = None, dt: float | None = None) -> None:
+def save(
+    graph: Graph, path: str | os.PathLike[str], *, profile: str | None = None, dt: float | None = None
+) -> None:
     """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`).
 
     ``profile``: write the neuron parameters the way that framework's NIR importer reads them

@@ -24,24 +24,30 @@ def resolve_profile(graph: Graph, spec: str | Profile | None, **options: Any) ->
     if isinstance(spec, str) and spec.strip() == "auto":
         found = detect(graph)
         if found.exporter is not None:
-            return get_profile(found.exporter, **options), [f"profile auto: {found.exporter} ({found.evidence[0]})"]
+            return get_profile(found.exporter, **options), [
+                f"profile auto: {found.exporter} ({found.evidence[0]})"
+            ]
         if found.ambiguous:
             raise OptionError(
                 f"profile auto: cannot tell the exporter apart, candidates {', '.join(found.candidates)} "
-                f"({'; '.join(found.evidence)}); pass --profile NAME (Python: profile=NAME)")
+                f"({'; '.join(found.evidence)}); pass --profile NAME (Python: profile=NAME)"
+            )
         return get_profile("nir", **options), [f"profile auto: nir ({found.evidence[0]})"]
     return get_profile(spec, **options), []
 
 
-def lower_with_profile(graph: Graph, spec: str | Profile | None = None, *, dt: float | None = None,
-                       **options: Any) -> LoweredGraph:
+def lower_with_profile(
+    graph: Graph, spec: str | Profile | None = None, *, dt: float | None = None, **options: Any
+) -> LoweredGraph:
     """The flat, discrete, verified graph of ``graph`` under a profile (see :func:`resolve_profile`)."""
     profile, notes = resolve_profile(graph, spec, **options)
     out = profile.lower(graph, dt)
     return LoweredGraph(out.graph, out.dt, (*notes, *out.notes))
 
 
-def apply_profile(graph: Graph, spec: str | Profile, dt: float | None = None) -> tuple[Graph, float | None, list[str]]:
+def apply_profile(
+    graph: Graph, spec: str | Profile, dt: float | None = None
+) -> tuple[Graph, float | None, list[str]]:
     """``(lowered graph, dt, notes)``: the discrete graph ``spyx-convert run --profile`` executes."""
     out = lower_with_profile(graph, spec, dt=dt)
     return out.graph, out.dt, list(out.notes)

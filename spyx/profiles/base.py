@@ -107,8 +107,9 @@ class Profile:
         return encode_graph(graph, self, dt)
 
     def encode_neuron(self, name: str, neuron: Node, dt: float | None) -> tuple[Node, list[str]]:
-        raise UnsupportedError(f"profile {self.name!r} has no export encoding: spyx targets no {self.framework} "
-                               "NIR importer")
+        raise UnsupportedError(
+            f"profile {self.name!r} has no export encoding: spyx targets no {self.framework} NIR importer"
+        )
 
     # -- the lowering ----------------------------------------------------------------------------------------
     def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
@@ -135,15 +136,21 @@ class Profile:
                 if self.for_node(name).shift_output(name, node):
                     shift = f"{name}.shift"
                     steps = np.ones(tuple(nodes[name].shape), dtype=np.int64)
-                    nodes[shift] = Shift(steps=steps, metadata={"spyx.profile.note": f"{self.name} output delay"})
+                    nodes[shift] = Shift(
+                        steps=steps, metadata={"spyx.profile.note": f"{self.name} output delay"}
+                    )
                     edges = [(shift, b) if a == name else (a, b) for a, b in edges]
                     edges.append((name, shift))
             elif node.kind == "Delay":
                 if dt is None:
-                    raise MissingDtError(f"node {name} (Delay) needs dt to become whole steps; pass dt (CLI: --dt)")
+                    raise MissingDtError(
+                        f"node {name} (Delay) needs dt to become whole steps; pass dt (CLI: --dt)"
+                    )
                 nodes[name] = Shift(steps=delay_steps(name, node, float(dt), "error"), metadata=node.metadata)
             elif node.continuous:
-                raise UnsupportedError(f"node {name} ({node.kind}): profile {self.name!r} has no lowering for it")
+                raise UnsupportedError(
+                    f"node {name} ({node.kind}): profile {self.name!r} has no lowering for it"
+                )
             else:
                 nodes[name] = node
         # record what lowered it under another key: a lowered graph must not be lowered again by compile

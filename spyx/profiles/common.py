@@ -48,11 +48,15 @@ def node_param(node: Node, name: str, default: float = 0.0) -> np.ndarray:
 
 
 def make_neuron(shape: tuple[int, ...], metadata=None, **kw: Any) -> Neuron:
-    """A ``spyx.Neuron`` with every array parameter broadcast to ``shape`` and stored in float32 (the peers run
+    """A ``spyx.Neuron`` with every array parameter broadcast to ``shape`` and stored in float32 (the peers
+    run
     float32 state; their rounding is reproduced by computing each factor as they do, then storing float32)."""
     arrays = set(Neuron.param_names())
-    params = {k: np.broadcast_to(np.asarray(v, F64).astype(F32), shape).copy()
-              for k, v in kw.items() if k in arrays and v is not None}
+    params = {
+        k: np.broadcast_to(np.asarray(v, F64).astype(F32), shape).copy()
+        for k, v in kw.items()
+        if k in arrays and v is not None
+    }
     options = {k: v for k, v in kw.items() if k not in arrays}
     if options.get("synapse"):
         for k in ("alpha", "w_syn", "g_prev", "g_syn"):
@@ -95,9 +99,13 @@ def drop_batch_axis(graph: Graph, where: str = "") -> tuple[Graph, list[str]]:
             continue
         shape = tuple(int(s) for s in np.ravel(node.shape))
         if isinstance(node, Input):
-            others = [declared.get(graph.edge_nodes(e)[1]) for e in graph.edges if graph.edge_nodes(e)[0] == name]
+            others = [
+                declared.get(graph.edge_nodes(e)[1]) for e in graph.edges if graph.edge_nodes(e)[0] == name
+            ]
         else:
-            others = [shapes[graph.edge_nodes(e)[0]].output for e in graph.edges if graph.edge_nodes(e)[1] == name]
+            others = [
+                shapes[graph.edge_nodes(e)[0]].output for e in graph.edges if graph.edge_nodes(e)[1] == name
+            ]
         others = [o for o in others if o is not None]
         if not others or any(tuple(o) == shape for o in others):
             continue
@@ -105,5 +113,7 @@ def drop_batch_axis(graph: Graph, where: str = "") -> tuple[Graph, list[str]]:
         k = len(shape) - len(want)
         if k > 0 and shape[k:] == want and all(s == 1 for s in shape[:k]):
             nodes[name] = node.replace(shape=np.asarray(want, dtype=np.int64))
-            notes.append(f"{where}{name}: {node.kind} type {shape} carries the exporter's batch axis; read as {want}")
+            notes.append(
+                f"{where}{name}: {node.kind} type {shape} carries the exporter's batch axis; read as {want}"
+            )
     return (graph.with_nodes(nodes) if notes else graph), notes

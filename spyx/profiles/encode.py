@@ -39,20 +39,30 @@ def require(ok: bool, name: str, peer: str, what: str) -> None:
 
 
 def uniform(a: np.ndarray, name: str, peer: str, what: str) -> None:
-    require(bool(np.allclose(a, np.ravel(a)[0], rtol=1e-6, atol=0)), name, peer,
-            f"its importer needs one {what} per layer, this layer has {np.unique(np.ravel(a))[:4]}...")
+    require(
+        bool(np.allclose(a, np.ravel(a)[0], rtol=1e-6, atol=0)),
+        name,
+        peer,
+        f"its importer needs one {what} per layer, this layer has {np.unique(np.ravel(a))[:4]}...",
+    )
 
 
 def plain_options(n: Neuron, name: str, peer: str, *, reset: str, test: str, count: str) -> None:
     """The options every importer fixes: reset kind, no delayed reset, spike test and count."""
     if not n.fires:
         return
-    require(n.reset == reset and not n.reset_delay, name, peer,
-            f"it builds reset={reset} applied in the same step; the node has reset={n.reset}"
-            f"{' with reset_delay' if n.reset_delay else ''}")
+    require(
+        n.reset == reset and not n.reset_delay,
+        name,
+        peer,
+        f"it builds reset={reset} applied in the same step; the node has reset={n.reset}"
+        f"{' with reset_delay' if n.reset_delay else ''}",
+    )
     require(n.spike_test == test, name, peer, f"its spike test is {test!r}, the node's {n.spike_test!r}")
     require(n.spike_count == count, name, peer, f"its spikes are {count}, the node's {n.spike_count}")
-    require(not n.reset_guard and n.delayed_reset_on == "v", name, peer, "the node uses snnTorch's reset guard")
+    require(
+        not n.reset_guard and n.delayed_reset_on == "v", name, peer, "the node uses snnTorch's reset guard"
+    )
 
 
 def f32(a, shape=None) -> np.ndarray:
@@ -70,8 +80,10 @@ def encode_graph(graph: Graph, target, dt: float | None) -> tuple[Graph, list[st
     source = graph.metadata.get(PROFILE_KEY, "nir")
     lowered = lower_with_profile(graph, source, dt=dt)
     dt = lowered.dt if lowered.dt is not None else dt
-    notes = [f"encode for {target.name}: the graph is read with the {source} profile"
-             + (f" at dt = {dt:g}" if dt is not None else "")]
+    notes = [
+        f"encode for {target.name}: the graph is read with the {source} profile"
+        + (f" at dt = {dt:g}" if dt is not None else "")
+    ]
     nodes: dict[str, Node] = {}
     for name, node in lowered.graph.nodes.items():
         if node.kind == "spyx.Neuron":
@@ -91,7 +103,9 @@ def encode_graph(graph: Graph, target, dt: float | None) -> tuple[Graph, list[st
 
 def nir_lif(tau, r, v_leak, thr, v_reset) -> LIF:
     s = _shape(tau, r, v_leak, thr, v_reset)
-    return LIF(tau=f32(tau, s), r=f32(r, s), v_leak=f32(v_leak, s), v_threshold=f32(thr, s), v_reset=f32(v_reset, s))
+    return LIF(
+        tau=f32(tau, s), r=f32(r, s), v_leak=f32(v_leak, s), v_threshold=f32(thr, s), v_reset=f32(v_reset, s)
+    )
 
 
 def nir_if(r, thr, v_reset) -> IF:
@@ -106,5 +120,12 @@ def nir_li(tau, r, v_leak) -> LI:
 
 def nir_cubalif(tau_syn, tau_mem, r, v_leak, thr, v_reset, w_in) -> CubaLIF:
     s = _shape(tau_syn, tau_mem, r, v_leak, thr, v_reset, w_in)
-    return CubaLIF(tau_syn=f32(tau_syn, s), tau_mem=f32(tau_mem, s), r=f32(r, s), v_leak=f32(v_leak, s),
-                   v_threshold=f32(thr, s), v_reset=f32(v_reset, s), w_in=f32(w_in, s))
+    return CubaLIF(
+        tau_syn=f32(tau_syn, s),
+        tau_mem=f32(tau_mem, s),
+        r=f32(r, s),
+        v_leak=f32(v_leak, s),
+        v_threshold=f32(thr, s),
+        v_reset=f32(v_reset, s),
+        w_in=f32(w_in, s),
+    )

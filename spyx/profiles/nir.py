@@ -29,8 +29,9 @@ class NirProfile(Profile):
         from spyx.passes.inline import inline_graph
 
         graph, _ = inline_graph(graph)
-        graph = Discretize(dt=None if dt is None else float(dt), method=self.method,
-                           delay_rounding=self.delay_rounding)(graph).graph
+        graph = Discretize(
+            dt=None if dt is None else float(dt), method=self.method, delay_rounding=self.delay_rounding
+        )(graph).graph
         return LoweredGraph(verify(graph), dt, ())
 
     def encode(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:

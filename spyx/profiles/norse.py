@@ -64,15 +64,24 @@ class NorseProfile(Profile):
     def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
         if self.tau_written_times_dt is not None:
             return super().lower(graph, dt)
-        taus = [np.ravel(a64(getattr(n, k))) for _, n in graph.walk() if n.kind in ("LIF", "LI", "CubaLIF")
-                for k in (("tau_mem", "tau_syn") if n.kind == "CubaLIF" else ("tau",))]
+        taus = [
+            np.ravel(a64(getattr(n, k)))
+            for _, n in graph.walk()
+            if n.kind in ("LIF", "LI", "CubaLIF")
+            for k in (("tau_mem", "tau_syn") if n.kind == "CubaLIF" else ("tau",))
+        ]
         step = self.dt if dt is None else dt
         scaled = bool(taus) and bool(np.all(np.concatenate(taus) < step))
         resolved = dataclasses.replace(self, tau_written_times_dt=scaled)
         out = Profile.lower(resolved, graph, dt)
-        why = (f"every tau < dt = {step:g}: read as dt*tau (norse.to_nir)" if scaled
-               else f"tau >= dt = {step:g} somewhere: read as seconds")
-        return LoweredGraph(out.graph, out.dt, (*out.notes, f"norse: tau_written_times_dt={str(scaled).lower()} ({why})"))
+        why = (
+            f"every tau < dt = {step:g}: read as dt*tau (norse.to_nir)"
+            if scaled
+            else f"tau >= dt = {step:g} somewhere: read as seconds"
+        )
+        return LoweredGraph(
+            out.graph, out.dt, (*out.notes, f"norse: tau_written_times_dt={str(scaled).lower()} ({why})")
+        )
 
     def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
         dt = self.require_dt(dt, name)
@@ -86,37 +95,68 @@ class NorseProfile(Profile):
         v_reset = a64(self.v_reset) if self.v_reset is not None else node_param(node, "v_reset")
         common = dict(spike_test="gt", spike_count="binary", reset=self.reset_method, metadata=node.metadata)
         if node.kind == "IF":  # IAFCell: v += x; initial state v = v_reset
-            return make_neuron(shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=v_reset,
-                               v0=v_reset, **common)
+            return make_neuron(
+                shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=v_reset, v0=v_reset, **common
+            )
         if node.kind in ("LIF", "LI"):
             a = a_of(node.tau)
             leak = node_param(node, "v_leak")
             fires = node.kind == "LIF"
-            return make_neuron(shape, beta=F32(1) - a, g_x=a, bias=a * leak, v0=leak, fires=fires,
-                               v_threshold=node.v_threshold if fires else None,
-                               v_reset=v_reset if fires else None, **common)
+            return make_neuron(
+                shape,
+                beta=F32(1) - a,
+                g_x=a,
+                bias=a * leak,
+                v0=leak,
+                fires=fires,
+                v_threshold=node.v_threshold if fires else None,
+                v_reset=v_reset if fires else None,
+                **common,
+            )
         if node.kind == "CubaLIF":
             am, as_ = a_of(node.tau_mem), a_of(node.tau_syn)
             leak = node_param(node, "v_leak")
-            return make_neuron(shape, synapse=True, alpha=F32(1) - as_, w_syn=1.0, g_prev=0.0, g_syn=am, g_x=0.0,
-                               beta=F32(1) - am, bias=am * leak, v0=leak, v_threshold=node.v_threshold,
-                               v_reset=v_reset, **common)
-        raise UnsupportedError(f"node {name} ({node.kind}): Norse exports no {node.kind}; use the nir profile")
+            return make_neuron(
+                shape,
+                synapse=True,
+                alpha=F32(1) - as_,
+                w_syn=1.0,
+                g_prev=0.0,
+                g_syn=am,
+                g_x=0.0,
+                beta=F32(1) - am,
+                bias=am * leak,
+                v0=leak,
+                v_threshold=node.v_threshold,
+                v_reset=v_reset,
+                **common,
+            )
+        raise UnsupportedError(
+            f"node {name} ({node.kind}): Norse exports no {node.kind}; use the nir profile"
+        )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Norse's ``from_nir(graph, dt=dt)``: LIF -> ``LIFBoxCell(tau_mem_inv = 1/tau, v_leak, v_th)``
         (v_reset 0, reset_value, v starts at v_leak); IF -> ``IAFCell(v_th)``; r is ignored (warned). With
-        ``a = 1 - beta``: ``tau = dt/a``, the membrane scaled by ``k = g_x/a``, ``v_leak = bias/g_x``. The file
+        ``a = 1 - beta``: ``tau = dt/a``, the membrane scaled by ``k = g_x/a``, ``v_leak = bias/g_x``. The
+        file
         writes tau in seconds, as the importer reads it (not ``to_nir``'s dt*tau)."""
         from spyx.profiles.encode import P, nir_if, nir_lif, plain_options, require
 
         peer = "Norse"
         dt = self.require_dt(dt, name)
         require(n.fires, name, peer, "Norse's importer has no LI")
-        require(not n.synapse, name, peer, "Norse imports CubaLIF as a compound module (w_in, LIBox synapse, r as a "
-                                           "recurrent weight) that spyx does not target")
+        require(
+            not n.synapse,
+            name,
+            peer,
+            "Norse imports CubaLIF as a compound module (w_in, LIBox synapse, r as a "
+            "recurrent weight) that spyx does not target",
+        )
         plain_options(n, name, peer, reset="value", test="gt", count="binary")
-        require(np.all(P(n, "v_reset") == 0), name, peer, "its cells reset to v_reset = 0 (the default it builds)")
+        require(
+            np.all(P(n, "v_reset") == 0), name, peer, "its cells reset to v_reset = 0 (the default it builds)"
+        )
         require(n.v_min is None, name, peer, "no membrane clamp")
         beta, g, b, thr = P(n, "beta"), P(n, "g_x"), P(n, "bias"), P(n, "v_threshold")
         require(bool(np.all(g > 0)), name, peer, "the input gain must be positive")
@@ -131,6 +171,8 @@ class NorseProfile(Profile):
         leak = b / g
         notes = []
         if not np.allclose(v0 / k, leak, rtol=1e-6, atol=1e-12):
-            notes.append(f"{name}: Norse starts the membrane at v_leak = {np.ravel(leak)[0]:.4g}, spyx at "
-                         f"{np.ravel(v0 / k)[0]:.4g}: the first steps differ")
+            notes.append(
+                f"{name}: Norse starts the membrane at v_leak = {np.ravel(leak)[0]:.4g}, spyx at "
+                f"{np.ravel(v0 / k)[0]:.4g}: the first steps differ"
+            )
         return nir_lif(dt / a, 1.0, leak, thr / k, 0.0), notes

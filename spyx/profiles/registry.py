@@ -79,7 +79,11 @@ def list_profiles() -> list[tuple[str, str, list[str]]]:
     for name in PROFILES:
         cls = get_profile_class(name)
         hints = typing.get_type_hints(cls)
-        opts = [f"{f.name}: {getattr(hints[f.name], '__name__', str(hints[f.name]).replace('typing.', ''))} = "
-                f"{f.default}" for f in dataclasses.fields(cls) if f.name != "node_options"]
+        opts = [
+            f"{f.name}: {getattr(hints[f.name], '__name__', str(hints[f.name]).replace('typing.', ''))} = "
+            f"{f.default}"
+            for f in dataclasses.fields(cls)
+            if f.name != "node_options"
+        ]
         rows.append((name, cls.description, opts))
     return rows

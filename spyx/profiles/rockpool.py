@@ -81,39 +81,74 @@ class RockpoolProfile(Profile):
     def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
         dt = self.require_dt(dt, name)
         shape = population_shape(node)
-        base = dict(v_threshold=getattr(node, "v_threshold", None), spike_test="ge", spike_count="multi",
-                    max_spikes=int(self.max_spikes_per_dt), reset="subtract", v_reset=0.0, metadata=node.metadata)
+        base = dict(
+            v_threshold=getattr(node, "v_threshold", None),
+            spike_test="ge",
+            spike_count="multi",
+            max_spikes=int(self.max_spikes_per_dt),
+            reset="subtract",
+            v_reset=0.0,
+            metadata=node.metadata,
+        )
         if node.kind == "CubaLIF":
             a_s = torch_exp_decay(dt, node.tau_syn)
-            return make_neuron(shape, synapse=True, alpha=a_s, w_syn=a_s, g_prev=0.0, g_syn=1.0, g_x=0.0,
-                               beta=torch_exp_decay(dt, node.tau_mem), bias=self.bias, **base)
+            return make_neuron(
+                shape,
+                synapse=True,
+                alpha=a_s,
+                w_syn=a_s,
+                g_prev=0.0,
+                g_syn=1.0,
+                g_x=0.0,
+                beta=torch_exp_decay(dt, node.tau_mem),
+                bias=self.bias,
+                **base,
+            )
         if node.kind == "LIF":
             return make_neuron(shape, beta=torch_exp_decay(dt, node.tau), g_x=1.0, bias=self.bias, **base)
         if node.kind == "LI":
             b = torch_exp_decay(dt, node.tau)
             return make_neuron(shape, beta=b, g_x=b, fires=False, reset="none", metadata=node.metadata)
-        raise UnsupportedError(f"node {name} ({node.kind}): Rockpool exports no {node.kind}; use the nir profile")
+        raise UnsupportedError(
+            f"node {name} ({node.kind}): Rockpool exports no {node.kind}; use the nir profile"
+        )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Rockpool's ``from_nir``: CubaLIF -> ``LIFTorch(tau_mem, tau_syn, threshold, bias = v_leak,
         dt = min(tau_mem / (1 + r)))``, i.e. ``i = alpha (i + x)``, ``v = beta v + i + bias``, multi-spike
-        ``>=`` with subtraction. Its LIF branch reads ``node.tau_mem`` (crashes on every LIF) and its LI branch
+        ``>=`` with subtraction. Its LIF branch reads ``node.tau_mem`` (crashes on every LIF) and its LI
+        branch
         truncates tau to an integer, so only CubaLIF is written: ``r = tau_mem/dt - 1`` gives the importer dt,
         the membrane is scaled by ``k = g_syn w_syn / alpha``."""
         from spyx.profiles.encode import P, nir_cubalif, plain_options, require
 
         peer = "Rockpool"
         dt = self.require_dt(dt, name)
-        require(n.fires and n.synapse, name, peer, "its importer crashes on LIF (reads node.tau_mem) and truncates "
-                                                   "LI tau to an integer; only CubaLIF imports")
+        require(
+            n.fires and n.synapse,
+            name,
+            peer,
+            "its importer crashes on LIF (reads node.tau_mem) and truncates "
+            "LI tau to an integer; only CubaLIF imports",
+        )
         plain_options(n, name, peer, reset="subtract", test="ge", count="multi")
-        require(n.max_spikes in (0, 2**16), name, peer, "the importer builds the default max_spikes_per_dt = 2**16")
+        require(
+            n.max_spikes in (0, 2**16),
+            name,
+            peer,
+            "the importer builds the default max_spikes_per_dt = 2**16",
+        )
         require(n.v_min is None and not np.any(P(n, "v0")), name, peer, "no clamp and no initial membrane")
         alpha, beta = P(n, "alpha"), P(n, "beta")
-        require(bool(np.all(P(n, "g_prev") == 0) and np.all(P(n, "g_x") == 0)), name, peer,
-                "LIFTorch's membrane adds this step's current only")
+        require(
+            bool(np.all(P(n, "g_prev") == 0) and np.all(P(n, "g_x") == 0)),
+            name,
+            peer,
+            "LIFTorch's membrane adds this step's current only",
+        )
         k = P(n, "g_syn") * P(n, "w_syn") / alpha
         require(bool(np.all(k > 0)), name, peer, "the synaptic gain must be positive")
         tau_mem, tau_syn = -dt / np.log(beta), -dt / np.log(alpha)
-        return nir_cubalif(tau_syn, tau_mem, tau_mem / dt - 1.0, P(n, "bias") / k, P(n, "v_threshold") / k, 0.0,
-                           1.0), [f"{name}: the importer recovers dt = tau_mem/(1 + r) = {dt:g}"]
+        return nir_cubalif(
+            tau_syn, tau_mem, tau_mem / dt - 1.0, P(n, "bias") / k, P(n, "v_threshold") / k, 0.0, 1.0
+        ), [f"{name}: the importer recovers dt = tau_mem/(1 + r) = {dt:g}"]

@@ -70,9 +70,13 @@ class SinabsProfile(Profile):
 
     def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
         shape = population_shape(node)
-        base = dict(spike_test="ge", spike_count="multi" if self.spike_fn == "multi" else "binary",
-                    reset="value" if self.reset_fn == "zero" else "subtract", v_min=self.min_v_mem,
-                    metadata=node.metadata)
+        base = dict(
+            spike_test="ge",
+            spike_count="multi" if self.spike_fn == "multi" else "binary",
+            reset="value" if self.reset_fn == "zero" else "subtract",
+            v_min=self.min_v_mem,
+            metadata=node.metadata,
+        )
         if node.kind == "IF":
             return make_neuron(shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=0.0, **base)
         if node.kind in ("LIF", "LI"):
@@ -80,19 +84,39 @@ class SinabsProfile(Profile):
             norm = (node.kind == "LIF") if self.norm_input is None else self.norm_input
             gain = (F32(1) - beta) if norm else np.float64(1.0)
             if node.kind == "LI":
-                return make_neuron(shape, beta=beta, g_x=gain, fires=False, output_pre_clamp=True,
-                                   **{**base, "reset": "none"})
+                return make_neuron(
+                    shape,
+                    beta=beta,
+                    g_x=gain,
+                    fires=False,
+                    output_pre_clamp=True,
+                    **{**base, "reset": "none"},
+                )
             if self.tau_syn is not None:
                 a_s = sinabs_decay(self.tau_syn)
-                return make_neuron(shape, synapse=True, alpha=a_s, w_syn=a_s, g_prev=0.0, g_syn=gain, g_x=0.0,
-                                   beta=beta, v_threshold=node.v_threshold, v_reset=0.0, **base)
+                return make_neuron(
+                    shape,
+                    synapse=True,
+                    alpha=a_s,
+                    w_syn=a_s,
+                    g_prev=0.0,
+                    g_syn=gain,
+                    g_x=0.0,
+                    beta=beta,
+                    v_threshold=node.v_threshold,
+                    v_reset=0.0,
+                    **base,
+                )
             return make_neuron(shape, beta=beta, g_x=gain, v_threshold=node.v_threshold, v_reset=0.0, **base)
-        raise UnsupportedError(f"node {name} ({node.kind}): Sinabs exports no {node.kind}; use the nir profile")
+        raise UnsupportedError(
+            f"node {name} ({node.kind}): Sinabs exports no {node.kind}; use the nir profile"
+        )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Sinabs's ``from_nir``: IF -> ``IAFSqueeze(spike_threshold, min_v_mem = -v_threshold)``; LIF ->
         ``LIFSqueeze(tau_mem = tau, norm_input=False)``; LI -> ``ExpLeakSqueeze(tau, norm_input=False)``; all
-        MultiSpike (``>=``, floor) with MembraneSubtract, tau in steps (``beta = exp(-1/tau)``). The membrane is
+        MultiSpike (``>=``, floor) with MembraneSubtract, tau in steps (``beta = exp(-1/tau)``). The membrane
+        is
         scaled by the input gain ``k = g_x`` (threshold / k); an LI's output is its membrane, so it needs
         ``g_x = 1``."""
         from spyx.profiles.encode import P, nir_if, nir_li, nir_lif, plain_options, require
@@ -100,22 +124,32 @@ class SinabsProfile(Profile):
         peer = "Sinabs"
         require(not n.synapse, name, peer, "its importer builds no synapse (tau_syn is not read)")
         plain_options(n, name, peer, reset="subtract", test="ge", count="multi")
-        require(n.max_spikes == 0 or n.max_spikes >= 2**16 or not n.fires, name, peer, "MultiSpike has no cap")
+        require(
+            n.max_spikes == 0 or n.max_spikes >= 2**16 or not n.fires, name, peer, "MultiSpike has no cap"
+        )
         beta, g, b = P(n, "beta"), P(n, "g_x"), P(n, "bias")
         require(np.all(b == 0), name, peer, "Sinabs layers have no bias (v_leak must be 0)")
         require(not np.any(P(n, "v0")), name, peer, "its layers start at 0")
         require(bool(np.all(g > 0)), name, peer, "the input gain must be positive")
         if not n.fires:
-            require(bool(np.allclose(g, 1.0, rtol=1e-6)), name, peer,
-                    "ExpLeak(norm_input=False) has input gain 1 and outputs its membrane; this node's gain is "
-                    f"{np.ravel(g)[0]:.4g} (fold it into the feeding weights first)")
+            require(
+                bool(np.allclose(g, 1.0, rtol=1e-6)),
+                name,
+                peer,
+                "ExpLeak(norm_input=False) has input gain 1 and outputs its membrane; this node's gain is "
+                f"{np.ravel(g)[0]:.4g} (fold it into the feeding weights first)",
+            )
             require(n.v_min is None, name, peer, "the importer sets no min_v_mem on ExpLeak")
             return nir_li(-1.0 / np.log(beta), 1.0, 0.0), []
         thr = P(n, "v_threshold") / g
         if np.all(beta == 1):
             vmin = P(n, "v_min", None)
-            require(vmin is not None and np.allclose(vmin / g, -thr, rtol=1e-6), name, peer,
-                    "its importer clamps IF membranes at min_v_mem = -v_threshold; the node's clamp differs")
+            require(
+                vmin is not None and np.allclose(vmin / g, -thr, rtol=1e-6),
+                name,
+                peer,
+                "its importer clamps IF membranes at min_v_mem = -v_threshold; the node's clamp differs",
+            )
             return nir_if(1.0, thr, 0.0), []
         require(n.v_min is None, name, peer, "the importer sets no min_v_mem on LIF")
         require(bool(np.all((beta > 0) & (beta < 1))), name, peer, "mixed leaky and non-leaky neurons")

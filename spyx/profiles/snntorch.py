@@ -66,24 +66,41 @@ class SnnTorchProfile(Profile):
         shape = population_shape(node)
         reset = {"subtract": "subtract", "zero": "value", "none": "none"}[self.reset]
         delay = self.reset_delay and reset != "none"
-        common = dict(v_threshold=node.v_threshold, v_reset=node_param(node, "v_reset"), spike_test="gt",
-                      spike_count="binary", reset=reset, reset_delay=delay,
-                      reset_guard=not self.reset_delay and reset == "subtract", metadata=node.metadata)
+        common = dict(
+            v_threshold=node.v_threshold,
+            v_reset=node_param(node, "v_reset"),
+            spike_test="gt",
+            spike_count="binary",
+            reset=reset,
+            reset_delay=delay,
+            reset_guard=not self.reset_delay and reset == "subtract",
+            metadata=node.metadata,
+        )
         if node.kind == "LIF":
             return make_neuron(
-                shape, beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
+                shape,
+                beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
                 g_x=snap1(a64(node.r) * dt / a64(node.tau)),
-                delayed_reset_on="u" if in_cycle and reset == "value" and delay else "v", **common)
+                delayed_reset_on="u" if in_cycle and reset == "value" and delay else "v",
+                **common,
+            )
         if node.kind == "CubaLIF":
             return make_neuron(
-                shape, synapse=True,
+                shape,
+                synapse=True,
                 alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
                 w_syn=snap1(a64(node.w_in) * dt / a64(node.tau_syn)),
                 beta=np.clip((1.0 - dt / a64(node.tau_mem)).astype(F32), 0, 1),
-                g_x=0.0, g_prev=0.0, g_syn=snap1(a64(node.r) * dt / a64(node.tau_mem)),
-                delayed_reset_on="u" if reset == "value" and delay else "v", **common)
-        raise UnsupportedError(f"node {name} ({node.kind}): snnTorch exports only LIF and CubaLIF neurons; "
-                               "use the nir profile for other kinds")
+                g_x=0.0,
+                g_prev=0.0,
+                g_syn=snap1(a64(node.r) * dt / a64(node.tau_mem)),
+                delayed_reset_on="u" if reset == "value" and delay else "v",
+                **common,
+            )
+        raise UnsupportedError(
+            f"node {name} ({node.kind}): snnTorch exports only LIF and CubaLIF neurons; "
+            "use the nir profile for other kinds"
+        )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """snnTorch's ``import_from_nir``: LIF -> ``Leaky(beta = 1 - 1e-4/tau, threshold = v_threshold /
@@ -96,8 +113,15 @@ class SnnTorchProfile(Profile):
         peer = "snnTorch"
         require(n.fires, name, peer, "snnTorch imports no non-spiking neuron (LI)")
         plain_options(n, name, peer, reset="value", test="gt", count="binary")
-        require(np.all(P(n, "v_reset") == 0), name, peer, "the zero reset sets v = 0, the node resets to v_reset != 0")
-        require(np.all(P(n, "bias") == 0), name, peer, "Leaky/Synaptic have no leak or bias (v_leak must be 0)")
+        require(
+            np.all(P(n, "v_reset") == 0),
+            name,
+            peer,
+            "the zero reset sets v = 0, the node resets to v_reset != 0",
+        )
+        require(
+            np.all(P(n, "bias") == 0), name, peer, "Leaky/Synaptic have no leak or bias (v_leak must be 0)"
+        )
         require(n.v_min is None and not np.any(P(n, "v0")), name, peer, "no clamp and no initial membrane")
         beta, thr = P(n, "beta"), P(n, "v_threshold")
         notes = []
@@ -109,15 +133,23 @@ class SnnTorchProfile(Profile):
             one = beta >= 1.0
             tau = np.where(one, 1e30, SNNTORCH_DT / np.where(one, 0.5, 1.0 - beta))
             if np.any(one):
-                notes.append(f"{name}: beta = 1 written as LIF tau = 1e30 s (snnTorch imports IF as Leaky(beta=0.9))")
+                notes.append(
+                    f"{name}: beta = 1 written as LIF tau = 1e30 s (snnTorch imports IF as Leaky(beta=0.9))"
+                )
             return nir_lif(tau, tau / SNNTORCH_DT, 0.0, thr_k, 0.0), notes
-        require(bool(np.all(P(n, "g_prev") == 0) and np.all(P(n, "g_x") == 0)), name, peer,
-                "Synaptic's membrane adds this step's current only (g_prev = g_x = 0); NIR's CubaLIF discretised "
-                "by the nir profile also feeds i_{t-1} or x_t to the membrane")
+        require(
+            bool(np.all(P(n, "g_prev") == 0) and np.all(P(n, "g_x") == 0)),
+            name,
+            peer,
+            "Synaptic's membrane adds this step's current only (g_prev = g_x = 0); NIR's CubaLIF discretised "
+            "by the nir profile also feeds i_{t-1} or x_t to the membrane",
+        )
         k = P(n, "w_syn") * P(n, "g_syn")
         require(bool(np.all(k > 0)), name, peer, "the synaptic gain must be positive")
         thr_k = thr / k
         uniform(thr_k, name, peer, "threshold / synaptic gain")
         alpha = P(n, "alpha")
         tau_syn, tau_mem = SNNTORCH_DT / (1.0 - alpha), SNNTORCH_DT / (1.0 - beta)
-        return nir_cubalif(tau_syn, tau_mem, tau_mem / SNNTORCH_DT, 0.0, thr_k, 0.0, tau_syn / SNNTORCH_DT), notes
+        return nir_cubalif(
+            tau_syn, tau_mem, tau_mem / SNNTORCH_DT, 0.0, thr_k, 0.0, tau_syn / SNNTORCH_DT
+        ), notes

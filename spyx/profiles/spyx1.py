@@ -3,7 +3,8 @@ r"""The ``spyx1`` profile: what Spyx 1.0 (flax.nnx) computes for a file written 
 Native step (``spyx/nn.py``): LIF ``S = H(V - thr)`` (strict) on the *previous* membrane,
 ``V = beta V + x - S thr``; IF the same with beta = 1; CuBaLIF ``S = H(V - thr); V -= S thr;
 I = alpha I + x; V = beta V + I``; RLIF/RCuBaLIF add ``S @ W_rec`` with the same-step S; PSU_LIF
-``V = beta V + x; S = H(V - thr)``, no reset; LI ``V = beta V + x``. Conv is NHWC, so Flatten is channels-last.
+``V = beta V + x; S = H(V - thr)``, no reset; LI ``V = beta V + x``. Conv is NHWC, so Flatten is
+channels-last.
 
 File convention (``spyx/nir.py``, ``to_nir(..., dt=1)``): LIF -> LIF(tau = dt/(1-beta), r = beta,
 v_leak = 0); CuBaLIF -> CubaLIF(tau_mem, tau_syn = dt/(1-alpha), r = beta); IF -> IF(r = 1); PSU_LIF ->
@@ -14,7 +15,8 @@ channels-first shape although Spyx flattens (H, W, C).
 Lowering: LIF ``beta = r``, ``g_x = 1``, subtract with ``reset_delay``; IF ``beta = 1``, the same; CubaLIF
 ``beta = r``, ``alpha = 1 - dt/tau_syn``, ``w_syn = g_syn = 1``, ``g_x = 0``, subtract without delay (its
 decayed subtraction is the immediate reset of the previous step); all three followed by a one-step
-``spyx.Shift`` (the spike of the previous membrane), test ``gt``, binary. LI ``beta = 1 - dt/tau``, ``g_x = r``,
+``spyx.Shift`` (the spike of the previous membrane), test ``gt``, binary. LI ``beta = 1 - dt/tau``,
+``g_x = r``,
 not spiking (the file's Threshold node makes the spikes). Graph rewrites: the recurrent sub-graph's
 ``input -> w_rec`` edge is moved to ``input -> lif``; an Affine/Linear fed by a Flatten of a (C, H, W) signal
 gets its columns reordered from (H, W, C) to (C, H, W) order (``flatten=channels_last``).
@@ -93,21 +95,45 @@ class Spyx1Profile(Profile):
         dt = self.require_dt(dt, name)
         shape = population_shape(node)
         thr = getattr(node, "v_threshold", None)
-        base = dict(v_threshold=thr, v_reset=0.0, spike_test="gt", spike_count="binary", reset="subtract",
-                    metadata=node.metadata)
+        base = dict(
+            v_threshold=thr,
+            v_reset=0.0,
+            spike_test="gt",
+            spike_count="binary",
+            reset="subtract",
+            metadata=node.metadata,
+        )
         if node.kind == "LIF":
-            return make_neuron(shape, beta=np.clip(np.asarray(node.r, F32), 0, 1), g_x=1.0, reset_delay=True, **base)
+            return make_neuron(
+                shape, beta=np.clip(np.asarray(node.r, F32), 0, 1), g_x=1.0, reset_delay=True, **base
+            )
         if node.kind == "IF":
             return make_neuron(shape, beta=1.0, g_x=1.0, reset_delay=True, **base)
         if node.kind == "CubaLIF":
-            return make_neuron(shape, synapse=True, beta=np.clip(np.asarray(node.r, F32), 0, 1), g_x=0.0,
-                               w_syn=1.0, g_syn=1.0, g_prev=0.0,
-                               alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
-                               reset_delay=False, **base)
+            return make_neuron(
+                shape,
+                synapse=True,
+                beta=np.clip(np.asarray(node.r, F32), 0, 1),
+                g_x=0.0,
+                w_syn=1.0,
+                g_syn=1.0,
+                g_prev=0.0,
+                alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
+                reset_delay=False,
+                **base,
+            )
         if node.kind == "LI":
-            return make_neuron(shape, beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1), g_x=a64(node.r),
-                               fires=False, reset="none", metadata=node.metadata)
-        raise UnsupportedError(f"node {name} ({node.kind}): Spyx 1.0 exports no {node.kind}; use the nir profile")
+            return make_neuron(
+                shape,
+                beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
+                g_x=a64(node.r),
+                fires=False,
+                reset="none",
+                metadata=node.metadata,
+            )
+        raise UnsupportedError(
+            f"node {name} ({node.kind}): Spyx 1.0 exports no {node.kind}; use the nir profile"
+        )
 
 
 def _rnn_edges(graph: Graph, where: str) -> tuple[Graph, list[str]]:
@@ -121,8 +147,10 @@ def _rnn_edges(graph: Graph, where: str) -> tuple[Graph, list[str]]:
         partners = [y for x, y in ends if x == b and graph.nodes[y].kind in NEURON_KINDS and (y, b) in ends]
         if len(partners) == 1:
             edges[k] = (edges[k][0], partners[0])
-            notes.append(f"{where}{a} -> {where}{b}: Spyx 1.0 recurrent layer adds W_rec s to its input; "
-                         f"edge moved to {where}{a} -> {where}{partners[0]}")
+            notes.append(
+                f"{where}{a} -> {where}{b}: Spyx 1.0 recurrent layer adds W_rec s to its input; "
+                f"edge moved to {where}{a} -> {where}{partners[0]}"
+            )
     return (Graph(nodes=graph.nodes, edges=tuple(edges), metadata=graph.metadata) if notes else graph), notes
 
 
@@ -147,8 +175,10 @@ def _channels_last_flatten(graph: Graph) -> tuple[Graph, list[str]]:
             nxt = graph.nodes[b]
             if nxt.kind not in ("Affine", "Linear"):
                 raise UnsupportedError(
-                    f"node {name} (Flatten): Spyx 1.0 flattens channels-last; it feeds {b} ({nxt.kind}), and only "
-                    "an Affine/Linear consumer can be re-ordered; pass spyx1{flatten=channels_first} to read it as NIR")
+                    f"node {name} (Flatten): Spyx 1.0 flattens channels-last; it feeds {b} ({nxt.kind}), "
+                    "and only an Affine/Linear consumer can be re-ordered; pass "
+                    "spyx1{flatten=channels_first} to read it as NIR"
+                )
             nodes[b] = nxt.replace(weight=np.asarray(nxt.weight)[:, order])
             notes.append(f"{b}: columns reordered from Spyx 1.0's channels-last flatten of {name} {shape}")
     return graph.with_nodes(nodes), notes

@@ -61,8 +61,17 @@ def numpy_step_run(p, o, xs):
     return np.stack(outs), np.stack(vs)
 
 
-BASE = dict(synapse=False, fires=True, spike_test="gt", spike_count="binary", reset="value", reset_delay=False,
-            delayed_reset_on="v", reset_guard=False, output_pre_clamp=False)
+BASE = dict(
+    synapse=False,
+    fires=True,
+    spike_test="gt",
+    spike_count="binary",
+    reset="value",
+    reset_delay=False,
+    delayed_reset_on="v",
+    reset_guard=False,
+    output_pre_clamp=False,
+)
 CASES = {
     "v0": ({}, {"v0": True}),
     "v0_if": ({"v0_only": True}, {"v0": True}),
@@ -70,8 +79,10 @@ CASES = {
     "delayed_reset_on_u_synapse": ({"reset_delay": True, "delayed_reset_on": "u", "synapse": True}, {}),
     "reset_guard_subtract": ({"reset": "subtract", "reset_guard": True}, {"strong": True}),
     # (with multi-spike subtract, v < thr after every reset, so the guard can never act: not a case)
-    "reset_guard_ge_synapse": ({"reset": "subtract", "reset_guard": True, "spike_test": "ge", "synapse": True},
-                               {"strong": True}),
+    "reset_guard_ge_synapse": (
+        {"reset": "subtract", "reset_guard": True, "spike_test": "ge", "synapse": True},
+        {"strong": True},
+    ),
     "output_pre_clamp": ({"fires": False, "output_pre_clamp": True}, {"v_min": True}),
 }
 
@@ -79,11 +90,20 @@ CASES = {
 def _case(name, rng):
     opts_delta, extra = CASES[name]
     o = {**BASE, **{k: v for k, v in opts_delta.items() if k in BASE}}
-    p = {"beta": rng.uniform(0.6, 0.95, N), "g_x": rng.uniform(0.5, 1.5, N), "bias": rng.uniform(-0.02, 0.02, N),
-         "v_threshold": rng.uniform(0.3, 0.8, N), "v_reset": rng.uniform(-0.2, 0.1, N)}
+    p = {
+        "beta": rng.uniform(0.6, 0.95, N),
+        "g_x": rng.uniform(0.5, 1.5, N),
+        "bias": rng.uniform(-0.02, 0.02, N),
+        "v_threshold": rng.uniform(0.3, 0.8, N),
+        "v_reset": rng.uniform(-0.2, 0.1, N),
+    }
     if o["synapse"]:
-        p.update(alpha=rng.uniform(0.3, 0.9, N), w_syn=rng.uniform(0.5, 1.5, N), g_prev=rng.uniform(0, 0.3, N),
-                 g_syn=rng.uniform(0.2, 0.6, N))
+        p.update(
+            alpha=rng.uniform(0.3, 0.9, N),
+            w_syn=rng.uniform(0.5, 1.5, N),
+            g_prev=rng.uniform(0, 0.3, N),
+            g_syn=rng.uniform(0.2, 0.6, N),
+        )
     if extra.get("v0"):
         p["v0"] = rng.uniform(-0.5, 0.6, N)
     if extra.get("v_min"):
@@ -119,12 +139,25 @@ def test_extension_matches_numpy_step(name, schedule):
 
 
 def test_defaults_keep_the_documented_step():
-    node = Neuron(beta=np.ones(2), g_x=np.ones(2), bias=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2))
-    assert (node.v0, node.delayed_reset_on, node.reset_guard, node.output_pre_clamp) == (None, "v", False, False)
+    node = Neuron(
+        beta=np.ones(2), g_x=np.ones(2), bias=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+    )
+    assert (node.v0, node.delayed_reset_on, node.reset_guard, node.output_pre_clamp) == (
+        None,
+        "v",
+        False,
+        False,
+    )
 
 
 def test_bad_delayed_reset_on_is_a_verify_error():
-    node = Neuron(beta=np.ones(2), g_x=np.ones(2), bias=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2),
-                  delayed_reset_on="w")
+    node = Neuron(
+        beta=np.ones(2),
+        g_x=np.ones(2),
+        bias=np.zeros(2),
+        v_threshold=np.ones(2),
+        v_reset=np.zeros(2),
+        delayed_reset_on="w",
+    )
     with pytest.raises(VerifyError, match="delayed_reset_on"):
         spyx.verify(Graph.sequential([("n", node)], input_shape=(2,)))

@@ -29,13 +29,16 @@ def peers_python() -> tuple[str | None, str]:
     for py in filter(None, cands):
         if not Path(py).exists():
             continue
-        r = subprocess.run([py, "-c", _CHECK + "; from norse.torch import to_nir"], capture_output=True,
-                           text=True, cwd=ROOT)
+        r = subprocess.run(
+            [py, "-c", _CHECK + "; from norse.torch import to_nir"], capture_output=True, text=True, cwd=ROOT
+        )
         if r.returncode == 0:
             return py, ""
         last = (r.stderr.strip().splitlines() or ["?"])[-1]
-    return None, ("peer frameworks not importable (" + last + "); run scripts/test.sh (installs them) or set "
-                  "SPYX_PEERS_PYTHON to a Python that has torch, nirtorch, snntorch, norse>=1.1, sinabs, rockpool")
+    return None, (
+        "peer frameworks not importable (" + last + "); run scripts/test.sh (installs them) or set "
+        "SPYX_PEERS_PYTHON to a Python that has torch, nirtorch, snntorch, norse>=1.1, sinabs, rockpool"
+    )
 
 
 def spyx1_python() -> tuple[str | None, str]:

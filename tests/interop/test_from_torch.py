@@ -9,7 +9,9 @@ import pytest
 
 pytestmark = pytest.mark.interop
 
-torch = pytest.importorskip("torch", reason="from_torch needs torch in this Python (scripts/test.sh installs it)")
+torch = pytest.importorskip(
+    "torch", reason="from_torch needs torch in this Python (scripts/test.sh installs it)"
+)
 
 T, B = 30, 2
 
@@ -35,8 +37,11 @@ def test_snntorch_zero_reset_no_delay():
     rng = np.random.default_rng(0)
     kw = dict(reset_mechanism="zero", reset_delay=False, init_hidden=True)
     net = torch.nn.Sequential(
-        torch.nn.Linear(6, 10), snn.Leaky(beta=torch.full((10,), 0.8), threshold=torch.full((10,), 0.5), **kw),
-        torch.nn.Linear(10, 4), snn.Leaky(beta=torch.full((4,), 0.9), threshold=torch.full((4,), 0.5), **kw))
+        torch.nn.Linear(6, 10),
+        snn.Leaky(beta=torch.full((10,), 0.8), threshold=torch.full((10,), 0.5), **kw),
+        torch.nn.Linear(10, 4),
+        snn.Leaky(beta=torch.full((4,), 0.9), threshold=torch.full((4,), 0.5), **kw),
+    )
     with torch.no_grad():
         for m in net:
             if isinstance(m, torch.nn.Linear):
@@ -53,7 +58,10 @@ def test_snntorch_zero_reset_no_delay():
         if hasattr(m, "reset_hidden"):
             m.reset_hidden()
     program, graph = from_torch(net, torch.zeros(1, 6), return_graph=True)
-    assert "reset=zero" in graph.metadata["spyx.profile"] and "reset_delay=false" in graph.metadata["spyx.profile"]
+    assert (
+        "reset=zero" in graph.metadata["spyx.profile"]
+        and "reset_delay=false" in graph.metadata["spyx.profile"]
+    )
     assert want.sum() > 5
     np.testing.assert_array_equal(_run(program, x), want)
 
@@ -68,7 +76,9 @@ def test_sinabs_single_spike_reset_and_clamp():
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
     kw = dict(spike_fn=SingleSpike, reset_fn=MembraneReset(), min_v_mem=-0.5, num_timesteps=T)
-    net = torch.nn.Sequential(torch.nn.Linear(6, 10), sl.IAFSqueeze(**kw), torch.nn.Linear(10, 4), sl.IAFSqueeze(**kw))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(6, 10), sl.IAFSqueeze(**kw), torch.nn.Linear(10, 4), sl.IAFSqueeze(**kw)
+    )
     x = _spikes(rng, (T, B, 6))
     with torch.no_grad():  # Squeeze layers: (B*T, ...) batch-major
         y = net(torch.from_numpy(np.swapaxes(x, 0, 1).reshape(B * T, 6)))
@@ -93,8 +103,13 @@ def test_norse_dt_v_reset_and_subtract():
     dt = 5e-4
 
     def cell(n):
-        p = nt.LIFBoxParameters(tau_mem_inv=torch.full((n,), 500.0), v_th=torch.full((n,), 0.3),
-                                v_reset=torch.full((n,), -0.1), v_leak=torch.zeros(n), reset_method=reset_subtract)
+        p = nt.LIFBoxParameters(
+            tau_mem_inv=torch.full((n,), 500.0),
+            v_th=torch.full((n,), 0.3),
+            v_reset=torch.full((n,), -0.1),
+            v_leak=torch.zeros(n),
+            reset_method=reset_subtract,
+        )
         return nt.LIFBoxCell(p, dt=dt)
 
     net = nt.SequentialState(torch.nn.Linear(6, 10), cell(10), torch.nn.Linear(10, 4), cell(4))

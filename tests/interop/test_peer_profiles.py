@@ -32,8 +32,13 @@ KNOWN_BAD = {
     ("spyx1", "lif_li_readout"): "lossy export",
 }
 # IF-only files: Sinabs, Norse and Spyx 1.0 all write IF(r = 1), so auto must refuse
-AMBIGUOUS = {("sinabs", "iaf_multispike_subtract"), ("sinabs", "iaf_min_v_mem"), ("sinabs", "iaf_singlespike_reset"),
-             ("sinabs", "conv_sumpool_flatten"), ("spyx1", "if_mlp")}
+AMBIGUOUS = {
+    ("sinabs", "iaf_multispike_subtract"),
+    ("sinabs", "iaf_min_v_mem"),
+    ("sinabs", "iaf_singlespike_reset"),
+    ("sinabs", "conv_sumpool_flatten"),
+    ("spyx1", "if_mlp"),
+}
 
 
 def run_case(cdir, meta) -> tuple[str, str]:
@@ -65,7 +70,9 @@ def _check_peer(root, peer):
         status, detail = run_case(cdir, meta)
         expected = KNOWN_BAD.get((peer, meta["case"]), "exact")
         if status != expected:
-            wrong.append(f"{meta['case']}: expected {expected}, got {status} ({detail}; {profile_spec(meta)})")
+            wrong.append(
+                f"{meta['case']}: expected {expected}, got {status} ({detail}; {profile_spec(meta)})"
+            )
         if expected != "exact":  # the failure is the peer's, recorded by the generator
             assert meta.get("export_error"), f"{peer}/{meta['case']}: no export error recorded"
         exact += status == "exact"
@@ -112,12 +119,15 @@ def test_auto_detects_spyx1(spyx1_fixtures):
 
 def test_auto_with_default_options_reproduces(peer_fixtures):
     """A file whose model used the framework's defaults runs right with ``profile="auto"`` and no options."""
-    cdir = peer_fixtures / "snntorch" / "leaky_subtract_delay"  # snnTorch defaults: subtract, reset_delay=True
+    cdir = (
+        peer_fixtures / "snntorch" / "leaky_subtract_delay"
+    )  # snnTorch defaults: subtract, reset_delay=True
     meta_dt = 1e-4
     prog = spyx.compile(spyx.load(cdir / "model.nir", profile="auto"), dt=meta_dt)
     got = np.asarray(prog.run(prog.params, np.load(cdir / "input.npy"))[0])
     np.testing.assert_array_equal(got, np.load(cdir / "output.npy"))
     # and the nir profile does not: the file is not meant with NIR semantics
     prog = spyx.compile(spyx.load(cdir / "model.nir"), dt=meta_dt)
-    assert not np.array_equal(np.asarray(prog.run(prog.params, np.load(cdir / "input.npy"))[0]),
-                              np.load(cdir / "output.npy"))
+    assert not np.array_equal(
+        np.asarray(prog.run(prog.params, np.load(cdir / "input.npy"))[0]), np.load(cdir / "output.npy")
+    )

@@ -1,4 +1,5 @@
-"""Profiles without the peer frameworks: spec parsing, detection on graphs built from each exporter's documented
+"""Profiles without the peer frameworks: spec parsing, detection on graphs built from each exporter's
+documented
 file convention, lowerings against NumPy re-computations of the peers' native steps, load/compile glue, and
 encode_for's parameter formulas. (The real peers are exercised in tests/interop.)"""
 
@@ -20,16 +21,27 @@ rng = np.random.default_rng(0)
 def _lif(tau, r, thr=0.5, n=None):
     tau = np.asarray(tau, F)
     n = tau.shape
-    return LIF(tau=tau, r=np.broadcast_to(np.asarray(r, F), n).copy(), v_leak=np.zeros(n, F),
-               v_threshold=np.full(n, thr, F), v_reset=np.zeros(n, F))
+    return LIF(
+        tau=tau,
+        r=np.broadcast_to(np.asarray(r, F), n).copy(),
+        v_leak=np.zeros(n, F),
+        v_threshold=np.full(n, thr, F),
+        v_reset=np.zeros(n, F),
+    )
 
 
 def _mlp(neuron1, neuron2=None, n_in=5):
     n1 = neuron1.params()["v_threshold" if "v_threshold" in neuron1.params() else "tau"].shape[0]
-    layers = [("fc1", Affine(weight=rng.normal(0, 1, (n1, n_in)).astype(F), bias=np.zeros(n1, F))), ("n1", neuron1)]
+    layers = [
+        ("fc1", Affine(weight=rng.normal(0, 1, (n1, n_in)).astype(F), bias=np.zeros(n1, F))),
+        ("n1", neuron1),
+    ]
     if neuron2 is not None:
         n2 = neuron2.params()["v_threshold" if "v_threshold" in neuron2.params() else "tau"].shape[0]
-        layers += [("fc2", Affine(weight=rng.normal(0, 1, (n2, n1)).astype(F), bias=np.zeros(n2, F))), ("n2", neuron2)]
+        layers += [
+            ("fc2", Affine(weight=rng.normal(0, 1, (n2, n1)).astype(F), bias=np.zeros(n2, F))),
+            ("n2", neuron2),
+        ]
     return Graph.sequential(layers, input_shape=(n_in,))
 
 
@@ -42,7 +54,9 @@ def test_spec_options_are_typed_and_listed():
     assert s.node_options == {"3": {"min_v_mem": -0.2}} and s.for_node("3").min_v_mem == -0.2
     assert s.for_node("1").min_v_mem is None and get_profile(s.spec()) == s
     assert get_profile("norse", dt=5e-4).dt == 5e-4
-    with pytest.raises(OptionError, match="available profiles: nir, snntorch, norse, sinabs, rockpool, spyx1"):
+    with pytest.raises(
+        OptionError, match="available profiles: nir, snntorch, norse, sinabs, rockpool, spyx1"
+    ):
         get_profile("lava")
     with pytest.raises(OptionError, match="valid options: dt, reset, reset_delay"):
         get_profile("snntorch{reset_mechanism=zero}")
@@ -70,12 +84,19 @@ def test_detection_follows_each_exporters_convention():
     assert amb.exporter is None and amb.ambiguous and set(amb.candidates) == {"sinabs", "norse", "spyx1"}
     with pytest.raises(OptionError, match="cannot tell the exporter apart"):
         resolve_profile(_mlp(iff), "auto")
-    li_thr = Graph(nodes={"x": Input(shape=np.array([3])), "li": LI(tau=np.full(3, 2.0, F), r=np.ones(3, F),
-                                                                     v_leak=np.zeros(3, F)),
-                          "t": Threshold(threshold=np.ones(3, F)), "o": Output(shape=np.array([3]))},
-                   edges=(("x", "li"), ("li", "t"), ("t", "o")))
+    li_thr = Graph(
+        nodes={
+            "x": Input(shape=np.array([3])),
+            "li": LI(tau=np.full(3, 2.0, F), r=np.ones(3, F), v_leak=np.zeros(3, F)),
+            "t": Threshold(threshold=np.ones(3, F)),
+            "o": Output(shape=np.array([3])),
+        },
+        edges=(("x", "li"), ("li", "t"), ("t", "o")),
+    )
     assert detect(li_thr).exporter == "spyx1"
-    nothing = Graph.sequential([("fc", Affine(weight=np.ones((2, 2), F), bias=np.zeros(2, F)))], input_shape=(2,))
+    nothing = Graph.sequential(
+        [("fc", Affine(weight=np.ones((2, 2), F), bias=np.zeros(2, F)))], input_shape=(2,)
+    )
     assert detect(nothing).exporter is None and not detect(nothing).candidates
     assert resolve_profile(nothing, "auto")[0].name == "nir"
     assert detect(_mlp(_lif(tau, 1.7))).exporter is None  # fits nobody
@@ -106,8 +127,13 @@ def test_snntorch_leaky_subtract_delay_native_step():
 
 def test_norse_lifbox_starts_at_v_leak_and_resets_to_option():
     tau_true, dt, leak = 0.02, 1e-3, 0.2
-    lif = LIF(tau=np.full(3, dt * tau_true, F), r=np.ones(3, F), v_leak=np.full(3, leak, F),
-              v_threshold=np.full(3, 0.5, F), v_reset=np.zeros(3, F))
+    lif = LIF(
+        tau=np.full(3, dt * tau_true, F),
+        r=np.ones(3, F),
+        v_leak=np.full(3, leak, F),
+        v_threshold=np.full(3, 0.5, F),
+        v_reset=np.zeros(3, F),
+    )
     g = Graph.sequential([("lif", lif)], input_shape=(3,))
     x = np.full((40, 1, 3), 0.6, F)
     a = F(dt) * F(1 / tau_true)
@@ -125,11 +151,19 @@ def test_norse_lifbox_starts_at_v_leak_and_resets_to_option():
 def test_spyx1_channels_last_flatten_and_shift():
     c, h, w = 2, 3, 4
     W = rng.normal(0, 1, (5, c * h * w)).astype(F)
-    g = Graph(nodes={"x": Input(shape=np.array([c, h, w])), "fl": Flatten(start_dim=np.array(0), end_dim=np.array(-1)),
-                     "fc": Affine(weight=W, bias=np.zeros(5, F)), "o": Output(shape=np.array([5]))},
-              edges=(("x", "fl"), ("fl", "fc"), ("fc", "o")))
+    g = Graph(
+        nodes={
+            "x": Input(shape=np.array([c, h, w])),
+            "fl": Flatten(start_dim=np.array(0), end_dim=np.array(-1)),
+            "fc": Affine(weight=W, bias=np.zeros(5, F)),
+            "o": Output(shape=np.array([5])),
+        },
+        edges=(("x", "fl"), ("fl", "fc"), ("fc", "o")),
+    )
     x = rng.normal(0, 1, (3, 2, c, h, w)).astype(F)
-    want = np.einsum("oi,tbi->tbo", W, x.transpose(0, 1, 3, 4, 2).reshape(3, 2, -1))  # Spyx 1.0 flattens (H, W, C)
+    want = np.einsum(
+        "oi,tbi->tbo", W, x.transpose(0, 1, 3, 4, 2).reshape(3, 2, -1)
+    )  # Spyx 1.0 flattens (H, W, C)
     np.testing.assert_allclose(_run(g, x, profile="spyx1"), want, rtol=1e-5, atol=1e-5)
     assert not np.allclose(_run(g, x, profile="spyx1{flatten=channels_first}"), want, atol=1e-3)
     # LIF: S_t = H(V_{t-1} - thr), V = beta V + x - S thr (spyx/nn.py): a one-step delayed output
@@ -144,7 +178,7 @@ def test_spyx1_channels_last_flatten_and_shift():
     np.testing.assert_array_equal(_run(lg, xs, profile="spyx1"), np.stack(want))
 
 
-# -- glue ------------------------------------------------------------------------------------------------------
+# -- glue -------------------------------------------------------------------------------------------------
 def test_load_records_profile_and_lowered_graph_is_not_lowered_again(tmp_path):
     beta = rng.uniform(0.6, 0.95, 4)
     tau = 1.0 / (1 - beta)
@@ -173,14 +207,26 @@ def test_encode_for_snntorch_and_norse_formulas():
     assert enc.metadata["spyx.encoded_for"] == "snntorch"
     nrs, _ = encode_for(g, "norse", dt=dt)
     np.testing.assert_allclose(nrs.nodes["n1"].tau, dt / (1 - beta), rtol=1e-6)  # LIFBox: a = dt/tau
-    leaky = LIF(tau=tau.astype(F), r=np.ones(4, F), v_leak=np.full(4, 0.1, F), v_threshold=np.ones(4, F),
-                v_reset=np.zeros(4, F))
+    leaky = LIF(
+        tau=tau.astype(F),
+        r=np.ones(4, F),
+        v_leak=np.full(4, 0.1, F),
+        v_threshold=np.ones(4, F),
+        v_reset=np.zeros(4, F),
+    )
     with pytest.raises(ExportError, match="node n1: snnTorch's NIR importer cannot express it"):
         encode_for(_mlp(leaky), "snntorch", dt=dt)
     with pytest.raises(OptionError, match="named profile"):
         encode_for(g, "auto", dt=dt)
-    cuba = CubaLIF(tau_syn=np.full(4, 2e-3, F), tau_mem=np.full(4, 5e-3, F), r=np.ones(4, F), v_leak=np.zeros(4, F),
-                   v_threshold=np.ones(4, F), v_reset=np.zeros(4, F), w_in=np.ones(4, F))
+    cuba = CubaLIF(
+        tau_syn=np.full(4, 2e-3, F),
+        tau_mem=np.full(4, 5e-3, F),
+        r=np.ones(4, F),
+        v_leak=np.zeros(4, F),
+        v_threshold=np.ones(4, F),
+        v_reset=np.zeros(4, F),
+        w_in=np.ones(4, F),
+    )
     with pytest.raises(ExportError, match="Synaptic's membrane adds this step's current only"):
         encode_for(_mlp(cuba), "snntorch", dt=dt)
 
