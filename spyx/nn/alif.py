@@ -27,7 +27,8 @@ class ALIF(Layer):
 
     1. threshold: ``A_t = thr + b * a_t``;
     2. spike from the current membrane: ``S_t = H(V_t - A_t)``;
-    3. membrane: ``V_{t+1} = beta * V_t + x_t - S_t * A_t`` (reset by the adapted threshold, as Bellec et al.);
+    3. membrane: ``V_{t+1} = beta * V_t + x_t - S_t * A_t`` (reset by the adapted
+       threshold, as Bellec et al.);
     4. adaptation: ``a_{t+1} = rho * a_t + (1 - rho) * S_t``;
     5. output ``S_t``.
 

@@ -12,7 +12,8 @@ class Flatten(Layer):
     """Reshape ``(*batch, *sample)`` to ``(*batch, prod(sample))`` in row-major order of the NNX
     (channels-last) layout: for a conv map ``(H, W, C)`` element ``(h, w, c)`` goes to ``(h W + w) C + c``.
 
-    ``batch_dims`` leading axes are kept (1 for :func:`spyx.nn.run`'s ``(B, ...)`` steps; 0 inside ``nnx.vmap``).
+    ``batch_dims`` leading axes are kept (1 for :func:`spyx.nn.run`'s ``(B, ...)`` steps; 0 inside
+    ``nnx.vmap``).
     NIR's Flatten of the channels-first ``(C, H, W)`` puts it at ``c H W + h W + w`` instead; the lowering
     reconciles the two orders (see :func:`spyx.nn.lower`). Stateless.
     """

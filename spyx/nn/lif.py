@@ -23,7 +23,8 @@ class LIF(Layer):
 
     For input ``x_t`` and membrane ``V_t`` (the state, ``V_0 = 0``), in this order:
 
-    1. spike from the *current* membrane: ``S_t = H(V_t - thr)`` (strict ``>``; the surrogate on the backward pass);
+    1. spike from the *current* membrane: ``S_t = H(V_t - thr)`` (strict ``>``; the
+       surrogate on the backward pass);
     2. integrate and reset by subtraction: ``V_{t+1} = beta * V_t + x_t - S_t * thr``;
     3. output ``S_t``.
 

@@ -86,7 +86,8 @@ def _li(w: Walk, name: str, layer: LI) -> None:
 
 def _alif(w: Walk, name: str, layer: ALIF) -> None:
     raise UnsupportedError(
-        f"layer {name} (ALIF) cannot be lowered: its adaptive threshold A_t = thr + b a_t needs an adaptation "
+        f"layer {name} (ALIF) cannot be lowered: its adaptive threshold A_t = thr + b a_t needs an "
+        "adaptation "
         "state a_t = rho a_{t-1} + (1 - rho) s_{t-1} and a reset by the adapted threshold, which spyx.Neuron "
         "does not have (it would need an option such as adaptation=True with parameters rho and b)"
     )

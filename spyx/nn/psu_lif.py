@@ -29,7 +29,8 @@ class PSU_LIF(Layer):  # noqa: N801  (the published name)
     ``log T``) instead of ``T`` sequential steps; both give the same result up to float rounding.
 
     State: ``{"v": (*batch, *shape)}``. IR: ``spyx.Neuron(reset="none", reset_delay=True)`` then
-    ``spyx.Shift(1)``. NIR (faithful): ``LI -> Threshold -> Delay``; (native): ``LIF`` (with a reset, approximate).
+    ``spyx.Shift(1)``. NIR (faithful): ``LI -> Threshold -> Delay``; (native): ``LIF``
+    (with a reset, approximate).
     """
 
     def __init__(self, shape, *, beta=0.9, learn_beta: bool = True, threshold: float = 1.0, activation=None):

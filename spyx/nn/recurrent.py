@@ -44,8 +44,8 @@ class RLIF(LIF):
 
 
 class RIF(IF):
-    r"""Recurrent IF: ``S_t = H(V_t - thr)``; ``V_{t+1} = V_t + x_t + S_t @ W_rec - S_t * thr``; output ``S_t``.
-    ``W_rec``: ``nnx.Param`` (N, N), rows presynaptic. Lowered as :class:`RLIF` with ``beta = 1``."""
+    r"""Recurrent IF: ``S_t = H(V_t - thr)``; ``V_{t+1} = V_t + x_t + S_t @ W_rec - S_t * thr``; output
+    ``S_t``. ``W_rec``: ``nnx.Param`` (N, N), rows presynaptic. Lowered as :class:`RLIF` with ``beta = 1``."""
 
     def __init__(self, shape, *, rngs: nnx.Rngs | None = None, **kwargs):
         super().__init__(shape, **kwargs)

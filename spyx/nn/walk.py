@@ -96,7 +96,8 @@ class Walk:
     def expect(self, name: str, layer, shape: tuple[int, ...]) -> None:
         if tuple(shape) != tuple(self.shape):
             raise ShapeError(
-                f"layer {name} ({type(layer).__name__}) expects per-sample input {tuple(shape)} (NNX layout), "
+                f"layer {name} ({type(layer).__name__}) expects per-sample input {tuple(shape)} "
+                f"(NNX layout), "
                 f"but the model's input_shape gives it {tuple(self.shape)}"
             )
 
@@ -104,11 +105,12 @@ class Walk:
 Rule = Callable[[Walk, str, object], None]
 
 
-# -- structural layers ----------------------------------------------------------------------------------------
+# -- structural layers -------------------------------------------------------------------------------------
 def _linear(w: Walk, name: str, layer: nnx.Linear) -> None:
     if len(w.shape) != 1:
         raise UnsupportedError(
-            f"layer {name} (nnx.Linear) acts on the last axis of a {len(w.shape)}-D signal {w.shape}; only 1-D "
+            f"layer {name} (nnx.Linear) acts on the last axis of a {len(w.shape)}-D signal {w.shape}; "
+            "only 1-D "
             "inputs lower (put a spyx.nn.Flatten before it, or use a 1x1 nnx.Conv)"
         )
     w.expect(name, layer, (layer.in_features,))
@@ -157,7 +159,8 @@ def _conv(w: Walk, name: str, layer: nnx.Conv) -> None:
         )
     if len(w.shape) != ndim + 1:
         raise ShapeError(
-            f"layer {name} (nnx.Conv {ndim}-D) expects a channels-last ({'spatial, ' * ndim}C) input, got {w.shape}"
+            f"layer {name} (nnx.Conv {ndim}-D) expects a channels-last "
+            f"({'spatial, ' * ndim}C) input, got {w.shape}"
         )
     w.expect(name, layer, (*w.shape[:-1], layer.in_features))
     if getattr(layer, "mask", None) is not None:
@@ -178,7 +181,8 @@ def _conv(w: Walk, name: str, layer: nnx.Conv) -> None:
         padding_mode = "same"  # NIR "same" pads d (k - 1) as (t // 2, t - t // 2), as JAX's SAME at stride 1
     else:
         raise UnsupportedError(
-            f"layer {name} (nnx.Conv): asymmetric padding {pads} at stride {s} has no NIR form; NIR pads both "
+            f"layer {name} (nnx.Conv): asymmetric padding {pads} at stride {s} has no NIR form; "
+            "NIR pads both "
             "sides equally (use explicit symmetric padding, or stride 1 with SAME)"
         )
     kernel = array(layer.kernel)  # (*k, C_in/groups, C_out)
