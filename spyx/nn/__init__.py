@@ -7,6 +7,7 @@ from spyx.nn.activity import ActivityRegularization
 from spyx.nn.alif import ALIF
 from spyx.nn.base import Layer
 from spyx.nn.cuba_lif import CuBaLIF
+from spyx.nn.export import export
 from spyx.nn.flatten import Flatten
 from spyx.nn.integrate_fire import IF
 from spyx.nn.li import LI
@@ -33,6 +34,7 @@ __all__ = [
     "RLIF",
     "Sequential",
     "SumPool",
+    "export",
     "lower",
     "run",
 ]

@@ -11,6 +11,14 @@ def run_pipeline(graph, pipeline, *, fixed_point: bool = False):
 
 
 __all__ = [
-    "PASSES", "Pass", "PassManager", "PassResult", "build_options", "get_pass", "list_passes",
-    "parse_pipeline", "parse_spec", "run_pipeline",
+    "PASSES",
+    "Pass",
+    "PassManager",
+    "PassResult",
+    "build_options",
+    "get_pass",
+    "list_passes",
+    "parse_pipeline",
+    "parse_spec",
+    "run_pipeline",
 ]
