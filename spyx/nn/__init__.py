@@ -9,6 +9,7 @@ from spyx.nn.base import Layer
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.export import export
 from spyx.nn.flatten import Flatten
+from spyx.nn.from_nir import NIRModule, from_nir
 from spyx.nn.integrate_fire import IF
 from spyx.nn.li import LI
 from spyx.nn.lif import LIF
@@ -33,7 +34,9 @@ __all__ = [
     "RIF",
     "RLIF",
     "Sequential",
+    "NIRModule",
     "SumPool",
+    "from_nir",
     "export",
     "lower",
     "run",

@@ -54,13 +54,15 @@ ENCODINGS = ("faithful", "native")
 def time_constant(decay: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """``(tau, r)`` with ``exp(-dt/tau) = decay`` and ``r (1 - decay) = 1``, for decays in [0, 1).
 
-    ``decay = 0`` gives ``tau = dt / 1000`` (``exp(-1000)`` is exactly 0) and ``r = 1``.
+    ``decay = 0`` gives ``tau = dt / 1000`` (``exp(-1000)`` is exactly 0) and ``r = 1``. Both are float64:
+    the ``discretize`` pass computes ``exp(-dt/tau)`` and ``r (1 - beta)`` in float64 and the program casts
+    them to float32, which gives back the layer's float32 ``beta`` and a gain of exactly 1.
     """
     d = np.asarray(decay, np.float64)
     zero = d <= 0.0
     safe = np.where(zero, 0.5, d)
     tau = np.where(zero, dt * 1e-3, -dt / np.log(safe))
-    return tau.astype(F32), (1.0 / (1.0 - d)).astype(F32)
+    return tau, 1.0 / (1.0 - d)
 
 
 class _Export:
@@ -76,7 +78,7 @@ class _Export:
         """A non-resetting membrane with ``v_{t} = decay v_{t-1} + x_t`` under exact discretisation."""
         shape = decay.shape
         if np.all(decay >= 1.0):
-            return w.add(name, I(r=np.full(shape, 1.0 / self.dt, F32)), *sources)
+            return w.add(name, I(r=np.full(shape, 1.0 / self.dt)), *sources)
         if np.any(decay >= 1.0):
             raise ExportError(
                 f"layer {name}: some decays are 1 and others below 1; NIR has no single node for that "
@@ -102,7 +104,7 @@ class _Export:
         else:
             self.integrator(w, name, beta)
         w.add(f"{name}_threshold", Threshold(threshold=thr), name)
-        delay = w.add(f"{name}_delay", Delay(delay=np.full(shape, self.dt, F32)), f"{name}_threshold")
+        delay = w.add(f"{name}_delay", Delay(delay=np.full(shape, self.dt)), f"{name}_threshold")
         if reset:
             w.add(f"{name}_reset", Scale(scale=-thr), delay)
             w.connect(f"{name}_reset", name)
@@ -126,7 +128,7 @@ class _Export:
                 tau_syn=tau_syn, tau_mem=tau_mem, r=r, v_leak=zeros, v_threshold=thr, v_reset=zeros, w_in=w_in
             )
         elif np.all(beta >= 1.0):
-            node = NIR_IF(r=np.full(shape, 1.0 / self.dt, F32), v_threshold=thr, v_reset=zeros)
+            node = NIR_IF(r=np.full(shape, 1.0 / self.dt), v_threshold=thr, v_reset=zeros)
         elif np.any(beta >= 1.0):
             raise ExportError(f"layer {name}: native LIF needs all decays below 1 or all equal to 1")
         else:
