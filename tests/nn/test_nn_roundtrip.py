@@ -59,10 +59,9 @@ def compare_membranes(model, ref_state, prog_state, what, skip=()):
 
 def cases():
     yield "LIF+LI mlp", mlp(0, "LIF"), (12,), ()
+    yield "RCuBaLIF+LI mlp", mlp(10, "RCuBaLIF"), (12,), ()
     for kind in LOWERABLE:
         yield f"{kind} alone", neuron(kind, (11,), seed=7), (11,), ()
-        if kind != "LI":
-            yield f"{kind} mlp", mlp(20, kind), (12,), ()
     yield "conv net", convnet(40), (10, 10, 2), ()
     # the IF after Flatten keeps NIR order internally (a permutation restores NNX order at the output)
     yield "conv1d net", conv1d_net(50), (16, 3), ("3_if",)
