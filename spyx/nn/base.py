@@ -13,6 +13,7 @@ during a step), so ``jax.lax.scan`` (see :func:`spyx.nn.run`), ``nnx.jit``, ``nn
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -53,6 +54,7 @@ def batch_tuple(batch_shape) -> tuple[int, ...]:
     )
 
 
+@functools.cache
 def default_activation() -> Callable:
     """The default spike function: straight-through Heaviside from :mod:`spyx.axn` (imported on first use)."""
     from spyx import axn

@@ -16,7 +16,8 @@ Two encodings (``docs/nn.md`` has the details and the measured agreement of ``na
     LI. LI parameters: ``tau = -dt / ln(beta)`` (so ``exp(-dt/tau) = beta``), ``r = 1 / (1 - beta)``
     (input gain ``r (1 - beta) = 1``), ``v_leak = 0``. ``beta = 1`` (IF): an ``I`` node with ``r = 1/dt``
     (gain ``r dt = 1``).
-    ``beta = 0``: ``tau = dt / 1000``, whose ``exp(-1000)`` is exactly 0 in float32 and float64. CuBaLIF puts
+    ``beta = 0``: ``tau = dt / 1000``, whose ``exp(-1000)`` is exactly 0 in float32 and float64; a ``beta``
+    of 1 among others below 1: ``tau = 2^30 dt`` (see :func:`time_constant`). CuBaLIF puts
     a second LI (the synapse, ``alpha``) in front of the membrane LI.
 
 ``native``
@@ -52,17 +53,20 @@ ENCODINGS = ("faithful", "native")
 
 
 def time_constant(decay: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(tau, r)`` with ``exp(-dt/tau) = decay`` and ``r (1 - decay) = 1``, for decays in [0, 1).
+    """``(tau, r)`` (float64) with ``exp(-dt/tau) = decay`` and input gain ``r (1 - exp(-dt/tau)) = 1``.
 
-    ``decay = 0`` gives ``tau = dt / 1000`` (``exp(-1000)`` is exactly 0) and ``r = 1``. Both are float64:
-    the ``discretize`` pass computes ``exp(-dt/tau)`` and ``r (1 - beta)`` in float64 and the program casts
-    them to float32, which gives back the layer's float32 ``beta`` and a gain of exactly 1.
+    ``decay = 0``: ``tau = dt / 1000`` (``exp(-1000)`` is exactly 0), ``r = 1``. ``decay = 1`` (a clipped,
+    trained decay among others below 1): ``tau = 2^30 dt``, whose ``exp(-2^-30)`` rounds to exactly 1 in
+    float32, with ``r = 1 / (1 - exp(-2^-30))``, so the gain is still 1. Float64 matters: the ``discretize``
+    pass computes ``exp(-dt/tau)`` and ``r (1 - beta)`` in float64 and the program casts them to float32,
+    which gives back the layer's float32 ``beta`` and a gain of exactly 1.
     """
     d = np.asarray(decay, np.float64)
-    zero = d <= 0.0
-    safe = np.where(zero, 0.5, d)
-    tau = np.where(zero, dt * 1e-3, -dt / np.log(safe))
-    return tau, 1.0 / (1.0 - d)
+    zero, one = d <= 0.0, d >= 1.0
+    safe = np.where(zero | one, 0.5, d)
+    tau = np.where(zero, dt * 1e-3, np.where(one, dt * 2.0**30, -dt / np.log(safe)))
+    r = np.where(one, 1.0 / -np.expm1(-(2.0**-30)), 1.0 / (1.0 - np.where(one, 0.0, d)))
+    return tau, r
 
 
 class _Export:
@@ -79,12 +83,6 @@ class _Export:
         shape = decay.shape
         if np.all(decay >= 1.0):
             return w.add(name, I(r=np.full(shape, 1.0 / self.dt)), *sources)
-        if np.any(decay >= 1.0):
-            raise ExportError(
-                f"layer {name}: some decays are 1 and others below 1; NIR has no single node for that "
-                "mix (an LI cannot have tau = inf and an I cannot leak). Clip the decays below 1 "
-                "or make them all 1"
-            )
         tau, r = time_constant(decay, self.dt)
         return w.add(name, NIR_LI(tau=tau, r=r, v_leak=np.zeros(shape, F32)), *sources)
 
@@ -118,10 +116,6 @@ class _Export:
         zeros = np.zeros(shape, F32)
         if alpha is not None:
             alpha = w.neuron_param(alpha, layer.shape)
-            if np.any(alpha >= 1.0) or np.any(beta >= 1.0):
-                raise ExportError(
-                    f"layer {name} (CuBaLIF): native CubaLIF needs alpha, beta < 1 (tau finite)"
-                )
             tau_syn, w_in = time_constant(alpha, self.dt)
             tau_mem, r = time_constant(beta, self.dt)
             node = CubaLIF(
@@ -129,8 +123,6 @@ class _Export:
             )
         elif np.all(beta >= 1.0):
             node = NIR_IF(r=np.full(shape, 1.0 / self.dt), v_threshold=thr, v_reset=zeros)
-        elif np.any(beta >= 1.0):
-            raise ExportError(f"layer {name}: native LIF needs all decays below 1 or all equal to 1")
         else:
             tau, r = time_constant(beta, self.dt)
             node = NIR_LIF(tau=tau, r=r, v_leak=zeros, v_threshold=thr, v_reset=zeros)

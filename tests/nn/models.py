@@ -1,4 +1,5 @@
-"""Seeded spyx NNX models of every layer kind for the spyx.nn tests, with random (not default) parameters."""
+"""Seeded spyx NNX models of every layer kind for the spyx.nn tests, with random (not default) parameters.
+Spiking layers use the default spike function (``spyx.axn.heaviside()``) unless ``act`` is given."""
 
 from __future__ import annotations
 
@@ -8,11 +9,6 @@ import numpy as np
 from flax import nnx
 
 import spyx.nn as snn
-
-
-def heaviside(x):
-    """Forward-only spike function for equivalence tests (no surrogate needed there)."""
-    return (x > 0).astype(x.dtype)
 
 
 def randomize(model, seed: int, low: float = 0.3, high: float = 0.97):
@@ -28,7 +24,7 @@ def spikes(shape, seed: int, p: float = 0.3):
     return (jax.random.uniform(jax.random.key(seed), shape) < p).astype(jnp.float32)
 
 
-def neuron(kind: str, shape, seed: int, act=heaviside):
+def neuron(kind: str, shape, seed: int, act=None):
     """One spiking/integrating layer of ``kind`` with random decays and threshold."""
     rng = np.random.default_rng(seed)
     thr = float(rng.uniform(0.5, 1.5))
@@ -51,7 +47,7 @@ LOWERABLE = ["IF", "LIF", "CuBaLIF", "LI", "PSU_LIF", "RIF", "RLIF", "RCuBaLIF"]
 SPIKING_1D = ["IF", "LIF", "CuBaLIF", "PSU_LIF", "RIF", "RLIF", "RCuBaLIF"]
 
 
-def mlp(seed: int, kind: str = "LIF", n_in: int = 12, hidden: int = 16, n_out: int = 4, act=heaviside):
+def mlp(seed: int, kind: str = "LIF", n_in: int = 12, hidden: int = 16, n_out: int = 4, act=None):
     r = nnx.Rngs(seed)
     return snn.Sequential(
         nnx.Linear(n_in, hidden, rngs=r),
@@ -61,7 +57,7 @@ def mlp(seed: int, kind: str = "LIF", n_in: int = 12, hidden: int = 16, n_out: i
     )
 
 
-def convnet(seed: int, act=heaviside):
+def convnet(seed: int, act=None):
     """Input (10, 10, 2) channels-last: conv(stride 1 SAME) -> LIF -> SumPool -> conv(stride 2, pad 1,
     dilation, groups) -> CuBaLIF -> Flatten -> Linear -> RLIF -> Linear -> LI."""
     r = nnx.Rngs(seed)
@@ -89,7 +85,7 @@ def convnet(seed: int, act=heaviside):
     )
 
 
-def conv1d_net(seed: int, act=heaviside):
+def conv1d_net(seed: int, act=None):
     """Input (16, 3): conv1d (stride 2, VALID) -> IF -> Flatten (pending permutation to the output)."""
     r = nnx.Rngs(seed)
     return snn.Sequential(

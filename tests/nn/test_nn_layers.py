@@ -11,7 +11,7 @@ from flax import nnx
 
 import spyx
 import spyx.nn as snn
-from tests.nn.models import heaviside, neuron, spikes
+from tests.nn.models import neuron, spikes
 
 
 def _np(p):
@@ -71,7 +71,7 @@ def test_layer_matches_float64_reference(kind):
 
 
 def test_spike_from_current_membrane_one_step_latency():
-    layer = snn.LIF((1,), beta=0.5, learn_beta=False, threshold=1.0, activation=heaviside)
+    layer = snn.LIF((1,), beta=0.5, learn_beta=False, threshold=1.0)
     x = jnp.zeros((5, 1, 1)).at[0].set(2.0)
     out, _ = snn.run(layer, x)
     # V: 0, 2, 0.5*2-1=0 ...: the spike of x_0 shows at t=1, and the subtractive reset follows

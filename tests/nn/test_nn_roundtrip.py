@@ -51,7 +51,7 @@ def neuron_layers(model):
 
 def compare_membranes(model, ref_state, prog_state, what, skip=()):
     compared = 0
-    for name, i, layer in neuron_layers(model):
+    for name, i, _layer in neuron_layers(model):
         if name in skip:
             continue
         ref = ref_state[i] if isinstance(model, snn.Sequential) else ref_state
