@@ -6,6 +6,7 @@ Spikes must be identical and membranes (final states, LI readouts) within 1e-6 o
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -75,7 +76,7 @@ CASES = list(cases())
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    """Run every case once through all four paths (compiles are the slow part)."""
+    """Run every case once through all four paths (compiles are the slow part: one jit per program)."""
     out = {}
     tmp = tmp_path_factory.mktemp("nir")
     for idx, (label, model, shape, skip) in enumerate(CASES):
@@ -83,11 +84,11 @@ def results(tmp_path_factory):
         ref, ref_state = snn.run(model, x)
         x_ir = cf(x)
         prog = spyx.compile(snn.lower(model, shape))
-        low, low_state = prog.run(prog.params, x_ir)
+        low, low_state = jax.jit(prog.run)(prog.params, x_ir)
         path = tmp / f"case{idx}.nir"
         spyx.save(snn.export(model, shape, dt=DT), path)
         prog2 = spyx.compile(spyx.load(path), dt=DT, method="exact")
-        fa, fa_state = prog2.run(prog2.params, x_ir)
+        fa, fa_state = jax.jit(prog2.run)(prog2.params, x_ir)
         module = snn.from_nir(path, dt=DT)
         imp, _ = snn.run(module, jnp.asarray(x_ir))
         out[label] = (model, skip, np.asarray(ref), ref_state, low, low_state, fa, fa_state, imp)
