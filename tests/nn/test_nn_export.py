@@ -200,3 +200,22 @@ def test_conv_same_padding_with_even_kernel_round_trips():
     out, _ = prog.run(prog.params, jnp.moveaxis(x, -1, 2))
     assert np.asarray(ref).sum() > 0
     assert np.array_equal(np.moveaxis(np.asarray(out), 2, -1), np.asarray(ref))
+
+
+def test_nested_sequential_bias_free_layers_and_map_readout_lower_exactly():
+    r = nnx.Rngs(0)
+    inner = snn.Sequential(
+        nnx.Conv(2, 3, (3, 3), padding=1, use_bias=False, rngs=r), neuron("LIF", (5, 5, 3), 1)
+    )
+    model = snn.Sequential(
+        inner, neuron("LI", (5, 5, 3), 2), snn.Flatten(), nnx.Linear(75, 4, use_bias=False, rngs=r)
+    )
+    graph = snn.lower(model, (5, 5, 2))
+    assert {"0_0_conv", "0_1_lif", "1_li", "3_linear"} <= set(graph.nodes)
+    assert graph.nodes["3_linear"].kind == "Linear"
+    x = spikes((20, 2, 5, 5, 2), seed=8)
+    ref, _ = snn.run(model, x)
+    prog = spyx.compile(graph)
+    out, _ = prog.run(prog.params, jnp.moveaxis(x, -1, 2))
+    scale = max(1.0, float(np.max(np.abs(ref))))
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=0, atol=1e-6 * scale)
