@@ -75,7 +75,9 @@ def feedback_edges(graph: Graph) -> list[Edge]:
     cut: list[Edge] = []
     for comp in sccs(graph):
         members = set(comp)
-        inside = [(a, b, d["edge"]) for a, b, d in g.edges(data=True) if a in members and b in members]
+        inside = [
+            (a, b, d["edge"]) for a, b, d in g.edges(data=True) if a in members and b in members
+        ]
         candidates = [t for t in inside if graph.nodes[t[0]].stateful]
         candidates.sort(key=lambda t: (is_causal(graph.nodes[t[0]]), t[0], t[1], t[2]))
         cut_set = {t[2] for t in candidates}
@@ -86,7 +88,9 @@ def feedback_edges(graph: Graph) -> list[Edge]:
             kept.add_edge(a, b)
             if nx.is_directed_acyclic_graph(kept):
                 cut_set.discard(e)
-            elif not any((a, b) == (x, y) and ed not in cut_set for x, y, ed in inside if ed != e):
+            elif not any(
+                (a, b) == (x, y) and ed not in cut_set for x, y, ed in inside if ed != e
+            ):
                 kept.remove_edge(a, b)
         cut.extend(e for e in graph.edges if e in cut_set and e not in cut)
     return [e for e in graph.edges if e in set(cut)]

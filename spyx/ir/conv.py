@@ -85,9 +85,7 @@ class _ConvNd(Node):
         if problems:
             return problems
         if self.weight.ndim != self.ndim + 2:
-            return [
-                f"weight must have {self.ndim + 2} dims (C_out, C_in/groups, *kernel), got {self.weight.shape}"
-            ]
+            return [f"weight must have {self.ndim + 2} dims (C_out, C_in/groups, *kernel), got {self.weight.shape}"]
         if self.bias.shape != (self.weight.shape[0],):
             problems.append(f"bias shape {self.bias.shape} does not match C_out ({self.weight.shape[0]},)")
         groups = int(np.asarray(self.groups).reshape(-1)[0])

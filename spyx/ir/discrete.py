@@ -82,9 +82,7 @@ class Neuron(Node):
             needs.append("v_threshold")
             if self.reset == "value":
                 needs.append("v_reset")
-        problems += [
-            f"parameter {n!r} is required by the options given" for n in needs if getattr(self, n) is None
-        ]
+        problems += [f"parameter {n!r} is required by the options given" for n in needs if getattr(self, n) is None]
         for name, value, allowed in (
             ("spike_test", self.spike_test, SPIKE_TESTS),
             ("spike_count", self.spike_count, SPIKE_COUNTS),

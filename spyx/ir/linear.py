@@ -31,9 +31,7 @@ class Affine(Node):
     def check(self) -> list[str]:
         problems = super().check() + _matrix_problems(self.weight)
         if not problems and self.bias.shape != (self.weight.shape[0],):
-            problems.append(
-                f"bias shape {self.bias.shape} does not match weight rows ({self.weight.shape[0]},)"
-            )
+            problems.append(f"bias shape {self.bias.shape} does not match weight rows ({self.weight.shape[0]},)")
         return problems
 
 

@@ -121,9 +121,7 @@ class Node:
 
     @classmethod
     def required_params(cls) -> tuple[str, ...]:
-        return tuple(
-            f.name for f in dataclasses.fields(cls) if f.metadata.get("array") and f.metadata["required"]
-        )
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("array") and f.metadata["required"])
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:

@@ -49,9 +49,7 @@ class InferShapes(Pass):
     """Store inferred shapes in optional shape fields."""
 
     name = "infer-shapes"
-    description = (
-        "store inferred shapes in optional shape fields (Output.shape, Conv input_shape, Flatten input_type)"
-    )
+    description = "store inferred shapes in optional shape fields (Output.shape, Conv input_shape, Flatten input_type)"
     preserves = "structure"
 
     def call(self, graph: Graph) -> PassResult:

@@ -77,9 +77,7 @@ def _convert(owner: str, key: str, raw: str, typ: Any) -> Any:
         for c in choices:
             if str(c).lower() == raw.lower():
                 return c
-        raise OptionError(
-            f"option {key} of {owner} must be one of {', '.join(map(str, choices))}, got {raw!r}"
-        )
+        raise OptionError(f"option {key} of {owner} must be one of {', '.join(map(str, choices))}, got {raw!r}")
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         args = [a for a in get_args(typ) if a is not type(None)]
         if raw.lower() in ("none", "null", ""):
