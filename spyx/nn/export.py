@@ -46,6 +46,7 @@ from spyx.nn.lif import LIF
 from spyx.nn.psu_lif import PSU_LIF
 from spyx.nn.recurrent import RIF, RLIF, RCuBaLIF
 from spyx.nn.walk import F32, Walk, array, walk
+from spyx.passes.retime import DT_KEY
 
 __all__ = ["export", "ENCODINGS", "time_constant"]
 
@@ -193,7 +194,7 @@ def export(model, input_shape, *, dt: float | None = None, encoding: str = "fait
             f"spyx.nn.export: unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
     ex = _Export(dt, encoding)
-    meta = {"source": "spyx.nn.export", "encoding": encoding, "dt": dt}
+    meta = {"source": "spyx.nn.export", "encoding": encoding, DT_KEY: dt}  # spyx.compile's default dt
     graph = walk(model, input_shape, ex.rules(), metadata=meta)
     if ex.approximated:
         warnings.warn(

@@ -99,6 +99,15 @@ def test_faithful_file_reads_in_nir(tmp_path):
         "Output",
     }
     np.testing.assert_allclose(g.nodes["1_rlif_delay"].delay, DT)
+    # the file records its dt ("spyx.dt"), so spyx.compile and from_nir need none
+    graph = spyx.load(path)
+    assert graph.metadata["spyx.dt"] == DT
+    x = spikes((15, 2, 12), seed=3)
+    ref, _ = snn.run(mlp(0, "RLIF"), x)
+    out, _ = snn.run(snn.from_nir(path), x)
+    np.testing.assert_allclose(
+        np.asarray(out), np.asarray(ref), rtol=0, atol=1e-6 * max(1.0, float(np.abs(ref).max()))
+    )
 
 
 def test_native_li_only_is_exact_and_silent():
@@ -161,8 +170,10 @@ def test_dt_and_encoding_errors(tmp_path):
     with pytest.raises(spyx.ExportError, match="input_shape"):
         spyx.save(model, tmp_path / "m.nir", dt=DT)
     assert not list(tmp_path.iterdir()), "no partial file may be written"
+    exported = snn.export(model, (12,), dt=DT)
+    without_dt = spyx.Graph(nodes=exported.nodes, edges=exported.edges)  # continuous, no recorded spyx.dt
     with pytest.raises(spyx.MissingDtError):
-        snn.from_nir(snn.export(model, (12,), dt=DT))
+        snn.from_nir(without_dt)
 
 
 def test_shape_errors_name_the_layer():
