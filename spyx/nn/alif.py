@@ -10,6 +10,7 @@ from spyx.nn.base import (
     Layer,
     as_shape,
     batch_tuple,
+    check_step,
     decay_param,
     decay_value,
     expand,
@@ -71,6 +72,7 @@ class ALIF(Layer):
 
     def __call__(self, x, state):
         v, a = state["v"], state["a"]
+        check_step(self, x, v)
         thr = self.threshold + self.adaptation * a
         s = spike(self.activation, v - thr)
         v = expand(decay_value(self.beta), v) * v + x - s * thr

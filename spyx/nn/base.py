@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from spyx.errors import ParameterError
+from spyx.errors import InputError, ParameterError
 
 __all__ = [
     "Layer",
@@ -98,6 +98,15 @@ def expand(p, like):
     if isinstance(p, float | int):
         return p
     return jnp.reshape(p, (1,) * (like.ndim - p.ndim) + tuple(p.shape))
+
+
+def check_step(layer, x, v) -> None:
+    """InputError unless a step's input ``x`` has the membrane's shape ``(*batch, *layer.shape)``."""
+    if tuple(x.shape) != tuple(v.shape):
+        raise InputError(
+            f"{type(layer).__name__}{tuple(layer.shape)}: step input has shape {tuple(x.shape)}, but the "
+            f"state is {tuple(v.shape)} (*batch, *shape); initialise the state with init_state(batch_shape)"
+        )
 
 
 def spike(activation, x):

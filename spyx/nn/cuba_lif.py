@@ -8,6 +8,7 @@ from spyx.nn.base import (
     Layer,
     as_shape,
     batch_tuple,
+    check_step,
     decay_param,
     decay_value,
     expand,
@@ -68,6 +69,7 @@ class CuBaLIF(Layer):
 
     def __call__(self, x, state):
         v, i = state["v"], state["i"]
+        check_step(self, x, v)
         s = spike(self.activation, v - self.threshold)
         i = expand(decay_value(self.alpha), i) * i + x + self.feedback(s)
         v = expand(decay_value(self.beta), v) * v + i - s * self.threshold

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from spyx.nn.base import Layer, as_shape, batch_tuple, spike, threshold_value
+from spyx.nn.base import Layer, as_shape, batch_tuple, check_step, spike, threshold_value
 
 __all__ = ["IF"]
 
@@ -40,6 +40,7 @@ class IF(Layer):
 
     def __call__(self, x, state):
         v = state["v"]
+        check_step(self, x, v)
         s = spike(self.activation, v - self.threshold)
         v = v + x + self.feedback(s) - s * self.threshold
         return s, {"v": v}

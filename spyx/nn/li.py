@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from spyx.nn.base import Layer, as_shape, batch_tuple, decay_param, decay_value, expand
+from spyx.nn.base import Layer, as_shape, batch_tuple, check_step, decay_param, decay_value, expand
 
 __all__ = ["LI"]
 
@@ -30,5 +30,6 @@ class LI(Layer):
 
     def __call__(self, x, state):
         v = state["v"]
+        check_step(self, x, v)
         v = expand(decay_value(self.beta), v) * v + x
         return v, {"v": v}

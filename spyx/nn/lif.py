@@ -8,6 +8,7 @@ from spyx.nn.base import (
     Layer,
     as_shape,
     batch_tuple,
+    check_step,
     decay_param,
     decay_value,
     expand,
@@ -58,6 +59,7 @@ class LIF(Layer):
 
     def __call__(self, x, state):
         v = state["v"]
+        check_step(self, x, v)
         s = spike(self.activation, v - self.threshold)
         v = expand(decay_value(self.beta), v) * v + x + self.feedback(s) - s * self.threshold
         return s, {"v": v}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from spyx.errors import ParameterError
+from spyx.errors import InputError, ParameterError
 from spyx.nn.base import Layer
 
 __all__ = ["SumPool"]
@@ -36,6 +36,10 @@ class SumPool(Layer):
             )
 
     def __call__(self, x, state=()):
+        if x.ndim < 3:
+            raise InputError(
+                f"SumPool expects (*batch, H, W, C) input (channels-last), got shape {tuple(x.shape)}"
+            )
         lead = (1,) * (x.ndim - 3)
         (ph, pw) = self.padding
         pads = ((0, 0),) * (x.ndim - 3) + ((ph, ph), (pw, pw), (0, 0))

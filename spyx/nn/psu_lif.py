@@ -10,6 +10,7 @@ from spyx.nn.base import (
     Layer,
     as_shape,
     batch_tuple,
+    check_step,
     decay_param,
     decay_value,
     expand,
@@ -44,6 +45,7 @@ class PSU_LIF(Layer):  # noqa: N801  (the published name)
 
     def __call__(self, x, state):
         v = state["v"]
+        check_step(self, x, v)
         s = spike(self.activation, v - self.threshold)
         v = expand(decay_value(self.beta), v) * v + x
         return s, {"v": v}

@@ -256,7 +256,7 @@ def _visit(w: Walk, model, rules: dict[type, Rule], prefix: str) -> None:
     layers = list(model.layers) if isinstance(model, Sequential) else [model]
     for i, layer in enumerate(layers):
         name = f"{prefix}{i}_{type(layer).__name__.lower()}"
-        if isinstance(layer, Sequential) and type(layer) is Sequential:
+        if type(layer) is Sequential:
             _visit(w, layer, rules, f"{prefix}{i}_")
             continue
         rule = rules.get(type(layer)) or STRUCTURAL.get(type(layer))

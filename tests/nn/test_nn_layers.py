@@ -172,5 +172,9 @@ def test_errors_are_spyx_errors():
         snn.RLIF((3, 2), rngs=nnx.Rngs(0))
     with pytest.raises(spyx.InputError, match="time-major"):
         snn.run(snn.LIF((3,)), jnp.ones((3,)))
+    with pytest.raises(spyx.InputError, match=r"LIF\(3,\): step input has shape \(2, 4\)"):
+        snn.run(snn.LIF((3,)), jnp.ones((5, 2, 4)))
+    with pytest.raises(spyx.InputError, match="SumPool"):
+        snn.SumPool(2)(jnp.ones((4, 4)), ())
     with pytest.raises(spyx.InputError, match="PSU_LIF"):
         snn.PSU_LIF((3,)).parallel(jnp.ones((4, 2, 5)))
