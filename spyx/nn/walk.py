@@ -26,8 +26,7 @@ import numpy as np
 from flax import nnx
 
 from spyx.errors import ShapeError, UnsupportedError
-from spyx.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Node, Output, SumPool2d
-from spyx.ir.shapes import infer_shapes
+from spyx.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Node, Output, SumPool2d, verify
 from spyx.nn.activity import ActivityRegularization
 from spyx.nn.flatten import Flatten as NNFlatten
 from spyx.nn.pool import SumPool
@@ -290,5 +289,4 @@ def walk(model, input_shape, rules: dict[type, Rule], *, metadata: dict | None =
         w.perm = None
     w.add("output", Output(shape=np.asarray(w.ir_shape, np.int64)))
     graph = Graph(nodes=w.nodes, edges=tuple(w.edges), metadata=metadata or {})
-    infer_shapes(graph)  # raises ShapeError naming the edge if a rule built something inconsistent
-    return graph
+    return verify(graph)  # a rule that built something inconsistent fails here, naming the node or edge
