@@ -94,3 +94,21 @@ def conv1d_net(seed: int, act=None):
         snn.Flatten(),
         neuron("IF", (28,), seed + 2, act),
     )
+
+
+def random_stack(seed: int):
+    """A random MLP of 1-3 (Linear, neuron) blocks with random kinds and widths, ending in an LI readout
+    half of the time. Returns (model, input_shape)."""
+    rng = np.random.default_rng(seed)
+    r = nnx.Rngs(seed)
+    width = int(rng.integers(3, 12))
+    n_in = width
+    layers = []
+    for b in range(int(rng.integers(1, 4))):
+        out = int(rng.integers(3, 16))
+        layers.append(nnx.Linear(width, out, use_bias=bool(rng.random() < 0.7), rngs=r))
+        layers.append(neuron(str(rng.choice(SPIKING_1D)), (out,), seed * 10 + b))
+        width = out
+    if rng.random() < 0.5:
+        layers += [nnx.Linear(width, 3, rngs=r), neuron("LI", (3,), seed * 10 + 9)]
+    return snn.Sequential(*layers), (n_in,)

@@ -13,7 +13,7 @@ import pytest
 
 import spyx
 import spyx.nn as snn
-from tests.nn.models import LOWERABLE, conv1d_net, convnet, mlp, neuron, spikes
+from tests.nn.models import LOWERABLE, conv1d_net, convnet, mlp, neuron, random_stack, spikes
 
 DT = 1e-3
 
@@ -66,6 +66,9 @@ def cases():
     yield "RCuBaLIF+LI mlp", mlp(10, "RCuBaLIF"), (12,), ()
     for kind in LOWERABLE:
         yield f"{kind} alone", neuron(kind, (11,), seed=7), (11,), ()
+    for seed in (1, 2, 3):
+        model, shape = random_stack(seed)
+        yield f"random stack {seed}", model, shape, ()
     yield "conv net", convnet(40), (10, 10, 2), ()
     # the IF after Flatten keeps NIR order internally (a permutation restores NNX order at the output)
     yield "conv1d net", conv1d_net(50), (16, 3), ("3_if",)
