@@ -178,3 +178,21 @@ def test_errors_are_spyx_errors():
         snn.SumPool(2)(jnp.ones((4, 4)), ())
     with pytest.raises(spyx.InputError, match="PSU_LIF"):
         snn.PSU_LIF((3,)).parallel(jnp.ones((4, 2, 5)))
+
+
+def test_nnx_vmap_over_an_ensemble_of_models():
+    @nnx.split_rngs(splits=3)
+    @nnx.vmap(in_axes=(0,))
+    def make(rngs):
+        return snn.Sequential(nnx.Linear(4, 6, rngs=rngs), snn.CuBaLIF((6,)), snn.LI((6,)))
+
+    models = make(nnx.Rngs(0))
+    x = spikes((12, 2, 4), seed=3)
+    outs, _ = nnx.vmap(lambda m, xx: snn.run(m, xx), in_axes=(0, None))(models, x)
+    assert outs.shape == (3, 12, 2, 6)
+    graphdef, state = nnx.split(models)
+    for i in range(3):
+        member = nnx.merge(graphdef, jax.tree.map(lambda a, i=i: a[i], state))
+        ref, _ = snn.run(member, x)
+        np.testing.assert_allclose(np.asarray(outs[i]), np.asarray(ref), rtol=1e-6, atol=1e-6)
+    assert not np.allclose(np.asarray(outs[0]), np.asarray(outs[1])), "members should differ"
