@@ -80,9 +80,9 @@ class Quantize(Pass):
     def __post_init__(self) -> None:
         if not self.ternary:
             check_bits(self.bits)
-        check_bits(self.bias_bits, "quantize (bias_bits)")
+        check_bits(self.bias_bits, "quantize (bias_bits)", 32)
         if self.threshold_bits:
-            check_bits(self.threshold_bits, "quantize (threshold_bits)")
+            check_bits(self.threshold_bits, "quantize (threshold_bits)", 32)
         for opt, value, allowed in (
             ("granularity", self.granularity, ("channel", "tensor")),
             ("scheme", self.scheme, ("symmetric",)),

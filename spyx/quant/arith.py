@@ -42,11 +42,11 @@ __all__ = [
 MAX_BITS = 16
 
 
-def check_bits(bits: int, owner: str = "quantize") -> None:
-    """:class:`OptionError` unless ``2 <= bits <= 16``."""
-    if not isinstance(bits, int | np.integer) or isinstance(bits, bool) or not 2 <= int(bits) <= MAX_BITS:
+def check_bits(bits: int, owner: str = "quantize", most: int = MAX_BITS) -> None:
+    """:class:`OptionError` unless ``2 <= bits <= most`` (16 for weights)."""
+    if not isinstance(bits, int | np.integer) or isinstance(bits, bool) or not 2 <= int(bits) <= most:
         raise OptionError(
-            f"{owner}: bits={bits!r} is out of range; use an integer from 2 to {MAX_BITS} "
+            f"{owner}: bits={bits!r} is out of range; use an integer from 2 to {most} "
             "(or ternary=true for "
             "{-1, 0, 1} weights)"
         )
@@ -115,7 +115,7 @@ def quantize_with_scale(weight: np.ndarray, scale: np.ndarray, bits: int, ternar
     return QuantizedArray(q=q, scale=s, fake=fake, max_abs_error=err, clipped=int(np.count_nonzero(raw != q)))
 
 
-# -- decays ------------------------------------------------------------------------------------------
+# -- decays -----------------------------------------------------------------------------------------
 def shift_decay(beta: np.ndarray, max_shift: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Xylo bit-shift decay: ``dash = round(-log2(1 - beta))`` (>= 1), ``beta' = 1 - 2**-dash``.
 
