@@ -1,0 +1,199 @@
+"""``spyx-convert``: inspect, validate, transform, run and translate NIR graphs.
+
+Thin by design: each command parses its arguments and calls one library function. Every error a user can
+cause is a :class:`spyx.SpyxError`; it is printed as one line on stderr and the command exits non-zero
+(1: invalid input, 2: unreadable file or bad usage). ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from spyx.errors import SpyxError
+
+EPILOG_INSPECT = "Example: spyx-convert inspect model.nir --format json"
+
+
+class _Group(click.Group):
+    """Turns SpyxError into one readable line and an exit code; other failures into a short internal error."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SpyxError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(e.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as e:  # a bug in spyx: still one line, but say how to see more
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", err=True)
+            ctx.exit(3)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the Python traceback on errors.")
+@click.version_option(package_name="spyx")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """spyx-convert: inspect, validate, transform, run and translate NIR graphs.
+
+    \b
+    Examples:
+      spyx-convert demo
+      spyx-convert inspect model.nir --format json
+      spyx-convert validate model.nir
+      spyx-convert convert in.nir out.nir --passes "inline,dce"
+      spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command(epilog=EPILOG_INSPECT)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True)
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
+def inspect(file: Path, fmt: str, repair: bool) -> None:
+    """Show a graph: nodes with kinds and shapes, parameters, edges, cycles, file version."""
+    from spyx.inspect import describe, describe_text, to_dot
+    from spyx.io import read_nir
+
+    result = read_nir(file, repair=repair)
+    info = describe(result.graph, path=file, version=result.version, repairs=result.repairs)
+    _add_detection(info, result.graph)
+    if fmt == "json":
+        click.echo(json.dumps(info, indent=2))
+    elif fmt == "dot":
+        click.echo(to_dot(result.graph), nl=False)
+    else:
+        click.echo(describe_text(result.graph, info), nl=False)
+
+
+def _add_detection(info: dict, graph) -> None:
+    try:
+        from spyx.profiles import detect
+    except ImportError:
+        return
+    info["detection"] = detect(graph).to_dict()
+
+
+@main.command(epilog="Example: spyx-convert validate model.nir --target xylo")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--repair", is_flag=True, help="Apply unambiguous repairs before validating.")
+@click.option("--target", default=None, help="Also check the rules of a hardware target (xylo, loihi2, speck, spinnaker2).")
+def validate(file: Path, repair: bool, target: str | None) -> None:
+    """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
+    from spyx.inspect import validate_file
+
+    try:
+        problems, result = validate_file(file, repair=repair)
+    except SpyxError as e:
+        if e.exit_code == 2:
+            raise
+        problems, result = list(getattr(e, "diagnostics", [str(e)])), None
+    if target is not None and result is not None and not problems:
+        from spyx.targets import check, get_target
+
+        problems = [str(v) for v in check(result.graph, get_target(target))]
+    for r in (result.repairs if result is not None else ()):
+        click.echo(f"repaired: {r}")
+    if problems:
+        for p in problems:
+            click.echo(f"{file}: {p}", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: valid" + (f" for target {target}" if target else ""))
+
+
+@main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')
+@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--passes", "pipeline", default="", help="Pass pipeline, e.g. 'inline,dce' or 'quantize{bits=8}'.")
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
+@click.option("--to-profile", default=None, help="Write parameters the way a peer's importer reads them.")
+@click.option("--dt", type=float, default=None, help="Time step, for profiles and passes that need one.")
+def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None) -> None:
+    """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
+    from spyx.convert import convert_file
+
+    report = convert_file(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt)
+    for line in report.lines():
+        click.echo(line)
+
+
+@main.command(name="passes", epilog="Example: spyx-convert passes")
+def passes_cmd() -> None:
+    """List every pass with a one-line description and its options."""
+    from spyx.passes import list_passes
+
+    for name, description, preserves, options in list_passes():
+        click.echo(f"{name:22s} {description} [preserves: {preserves}]")
+        for opt in options:
+            click.echo(f"{'':22s}   {opt}")
+
+
+@main.command(epilog="Example: spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4 --states s.npz")
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Time-major input (T, B, *shape) .npy, or .npz with one array per named input.")
+@click.option("--random-input", default=None, metavar="T,B[,P]",
+              help="Instead of --input: seeded Bernoulli spikes, T steps, batch B, probability P (0.1).")
+@click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write outputs (.npy; .npz when the graph has several outputs).")
+@click.option("--dt", type=float, default=None, help="Time step in seconds (needed for continuous-time graphs).")
+@click.option("--method", type=click.Choice(["exact", "euler"]), default="exact", show_default=True)
+@click.option("--profile", default="nir", show_default=True,
+              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}.")
+@click.option("--schedule", type=click.Choice(["layer", "step"]), default="layer", show_default=True)
+@click.option("--delay-rounding", type=click.Choice(["error", "round", "floor", "ceil"]), default="error",
+              show_default=True, help="What to do when a Delay is not a whole number of steps.")
+@click.option("--states", "states_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save every stateful node's membrane (and synaptic current) traces to this .npz.")
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
+        dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
+        states_path: Path | None, repair: bool, seed: int) -> None:
+    """Run a NIR graph in JAX on time-major inputs and write its outputs."""
+    from spyx.runner import run_command
+
+    summary = run_command(
+        model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt, method=method,
+        profile=profile, schedule=schedule, delay_rounding=delay_rounding, states_path=states_path,
+        repair=repair, seed=seed,
+    )
+    for line in summary:
+        click.echo(line)
+
+
+@main.command(epilog="Example: spyx-convert demo --out demo/")
+@click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("spyx-demo"),
+              show_default=True, help="Folder for the example graph and its outputs.")
+def demo(outdir: Path) -> None:
+    """The main job on a built-in example: write a recurrent SNN as NIR, inspect it, run it in JAX."""
+    from spyx.examples import demo as run_demo
+
+    for line in run_demo(outdir):
+        click.echo(line)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose library side is optional (quantization) register themselves here."""
+    try:
+        from spyx_cli.quantize import quantize
+    except ImportError:
+        return
+    main.add_command(quantize)
+
+
+_register_optional_commands()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,4 @@
+CASES = []
+
+def version():
+    return "?"
