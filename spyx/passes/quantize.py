@@ -111,7 +111,7 @@ class Quantize(Pass):
         return super().spec().replace(",scales=None", "").replace("{scales=None}", "")
 
     def requires(self, graph: Graph) -> None:
-        if not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
+        if self.weights and not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
             raise OptionError(
                 "quantize: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
             )
@@ -124,6 +124,8 @@ class Quantize(Pass):
 
     def call(self, graph: Graph) -> PassResult:
         result = quantize_graph(graph, self)
+        if result.graph == graph:
+            return PassResult(graph, False, ())
         return PassResult(result.graph, True, tuple(result.lines()))
 
 
