@@ -192,7 +192,7 @@ def _quant_layer(node, scale: np.ndarray, opts: Quantize):
         s_dt = np.broadcast_to(np.asarray(qa.scale), bias.shape).astype(bias.dtype)
         if opts.bias:
             lo, hi = int_range(opts.bias_bits)
-            bq = np.clip(np.round(bias / s_dt), lo, hi).astype(bias.dtype)
+            bq = np.clip(np.round(bias / s_dt), lo, hi).astype(bias.dtype) + bias.dtype.type(0)
             changes_q["bias"], changes_f["bias"] = bq, (bq * s_dt).astype(bias.dtype)
         else:
             changes_q["bias"] = (bias / s_dt).astype(bias.dtype)

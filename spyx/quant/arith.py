@@ -109,7 +109,7 @@ def quantize_with_scale(weight: np.ndarray, scale: np.ndarray, bits: int, ternar
     s_b = s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.ndim == 1 else s
     qmin, qmax = (-1, 1) if ternary else int_range(bits)
     raw = np.round(w / s_b)
-    q = np.clip(raw, qmin, qmax).astype(dtype)
+    q = np.clip(raw, qmin, qmax).astype(dtype) + dtype.type(0)  # + 0 turns -0.0 into 0.0
     fake = (q * s_b).astype(dtype)
     err = float(np.max(np.abs(w.astype(np.float64) - fake.astype(np.float64)))) if w.size else 0.0
     return QuantizedArray(q=q, scale=s, fake=fake, max_abs_error=err, clipped=int(np.count_nonzero(raw != q)))

@@ -69,7 +69,7 @@ def round_state(node: Node, bits: int) -> tuple[Node, list[FormatChange]]:
         if value is None:
             continue
         raw = np.round(np.asarray(value, dtype=np.float64))
-        q = np.clip(raw, qmin, qmax)
+        q = np.clip(raw, qmin, qmax) + 0.0  # no negative zeros
         new[name] = q.astype(value.dtype if value.dtype.kind == "f" else np.float32)
         err = float(np.max(np.abs(q - value))) if value.size else 0.0
         changes.append(

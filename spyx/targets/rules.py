@@ -3,6 +3,7 @@ the engine (:meth:`spyx.targets.base.Target.check`) fills in the rule id and sou
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -28,8 +29,15 @@ def kinds(graph: Graph, wanted: tuple[str, ...]) -> list[str]:
     return [n for n, node in graph.nodes.items() if node.kind in wanted]
 
 
+_SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def neuron_size(graph: Graph, name: str) -> int:
-    return int(np.prod(infer_shapes(graph)[name].output))
+    """Elements of a node's output (0 when shapes cannot be inferred: verify reports that)."""
+    if graph not in _SHAPES:
+        _SHAPES[graph] = infer_shapes(graph, diagnostics=[])
+    out = _SHAPES[graph].get(name)
+    return int(np.prod(out.output)) if out is not None and out.output is not None else 0
 
 
 def output_neurons(graph: Graph) -> list[str]:

@@ -60,9 +60,19 @@ def test_ternary_is_absmean_and_three_valued():
     rng = np.random.default_rng(0)
     w = rng.standard_normal((5, 7)).astype(np.float32)
     g = Graph.sequential(
-        [("fc", Linear(weight=w)), ("lif", LIF(tau=np.full(5, 0.01, np.float32), r=np.ones(5, np.float32),
-                                                 v_leak=np.zeros(5, np.float32), v_threshold=np.ones(5, np.float32),
-                                                 v_reset=np.zeros(5, np.float32)))],
+        [
+            ("fc", Linear(weight=w)),
+            (
+                "lif",
+                LIF(
+                    tau=np.full(5, 0.01, np.float32),
+                    r=np.ones(5, np.float32),
+                    v_leak=np.zeros(5, np.float32),
+                    v_threshold=np.ones(5, np.float32),
+                    v_reset=np.zeros(5, np.float32),
+                ),
+            ),
+        ],
         input_shape=(7,),
     )
     r = quantize_graph(g, ternary=True)
@@ -77,8 +87,13 @@ def test_ternary_is_absmean_and_three_valued():
 
 def _lif(n, thr=1.0, leak=0.1, reset=-0.2):
     f = np.float32
-    return LIF(tau=np.full(n, 0.01, f), r=np.full(n, 2.0, f), v_leak=np.full(n, leak, f),
-               v_threshold=np.full(n, thr, f), v_reset=np.full(n, reset, f))
+    return LIF(
+        tau=np.full(n, 0.01, f),
+        r=np.full(n, 2.0, f),
+        v_leak=np.full(n, leak, f),
+        v_threshold=np.full(n, thr, f),
+        v_reset=np.full(n, reset, f),
+    )
 
 
 def test_threshold_fold_divides_thresholds_resets_and_leak_and_gain_fold_multiplies_r():
@@ -107,9 +122,16 @@ def test_recurrent_layers_share_one_scale_per_channel():
     rng = np.random.default_rng(2)
     f = np.float32
     w_in, w_rec = rng.standard_normal((4, 3)).astype(f), (rng.standard_normal((4, 4)) * 3).astype(f)
-    nodes = {"in": Input(shape=np.array([3])), "fc": Linear(weight=w_in), "lif": _lif(4),
-             "rec": Linear(weight=w_rec), "out": Output(shape=np.array([4]))}
-    g = Graph(nodes=nodes, edges=(("in", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")))
+    nodes = {
+        "in": Input(shape=np.array([3])),
+        "fc": Linear(weight=w_in),
+        "lif": _lif(4),
+        "rec": Linear(weight=w_rec),
+        "out": Output(shape=np.array([4])),
+    }
+    g = Graph(
+        nodes=nodes, edges=(("in", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out"))
+    )
     r = quantize_graph(g, bits=6)
     shared = np.maximum(np.abs(w_in).max(1), np.abs(w_rec).max(1)).astype(np.float64) / 31
     for rep in r.layers:
@@ -123,9 +145,16 @@ def test_skipped_layer_stays_float_and_is_divided_by_the_shared_scale():
     rng = np.random.default_rng(3)
     f = np.float32
     w_in, w_rec = rng.standard_normal((4, 3)).astype(f), rng.standard_normal((4, 4)).astype(f)
-    nodes = {"in": Input(shape=np.array([3])), "fc": Linear(weight=w_in), "lif": _lif(4),
-             "rec": Linear(weight=w_rec), "out": Output(shape=np.array([4]))}
-    g = Graph(nodes=nodes, edges=(("in", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")))
+    nodes = {
+        "in": Input(shape=np.array([3])),
+        "fc": Linear(weight=w_in),
+        "lif": _lif(4),
+        "rec": Linear(weight=w_rec),
+        "out": Output(shape=np.array([4])),
+    }
+    g = Graph(
+        nodes=nodes, edges=(("in", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out"))
+    )
     r = quantize_graph(g, bits=8, skip="rec")
     s = _ref_scale(w_in, 8, True)
     assert np.allclose(r.graph.nodes["rec"].weight, w_rec / s[:, None], rtol=1e-6)
@@ -138,8 +167,11 @@ def test_fallbacks_insert_a_scale_node_and_say_why():
     f = np.float32
     # weight layer straight into another weight layer, then a readout to the output
     g = Graph.sequential(
-        [("fc1", Linear(weight=rng.standard_normal((4, 3)).astype(f))),
-         ("fc2", Linear(weight=rng.standard_normal((2, 4)).astype(f))), ("lif", _lif(2))],
+        [
+            ("fc1", Linear(weight=rng.standard_normal((4, 3)).astype(f))),
+            ("fc2", Linear(weight=rng.standard_normal((2, 4)).astype(f))),
+            ("lif", _lif(2)),
+        ],
         input_shape=(3,),
     )
     r = quantize_graph(g, bits=8)
@@ -156,8 +188,12 @@ def test_fallbacks_insert_a_scale_node_and_say_why():
 
 def test_neuron_fed_by_an_unscaled_input_falls_back():
     rng = np.random.default_rng(5)
-    nodes = {"in": Input(shape=np.array([3])), "fc": Linear(weight=rng.standard_normal((3, 3)).astype(np.float32)),
-             "lif": _lif(3), "out": Output(shape=np.array([3]))}
+    nodes = {
+        "in": Input(shape=np.array([3])),
+        "fc": Linear(weight=rng.standard_normal((3, 3)).astype(np.float32)),
+        "lif": _lif(3),
+        "out": Output(shape=np.array([3])),
+    }
     g = Graph(nodes=nodes, edges=(("in", "fc"), ("fc", "lif"), ("in", "lif"), ("lif", "out")))
     r = quantize_graph(g)
     assert "also receives input that does not carry the scale, from in" in r.layers[0].fallback
@@ -165,8 +201,15 @@ def test_neuron_fed_by_an_unscaled_input_falls_back():
 
 def test_discrete_neuron_fold():
     f = np.float32
-    n = Neuron(beta=np.full(3, 0.9, f), g_x=np.ones(3, f), bias=np.full(3, 0.05, f), v_threshold=np.ones(3, f),
-               v_reset=np.zeros(3, f), v_min=np.full(3, -1.0, f), reset="subtract")
+    n = Neuron(
+        beta=np.full(3, 0.9, f),
+        g_x=np.ones(3, f),
+        bias=np.full(3, 0.05, f),
+        v_threshold=np.ones(3, f),
+        v_reset=np.zeros(3, f),
+        v_min=np.full(3, -1.0, f),
+        reset="subtract",
+    )
     w = np.array([[0.5, -1.0], [0.25, 0.1], [2.0, 0.0]], f)
     g = Graph.sequential([("fc", Linear(weight=w)), ("n", n)], input_shape=(2,))
     r = quantize_graph(g, bits=8, pow2=True)
@@ -182,8 +225,13 @@ def test_threshold_bits_and_decays():
     rng = np.random.default_rng(6)
     f = np.float32
     w = rng.standard_normal((4, 3)).astype(f)
-    lif = LIF(tau=np.array([0.003, 0.005, 0.011, 0.02], f), r=np.ones(4, f), v_leak=np.zeros(4, f),
-              v_threshold=np.full(4, 1.0, f), v_reset=np.zeros(4, f))
+    lif = LIF(
+        tau=np.array([0.003, 0.005, 0.011, 0.02], f),
+        r=np.ones(4, f),
+        v_leak=np.zeros(4, f),
+        v_threshold=np.full(4, 1.0, f),
+        v_reset=np.zeros(4, f),
+    )
     g = Graph.sequential([("fc", Linear(weight=w)), ("lif", lif)], input_shape=(3,))
     r = quantize_graph(g, bits=8, threshold_bits=12, decay="shift", dt=1e-3)
     q = r.graph.nodes["lif"]
@@ -202,7 +250,7 @@ def test_threshold_bits_and_decays():
 def test_decay_codes():
     dash, beta = shift_decay(np.array([0.5, 0.75, 0.9, 0.99, 1.0]), max_shift=15)
     assert dash.tolist() == [1, 2, 3, 7, 15]
-    assert np.allclose(beta, 1 - 2.0 ** -dash)
+    assert np.allclose(beta, 1 - 2.0**-dash)
     d, beta12 = fraction12_decay(np.array([0.0, 0.5, 0.999]))
     assert d.tolist() == [4095, 2048, 4] and np.allclose(beta12, 1 - d / 4095)
 
@@ -233,8 +281,10 @@ def test_bad_options_from_python():
 
 def test_graph_without_weights_and_missing_dt():
     _, g = next((k, g) for k, g in primitive_graphs() if k.startswith("Scale"))
-    no_weights = Graph(nodes={k: v for k, v in g.nodes.items() if k != "lin3"},
-                       edges=tuple(e for e in g.edges if "lin3" not in e) + (("delay2", "thr4"),))
+    no_weights = Graph(
+        nodes={k: v for k, v in g.nodes.items() if k != "lin3"},
+        edges=tuple(e for e in g.edges if "lin3" not in e) + (("delay2", "thr4"),),
+    )
     with pytest.raises(PassError, match="no weight layer"):
         run_pipeline(no_weights, "quantize")
     lif_graph = dict(primitive_graphs())["LIF"]
@@ -250,5 +300,8 @@ def test_unchanged_and_changed_cases_and_golden():
     assert not res.modified and res.graph is g
     res = Quantize(bits=4, pow2=True)(g)
     assert res.modified and any("folded into lif2" in c for c in res.changes)
-    check_golden("quantize_changed.txt", to_text(g) + "---\n" + to_text(res.graph) + "---\n" + "\n".join(res.changes) + "\n")
+    check_golden(
+        "quantize_changed.txt",
+        to_text(g) + "---\n" + to_text(res.graph) + "---\n" + "\n".join(res.changes) + "\n",
+    )
     check_golden("quantize_unchanged.txt", to_text(Quantize(weights=False)(g).graph))
