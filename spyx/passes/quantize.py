@@ -245,6 +245,8 @@ def _level(graph: Graph, opts: Quantize, prefix: str):
             for n in group.region:
                 qnodes[n] = fold_rule(graph.nodes[n]).apply(graph.nodes[n], arriving[n], opts.fold)
                 absorbed[n] = arriving[n]
+            for n in group.adapters:  # unscaled signal -> Scale -> region: the Scale takes 1/s
+                qnodes[n] = graph.nodes[n].replace(scale=scaled(graph.nodes[n].scale, arriving[n], "div"))
         for n in group.layers:
             node = graph.nodes[n]
             if is_float[n]:

@@ -28,9 +28,14 @@ WEIGHT_KINDS = ("Affine", "Linear", "Conv1d", "Conv2d")
 
 @dataclass
 class Group:
+    """Layers sharing a scale, the nodes it reaches, and ``adapters``: Scale nodes outside the region that
+    feed only region nodes from an unscaled signal (a subtractive-reset path ``spikes -> Scale(-thr)``);
+    their factor is divided by the scale so that what they add is in the same units."""
+
     layers: list[str]
     region: set[str] = field(default_factory=set)
     blocked: str | None = None
+    adapters: set[str] = field(default_factory=set)
 
 
 def _walk(graph: Graph, layer: str, mode: str) -> tuple[set[str], str | None]:
@@ -82,6 +87,10 @@ def plan_groups(graph: Graph, layers: list[str], mode: str) -> list[Group]:
         members = set(g.layers) | g.region
         for name in sorted(g.region):
             outside = [p for p in graph.predecessors(name) if p not in members]
+            for p in list(outside):
+                if graph.nodes[p].kind == "Scale" and all(s in g.region for s in graph.successors(p)):
+                    g.adapters.add(p)
+                    outside.remove(p)
             if outside:
                 g.blocked = (
                     f"{name} also receives input that does not carry the scale, from {', '.join(outside)}"
@@ -111,7 +120,7 @@ def propagate_factors(
     while pending:
         progress = False
         for name in list(pending):
-            known = [out[p] for p in graph.predecessors(name) if p in out]
+            known = [out[p] for p in graph.predecessors(name) if p in out and p not in group.adapters]
             if not known:
                 continue
             pending.remove(name)
@@ -133,4 +142,9 @@ def propagate_factors(
         for p in graph.predecessors(name):
             if p in out and not _same(out[p], arriving[name]):
                 return {}, f"{name} receives different scales from its inputs"
+    for name in group.adapters:
+        seen = [arriving[s] for s in graph.successors(name)]
+        if any(not _same(seen[0], f) for f in seen[1:]):
+            return {}, f"{name} feeds nodes that carry different scales"
+        arriving[name] = seen[0]
     return arriving, None
