@@ -9,7 +9,9 @@ import pytest
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "nir-corpus"
+# SPYX_NIR_CORPUS overrides the location (e.g. for a worktree that does not sit beside ../shared).
+_DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "nir-corpus"
+CORPUS = Path(os.environ.get("SPYX_NIR_CORPUS") or _DEFAULT_CORPUS)
 
 
 def pytest_configure(config):

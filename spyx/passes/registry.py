@@ -22,6 +22,7 @@ PASSES: dict[str, str] = {
     "infer-shapes": "spyx.passes.infer_shapes:InferShapes",
     "inline": "spyx.passes.inline:Inline",
     "dce": "spyx.passes.dce:DeadCodeElimination",
+    "discretize": "spyx.passes.discretize:Discretize",
     "quantize": "spyx.passes.quantize:Quantize",
 }
 

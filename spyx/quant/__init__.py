@@ -13,7 +13,7 @@ from spyx.quant.result import LayerReport, NodeFormatReport, QuantizeResult
 
 
 def quantize(graph, **options) -> QuantizeResult:
-    """Run the ``quantize`` pass with ``options`` (see :class:`spyx.passes.quantize.Quantize`) on ``graph``."""
+    """Run the ``quantize`` pass (:class:`spyx.passes.quantize.Quantize`) with ``options`` on ``graph``."""
     from spyx.passes.quantize import quantize_graph
 
     return quantize_graph(graph, **options)

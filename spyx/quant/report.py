@@ -91,7 +91,8 @@ class QuantReport:
                 corr = "-" if n.correlation is None else f"{n.correlation:.4f}"
                 lines.append(f"{n.name:<28} {n.kind:<12} {'max|d| ' + diff:>21} {'corr ' + corr:>21}")
         if self.weights:
-            lines += ["", "{:<28} {:<8} {:>22} {:>12}  {}".format("weight layer", "format", "scale", "max|err|", "")]
+            cols = ("weight layer", "format", "scale", "max|err|")
+            lines += ["", "{:<28} {:<8} {:>22} {:>12}".format(*cols)]
             for w in self.weights:
                 lines.append(
                     f"{w.name:<28} {w.format:<8} {w.scale_min:>10.4g}..{w.scale_max:<10.4g} "

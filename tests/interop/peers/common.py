@@ -119,7 +119,10 @@ def write_case(outdir: Path, peer: str, version: str, case: Case, extra_meta: di
         try:
             nir.write(nir_path, res.graph)
         except Exception as exc:
-            export_error = f"nir.write failed: {type(exc).__name__}: {exc}"
+            nir_path.unlink(missing_ok=True)
+            bad = [k for k, v in getattr(res.graph, "nodes", {}).items() if v is None]
+            export_error = f"nir.write failed: {type(exc).__name__}: {exc}" + (
+                f" (the exporter returned None for nodes {bad})" if bad else "")
     meta.update(
         dt=res.dt,
         native_options=res.native_options,

@@ -24,10 +24,16 @@ from .common import PEERS, write_case
 
 def generate(outdir: Path, peers=PEERS, case_filter: str | None = None) -> dict:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
     import nir
-    import torch
 
-    torch.set_num_threads(1)
+    try:  # the spyx1 venv has no torch
+        import torch
+
+        torch.set_num_threads(1)
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
     summary: dict = {}
     for peer in peers:
         t0 = time.perf_counter()
@@ -38,8 +44,7 @@ def generate(outdir: Path, peers=PEERS, case_filter: str | None = None) -> dict:
             summary[peer] = {"skipped": f"{type(exc).__name__}: {exc}"}
             print(f"[{peer}] skipped: {exc}", file=sys.stderr)
             continue
-        extra = {"torch_version": torch.__version__, "nir_version": nir.version if hasattr(nir, "version") else
-                 getattr(nir, "__version__", "?")}
+        extra = {"torch_version": torch_version, "nir_version": getattr(nir, "__version__", "?")}
         rows = {}
         for case in mod.CASES:
             if case_filter and case.name != case_filter:
@@ -58,7 +63,8 @@ def generate(outdir: Path, peers=PEERS, case_filter: str | None = None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir", type=Path)
-    ap.add_argument("--peer", choices=PEERS, action="append", help="repeatable; default: all peers")
+    ap.add_argument("--peer", choices=PEERS + ("spyx1",), action="append",
+                    help="repeatable; default: the four torch peers (spyx1 needs its own venv)")
     ap.add_argument("--case", help="only the case of this name")
     args = ap.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)

@@ -72,6 +72,9 @@ def _mlp(kind: str, reset: str, delay: bool, seed: int, n_in=6, n_hid=10, n_out=
             return snn.Synaptic(alpha=alpha, beta=beta, **kw)
         if kind == "rleaky":
             return snn.RLeaky(beta=beta, linear_features=n, **kw)
+        if kind == "rleaky_1to1":  # all_to_all=False: recurrent weight V per neuron, exported as diag(V)
+            return snn.RLeaky(beta=beta, all_to_all=False, V=torch.from_numpy(rng.uniform(-1, 1, n).astype(
+                np.float32)), **kw)
         if kind == "rsynaptic":
             alpha = torch.from_numpy(rng.uniform(0.3, 0.9, n).astype(np.float32))
             return snn.RSynaptic(alpha=alpha, beta=beta, linear_features=n, **kw)
@@ -184,12 +187,14 @@ CASES = [
     _mk("leaky_subtract_nodelay", "leaky", "subtract", False, 2, wscale=2.0, drive=1.5),
     _mk("leaky_zero_delay", "leaky", "zero", True, 3),
     _mk("leaky_zero_nodelay", "leaky", "zero", False, 4),
+    _mk("leaky_none", "leaky", "none", True, 15, drive=0.2),
     _mk("synaptic_subtract_delay", "synaptic", "subtract", True, 5),
     _mk("synaptic_subtract_nodelay", "synaptic", "subtract", False, 14, drive=1.0),
     _mk("synaptic_zero_delay", "synaptic", "zero", True, 6),
     _mk("synaptic_zero_nodelay", "synaptic", "zero", False, 7),
     _mk("rleaky_subtract_delay", "rleaky", "subtract", True, 8, drive=0.7),
     _mk("rleaky_zero_nodelay", "rleaky", "zero", False, 9),
+    _mk("rleaky_one_to_one_zero_delay", "rleaky_1to1", "zero", True, 16, drive=0.3),
     _mk("rsynaptic_zero_delay", "rsynaptic", "zero", True, 10),
     Case("conv_avgpool_flatten", _conv, "Conv2d-Leaky-AvgPool2d-Flatten-Linear-Leaky, subtract, reset_delay=False"),
     Case("skip_merge", _skip, "Linear-Leaky-Linear + skip Linear summed into Leaky, zero reset, reset_delay=True"),

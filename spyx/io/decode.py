@@ -1,0 +1,173 @@
+"""NIR node dictionaries -> spyx IR nodes.
+
+The input is the file's structure as plain Python: a dict per node with its ``type``, one entry per
+dataset (NumPy arrays and scalars exactly as stored, strings decoded), ``metadata`` as a dict and, for graphs,
+``nodes`` and ``edges``. :mod:`spyx.io.reader` builds it from HDF5; :mod:`spyx.io.nirgraph` builds it from
+``nir`` objects with their own ``to_dict``. Spellings follow :mod:`spyx.io.spellings`.
+
+Arrays are handed to the node kinds unchanged (same dtype, values and shape; scalars stay 0-d).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from spyx.errors import DanglingEdgeError, FormatError
+from spyx.io.repair import dangling_endpoints, dangling_message, repair_edges
+from spyx.io.spellings import EXTRA_PREFIX, FIELD_ALIASES, LEGACY_FILLS, READ_HOOKS, TYPE_ALIASES
+from spyx.ir.graph import Graph
+from spyx.ir.node import Node, registered_kinds
+
+__all__ = ["Decoder", "decode_node", "nir_kinds"]
+
+
+@dataclasses.dataclass
+class Decoder:
+    """Decoding context: ``source`` names the file in messages; ``repairs`` collects one line per change."""
+
+    source: str
+    repair: bool = False
+    repairs: list[str] = dataclasses.field(default_factory=list)
+
+
+def nir_kinds() -> dict[str, type[Node]]:
+    """The registered kinds that are NIR node types (spyx's own ``spyx.*`` kinds are not)."""
+    return {k: c for k, c in registered_kinds().items() if not k.startswith("spyx.")}
+
+
+def decode_node(raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
+    """The IR node for one node dict; ``where`` is its dotted path (``""`` for the top graph)."""
+    label = where or "<top>"
+    if not isinstance(raw, dict):
+        raise FormatError(f"{ctx.source}: node {label!r} is a dataset, expected a group with a 'type'")
+    type_name = raw.get("type")
+    if not isinstance(type_name, str):
+        raise FormatError(f"{ctx.source}: node {label!r} has no 'type' string (fields: {', '.join(raw)})")
+    kinds = nir_kinds()
+    kind = TYPE_ALIASES.get(type_name, type_name)
+    if kind not in kinds:
+        raise FormatError(
+            f"{ctx.source}: node {label!r} has unknown type {type_name!r}; "
+            f"known types: {', '.join(sorted(kinds))}"
+        )
+    return _DECODERS.get(kind, _decode_primitive)(kinds[kind], raw, where, ctx)
+
+
+def _metadata(raw: dict[str, Any], label: str, ctx: Decoder) -> dict[str, Any]:
+    meta = raw.get("metadata", {})
+    if not isinstance(meta, dict):
+        raise FormatError(f"{ctx.source}: node {label!r}: 'metadata' must be a group, got a dataset")
+    return dict(meta)
+
+
+def _unwrap(value: Any) -> Any:
+    # a port shape serialised as its in-memory dict {"input": shape}
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
+
+
+def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
+    kind = cls.kind
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "metadata"}
+    aliases = FIELD_ALIASES.get(kind, {})
+    values: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("type", "metadata"):
+            continue
+        name = aliases.get(key, key)
+        if name in fields:
+            values[name] = _unwrap(value)
+        else:
+            extras[key] = value
+    values = READ_HOOKS.get(kind, lambda v: v)(values)
+
+    for field, fill, like, why, what in LEGACY_FILLS.get(kind, ()):
+        if field in values or like not in values:
+            continue
+        values[field] = fill(values)
+        ctx.repairs.append(f"{where}: {field} missing ({why}), filled with {what} like {like}")
+
+    missing = [n for n in cls.required_params() if values.get(n) is None]
+    if missing:
+        raise FormatError(
+            f"{ctx.source}: node {where!r} ({kind}) lacks required field {missing[0]!r} "
+            f"(fields present: {', '.join(k for k in raw if k != 'type') or 'none'})"
+        )
+    for name, value in values.items():
+        if fields[name].metadata.get("array") and value is not None and not _is_numeric(value):
+            raise FormatError(
+                f"{ctx.source}: node {where!r} ({kind}) field {name!r} must be numeric, got {value!r}"
+            )
+
+    metadata = _metadata(raw, where, ctx)
+    for key, value in extras.items():
+        metadata[EXTRA_PREFIX + key] = value
+        ctx.repairs.append(
+            f"{where}: field {key!r} is not a {kind} field; kept as metadata {EXTRA_PREFIX + key!r}"
+        )
+    try:
+        return cls(**values, metadata=metadata)
+    except (TypeError, ValueError) as e:
+        raise FormatError(f"{ctx.source}: node {where!r} ({kind}) cannot be built: {e}") from None
+
+
+def _is_numeric(value: Any) -> bool:
+    return np.asarray(value).dtype.kind in "biuf"
+
+
+def _edges(raw: Any, label: str, ctx: Decoder) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        raise FormatError(f"{ctx.source}: graph {label!r} has no 'edges' dataset")
+    arr = np.asarray(raw, dtype=object)
+    if arr.size == 0:
+        return ()
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise FormatError(
+            f"{ctx.source}: graph {label!r}: 'edges' must be (N, 2) node names, got shape {arr.shape}"
+        )
+    out = []
+    for a, b in arr:
+        a = a.decode("utf8") if isinstance(a, bytes) else a
+        b = b.decode("utf8") if isinstance(b, bytes) else b
+        if not (isinstance(a, str) and isinstance(b, str)):
+            raise FormatError(f"{ctx.source}: graph {label!r}: edge ({a!r}, {b!r}) must name two nodes")
+        out.append((a, b))
+    return tuple(out)
+
+
+def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
+    label = where or "<top>"
+    raw_nodes = raw.get("nodes")
+    if not isinstance(raw_nodes, dict):
+        raise FormatError(f"{ctx.source}: graph {label!r} has no 'nodes' group")
+    nodes = {
+        name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
+    }
+    edges = _edges(raw.get("edges"), label, ctx)
+    dangling = dangling_endpoints(nodes, edges)
+    if dangling and not ctx.repair:
+        edge, missing, _ = dangling[0]
+        raise DanglingEdgeError(
+            f"{dangling_message(ctx.source, where, nodes, edge, missing)}; run with --repair "
+            f"(spyx.load(path, repair=True)) to rename it when exactly one node fits"
+        )
+    if dangling:
+        edges, lines = repair_edges(ctx.source, where, nodes, edges)
+        ctx.repairs.extend(lines)
+    extras = sorted(set(raw) - {"type", "nodes", "edges", "metadata"})
+    metadata = _metadata(raw, label, ctx)
+    for key in extras:
+        metadata[EXTRA_PREFIX + key] = raw[key]
+        ctx.repairs.append(
+            f"{label}: field {key!r} is not a NIRGraph field; kept as metadata {EXTRA_PREFIX + key!r}"
+        )
+    return Graph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+_DECODERS: dict[str, Callable[[type[Node], dict[str, Any], str, Decoder], Node]] = {"NIRGraph": _decode_graph}
