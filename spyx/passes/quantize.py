@@ -24,6 +24,7 @@ fake-quantized graph. :func:`quantize_graph` returns both graphs and a per-layer
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -53,8 +54,9 @@ class Quantize(Pass):
     them at all), ``scheme`` (``symmetric``), ``ternary`` ({-1, 0, 1} * absmean), ``pow2`` (power-of-two
     scales), ``fold`` (``threshold`` | ``gain``), ``bias_bits``, ``threshold_bits`` (0: leave thresholds
     float), ``decay`` (``float`` | ``shift`` | ``fraction12``), ``max_shift`` (0: none), ``dt`` (needed to
-    quantize continuous time constants), ``skip`` (regex of layer names to keep float), ``scales`` (Python
-    only: layer name -> scale array, e.g. from quantization-aware training).
+    quantize continuous time constants), ``skip`` (regex of layer names to keep float), ``scales`` and
+    ``integers`` (Python only: layer name -> scale (C_out,) and integer weights in the layer's layout, as a
+    quantization-aware training computed them; integers need a scale).
     """
 
     name = "quantize"
@@ -76,6 +78,7 @@ class Quantize(Pass):
     dt: float | None = None
     skip: str = ""
     scales: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    integers: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.ternary:
@@ -108,7 +111,7 @@ class Quantize(Pass):
             ) from None
 
     def spec(self) -> str:
-        return super().spec().replace(",scales=None", "").replace("{scales=None}", "")
+        return Pass.spec(dataclasses.replace(self, scales=None, integers=None))  # arrays have no text form
 
     def requires(self, graph: Graph) -> None:
         if self.weights and not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
@@ -182,9 +185,25 @@ def _factor_map(scale: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(s, out_shape).copy()
 
 
-def _quant_layer(node, scale: np.ndarray, opts: Quantize):
+def _given_integers(opts: Quantize, path: str, node, scale) -> np.ndarray | None:
+    if not opts.integers or path not in opts.integers:
+        return None
+    q = np.asarray(opts.integers[path])
+    lo, hi = (-1, 1) if opts.ternary else int_range(opts.bits)
+    if q.shape != node.weight.shape or not np.array_equal(q, np.round(q)) or q.min() < lo or q.max() > hi:
+        raise OptionError(
+            f"quantize: integers given for {path} must be integers in [{lo}, {hi}] "
+            f"of shape {node.weight.shape}"
+        )
+    if scale is None or not (opts.scales and path in opts.scales):
+        raise OptionError(f"quantize: integers given for {path} need its scale too (option scales)")
+    return q
+
+
+def _quant_layer(node, scale: np.ndarray, opts: Quantize, path: str = ""):
     """(integer node, fake-quantized node, arithmetic) for one weight layer."""
-    qa = quantize_with_scale(node.weight, scale, opts.bits, opts.ternary)
+    given = _given_integers(opts, path, node, scale)
+    qa = quantize_with_scale(node.weight, scale, opts.bits, opts.ternary, given)
     changes_q: dict[str, Any] = {"weight": qa.q}
     changes_f: dict[str, Any] = {"weight": qa.fake}
     bias = getattr(node, "bias", None)
@@ -272,7 +291,7 @@ def _level(graph: Graph, opts: Quantize, prefix: str):
                 )
                 continue
             scale = scales[n] if reason is None else _own_scale(node, opts, prefix + n)
-            qnodes[n], fnodes[n], qa = _quant_layer(node, scale, opts)
+            qnodes[n], fnodes[n], qa = _quant_layer(node, scale, opts, prefix + n)
             into = tuple(sorted(prefix + m for m in group.region)) if reason is None else ()
             if reason is not None:
                 extra_edges.append((n, _dequant_name(n, qnodes), ""))

@@ -96,11 +96,15 @@ def round_scale(stat: np.ndarray, bits: int, ternary: bool, pow2: bool) -> np.nd
     return scale
 
 
-def quantize_with_scale(weight: np.ndarray, scale: np.ndarray, bits: int, ternary: bool) -> QuantizedArray:
+def quantize_with_scale(
+    weight: np.ndarray, scale: np.ndarray, bits: int, ternary: bool, integers: np.ndarray | None = None
+) -> QuantizedArray:
     """Quantize ``weight`` (output channel first) with ``scale`` of shape (C_out,) or ().
 
     Arithmetic happens in the weight's own dtype, as a fake-quantizing model computes it (qwix divides the
-    array by the scale cast to the array's dtype).
+    array by the scale cast to the array's dtype). ``integers``: the integers a training run computed (XLA's
+    float division is not always NumPy's correctly rounded one, so a value at a rounding tie can differ);
+    they are used as given and ``fake = integers * scale``.
     """
     w = np.asarray(weight)
     dtype = w.dtype if w.dtype.kind == "f" else np.dtype(np.float32)
@@ -108,7 +112,7 @@ def quantize_with_scale(weight: np.ndarray, scale: np.ndarray, bits: int, ternar
     s = np.asarray(scale, dtype=dtype)
     s_b = s.reshape((-1,) + (1,) * (w.ndim - 1)) if s.ndim == 1 else s
     qmin, qmax = (-1, 1) if ternary else int_range(bits)
-    raw = np.round(w / s_b)
+    raw = np.round(w / s_b) if integers is None else np.asarray(integers, dtype=dtype)
     q = np.clip(raw, qmin, qmax).astype(dtype) + dtype.type(0)  # + 0 turns -0.0 into 0.0
     fake = (q * s_b).astype(dtype)
     err = float(np.max(np.abs(w.astype(np.float64) - fake.astype(np.float64)))) if w.size else 0.0
