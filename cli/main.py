@@ -31,6 +31,11 @@ class _Group(click.Group):
             ctx.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # e.g. `spyx-convert passes | head`: the reader left; nothing more to say
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as e:  # a bug in spyx: still one line, but say how to see more
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -104,10 +109,10 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
 
         problems = [str(v) for v in check(result.graph, get_target(target))]
     for r in (result.repairs if result is not None else ()):
-        click.echo(f"repaired: {r}")
+        click.echo(f"note: {r}")
     if problems:
         for p in problems:
-            click.echo(f"{file}: {p}", err=True)
+            click.echo(p if p.startswith(str(file)) else f"{file}: {p}", err=True)
         sys.exit(1)
     click.echo(f"{file}: valid" + (f" for target {target}" if target else ""))
 

@@ -32,7 +32,7 @@ class ConvertReport:
 
     def lines(self) -> list[str]:
         out = [f"read {self.src} (nir {self.version or 'unknown'})"]
-        out += [f"repaired: {r}" for r in self.repairs]
+        out += [f"note: {r}" for r in self.repairs]
         for name, modified, changes, summary in self.passes:
             out.append(f"pass {name}: {'changed' if modified else 'unchanged'} ({summary})")
             out += [f"  {c}" for c in changes]

@@ -69,7 +69,7 @@ def describe_text(graph: Graph, info: dict[str, Any]) -> str:
     head = [f"file: {info['file']}", f"nir version: {info['nir_version'] or 'unknown'}"]
     head.append(f"parameters: {info['param_count']}")
     for r in info["repairs"]:
-        head.append(f"repaired: {r}")
+        head.append(f"note: {r}")
     for p in info["problems"]:
         head.append(f"problem: {p}")
     for line in info.get("detection", {}).get("evidence", []):

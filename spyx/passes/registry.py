@@ -135,7 +135,10 @@ def list_passes() -> list[tuple[str, str, str, list[str]]]:
         opts = []
         for f in dataclasses.fields(cls):
             t = hints[f.name]
-            tname = getattr(t, "__name__", None) or str(t).replace("typing.", "")
+            if get_origin(t) is Literal:
+                tname = "|".join(map(str, get_args(t)))
+            else:
+                tname = str(t).replace("typing.", "") if get_args(t) else getattr(t, "__name__", str(t))
             default = f.default if f.default is not dataclasses.MISSING else "required"
             opts.append(f"{f.name}: {tname} = {default}")
         rows.append((name, cls.description, cls.preserves, opts))

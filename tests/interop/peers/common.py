@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -93,14 +94,21 @@ def _jsonable(x: Any) -> Any:
     return x
 
 
-def write_case(outdir: Path, peer: str, version: str, case: Case, extra_meta: dict[str, Any]) -> dict[str, Any]:
+def write_case(
+    outdir: Path, peer: str, version: str, case: Case, extra_meta: dict[str, Any]
+) -> dict[str, Any]:
     """Build ``case`` and write its files; never raises for a peer's failure (it lands in meta.json)."""
     import nir
 
     cdir = outdir / peer / case.name
     cdir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    meta: dict[str, Any] = {"peer": peer, "version": version, "case": case.name, "description": case.description}
+    meta: dict[str, Any] = {
+        "peer": peer,
+        "version": version,
+        "case": case.name,
+        "description": case.description,
+    }
     meta.update(extra_meta)
     try:
         res = case.build()
@@ -122,7 +130,8 @@ def write_case(outdir: Path, peer: str, version: str, case: Case, extra_meta: di
             nir_path.unlink(missing_ok=True)
             bad = [k for k, v in getattr(res.graph, "nodes", {}).items() if v is None]
             export_error = f"nir.write failed: {type(exc).__name__}: {exc}" + (
-                f" (the exporter returned None for nodes {bad})" if bad else "")
+                f" (the exporter returned None for nodes {bad})" if bad else ""
+            )
     meta.update(
         dt=res.dt,
         native_options=res.native_options,

@@ -1,6 +1,6 @@
 """Run numpy_ref on the shared NIR corpus (../shared/nir-corpus) and print what each profile computes.
 
-    python -m tests.interop.peers.corpus_check [CORPUS_DIR]
+python -m tests.interop.peers.corpus_check [CORPUS_DIR [FIXTURE_DIR]]
 """
 
 from __future__ import annotations
@@ -26,8 +26,11 @@ def lif_norse(corpus: Path) -> None:
     print(f"  exact solution spikes at {exact.tolist()}")
     runs = {
         "norse (dt=1e-4, file tau not scaled)": ("norse", 1e-4, {"tau_written_times_dt": False}),
-        "snntorch (dt=1e-4, zero reset, reset_delay=False)": ("snntorch", 1e-4, {"reset": "zero",
-                                                                                "reset_delay": False}),
+        "snntorch (dt=1e-4, zero reset, reset_delay=False)": (
+            "snntorch",
+            1e-4,
+            {"reset": "zero", "reset_delay": False},
+        ),
         "snntorch (dt=1e-4, defaults: subtract, reset_delay=True)": ("snntorch", 1e-4, {}),
         "nir exact ZOH (dt=1e-4)": ("nir", 1e-4, {}),
         "nir euler (dt=1e-4)": ("nir", 1e-4, {"discretization": "euler"}),
@@ -49,13 +52,18 @@ def braille(corpus: Path) -> None:
             dt = 1e-4
             r_ok = np.allclose(v.r, v.tau_mem / dt, rtol=1e-5)
             w_ok = np.allclose(v.w_in, v.tau_syn / dt, rtol=1e-5)
-            print(f"  {k}: CubaLIF{np.shape(v.tau_mem)} r==tau_mem/1e-4: {r_ok}, w_in==tau_syn/1e-4: {w_ok}, "
-                  f"alpha=1-dt/tau_syn in [{(1 - dt / v.tau_syn).min():.4f}, {(1 - dt / v.tau_syn).max():.4f}], "
-                  f"beta in [{(1 - dt / v.tau_mem).min():.4f}, {(1 - dt / v.tau_mem).max():.4f}], "
-                  f"v_th={np.unique(v.v_threshold)}, v_reset={np.unique(v.v_reset)}, v_leak={np.unique(v.v_leak)}")
+            alpha, beta = 1 - dt / v.tau_syn, 1 - dt / v.tau_mem
+            print(
+                f"  {k}: CubaLIF{np.shape(v.tau_mem)} r==tau_mem/1e-4: {r_ok}, w_in==tau_syn/1e-4: {w_ok}, "
+                f"alpha=1-dt/tau_syn in [{alpha.min():.4f}, {alpha.max():.4f}], "
+                f"beta in [{beta.min():.4f}, {beta.max():.4f}], "
+                f"v_th={np.unique(v.v_threshold)}, v_reset={np.unique(v.v_reset)}, "
+                f"v_leak={np.unique(v.v_leak)}"
+            )
         elif hasattr(v, "weight"):
             b = getattr(v, "bias", None)
-            print(f"  {k}: {type(v).__name__}{np.shape(v.weight)} bias nonzero: {b is not None and np.any(b != 0)}")
+            nonzero = b is not None and bool(np.any(b != 0))
+            print(f"  {k}: {type(v).__name__}{np.shape(v.weight)} bias nonzero: {nonzero}")
     rng = np.random.default_rng(0)
     x = (rng.random((256, 1, 12)) < 0.1).astype(np.float32)
     prog = Program(g, "snntorch", 1e-4, {"reset": "zero", "reset_delay": False})
@@ -81,7 +89,27 @@ def main(argv=None) -> int:
     corpus = Path(argv[0]) if argv else DEFAULT
     lif_norse(corpus)
     braille(corpus)
+    if len(argv) > 1:  # a fixture directory: check exporter detection on it too
+        detect_all(Path(argv[1]), corpus)
     return 0
+
+
+def detect_all(fixture_dir: Path, corpus: Path) -> None:
+    """Run detect_exporter over every fixture's model.nir and the corpus files; print hits and misses."""
+    from .numpy_ref import detect_exporter
+
+    hits = total = 0
+    for f in sorted(fixture_dir.glob("*/*/model.nir")):
+        peer = f.parent.parent.name
+        guess, why = detect_exporter(read_nir(f))
+        ok = peer in guess.split("|")
+        hits += ok
+        total += 1
+        if not ok or "|" in guess:
+            print(f"  {peer}/{f.parent.name}: detected {guess} ({why})")
+    print(f"detect_exporter: {hits}/{total} fixtures attributed to their peer (ambiguous sets count as hits)")
+    for name in ("lif_norse.nir", "braille_noDelay_bias_zero.nir", "cnn_sinabs.nir", "scnn_mnist_spyx.nir"):
+        print(f"  corpus {name}: {detect_exporter(read_nir(corpus / name))}")
 
 
 if __name__ == "__main__":

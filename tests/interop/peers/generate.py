@@ -53,7 +53,11 @@ def generate(outdir: Path, peers=PEERS, case_filter: str | None = None) -> dict:
                 warnings.simplefilter("ignore")
                 meta = write_case(outdir, peer, ver, case, extra)
             rows[case.name] = {k: meta[k] for k in ("export_error", "build_error", "seconds") if k in meta}
-            status = "BUILD ERROR" if "build_error" in meta else ("export error" if "export_error" in meta else "ok")
+            status = (
+                "BUILD ERROR"
+                if "build_error" in meta
+                else ("export error" if "export_error" in meta else "ok")
+            )
             print(f"[{peer}] {case.name}: {status}", file=sys.stderr)
         summary[peer] = {"version": ver, "seconds": round(time.perf_counter() - t0, 2), "cases": rows}
         print(f"[{peer}] {len(rows)} cases in {summary[peer]['seconds']} s", file=sys.stderr)
@@ -63,8 +67,12 @@ def generate(outdir: Path, peers=PEERS, case_filter: str | None = None) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("outdir", type=Path)
-    ap.add_argument("--peer", choices=PEERS + ("spyx1",), action="append",
-                    help="repeatable; default: the four torch peers (spyx1 needs its own venv)")
+    ap.add_argument(
+        "--peer",
+        choices=PEERS + ("spyx1",),
+        action="append",
+        help="repeatable; default: the four torch peers (spyx1 needs its own venv)",
+    )
     ap.add_argument("--case", help="only the case of this name")
     args = ap.parse_args(argv)
     args.outdir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Norse fixtures: LIFBoxCell (LIF), LIFCell (CubaLIF), IAFCell (IF), LIBoxCell (LI readout), LIFRecurrentCell,
+"""Norse fixtures: LIFBoxCell (LIF), LIFCell (CubaLIF), IAFCell (IF), LIBoxCell (LI readout),
+LIFRecurrentCell,
 conv + flatten, a skip/merge, and non-default dt / reset_method / v_leak / v_reset.
 
 Norse modules take (B, ...) per step and return (out, state). ``norse.torch.to_nir(module, sample, dt=...)``
@@ -15,14 +16,16 @@ from .common import Case, CaseResult, dropped_nodes, spikes, to_numpy, try_expor
 
 PEER = "norse"
 T, B = 50, 2
-LOST = ["tau written as dt*tau (export_nir.py: tau=dt / tau_mem_inv)", "v_reset (not written; nir fills 0)",
-        "reset_method", "dt (not stored; user passes it)"]
+LOST = [
+    "tau written as dt*tau (export_nir.py: tau=dt / tau_mem_inv)",
+    "v_reset (not written; nir fills 0)",
+    "reset_method",
+    "dt (not stored; user passes it)",
+]
 
 
 def version() -> str:
     from importlib.metadata import version as v
-
-    import norse
 
     ver = v("norse")
     # the PyPI sdist of 1.1.0 builds with version 0.0.0 (setuptools_scm without git metadata)
@@ -69,9 +72,12 @@ def _lifbox(rng, n, dt_scale=1.0, reset="value", v_leak=0.0, v_reset=0.0):
 
     shape = n if isinstance(n, tuple) else (n,)
     p = nt.LIFBoxParameters(
-        tau_mem_inv=_t(rng.uniform(50, 200, shape)), v_leak=_t(np.full(shape, v_leak)),
-        v_th=_t(np.full(shape, 0.5 + 0.5 * rng.random())), v_reset=_t(np.full(shape, v_reset)),
-        reset_method=reset_subtract if reset == "subtract" else reset_value)
+        tau_mem_inv=_t(rng.uniform(50, 200, shape)),
+        v_leak=_t(np.full(shape, v_leak)),
+        v_th=_t(np.full(shape, 0.5 + 0.5 * rng.random())),
+        v_reset=_t(np.full(shape, v_reset)),
+        reset_method=reset_subtract if reset == "subtract" else reset_value,
+    )
     return p
 
 
@@ -82,18 +88,35 @@ def case_lifbox(dt: float, reset: str, v_leak: float, v_reset: float, seed: int)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = nt.SequentialState(
-        _lin(6, 10, 0.04 / dt, 0.8), nt.LIFBoxCell(_lifbox(rng, 10, reset=reset, v_leak=v_leak, v_reset=v_reset), dt=dt),
-        _lin(10, 4, 0.04 / dt, 0.8), nt.LIFBoxCell(_lifbox(rng, 4, reset=reset, v_leak=v_leak, v_reset=v_reset), dt=dt))
+        _lin(6, 10, 0.04 / dt, 0.8),
+        nt.LIFBoxCell(_lifbox(rng, 10, reset=reset, v_leak=v_leak, v_reset=v_reset), dt=dt),
+        _lin(10, 4, 0.04 / dt, 0.8),
+        nt.LIFBoxCell(_lifbox(rng, 4, reset=reset, v_leak=v_leak, v_reset=v_reset), dt=dt),
+    )
     x = spikes(rng, (T, B, 6))
     y = _run(net, x)
     graph, err = _export(net, (6,), dt)
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST),
-        native_options={"cell": "LIFBoxCell", "dt": dt, "reset_method": reset, "v_leak": v_leak,
-                        "v_reset": v_reset},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True, "reset": reset},
-             # v_reset is not in the file: a user who set it must pass it
-             "node_options": {"1": {"v_reset": v_reset}, "3": {"v_reset": v_reset}}})
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        native_options={
+            "cell": "LIFBoxCell",
+            "dt": dt,
+            "reset_method": reset,
+            "v_leak": v_leak,
+            "v_reset": v_reset,
+        },
+        ref={
+            "profile": "norse",
+            "options": {"tau_written_times_dt": True, "reset": reset},
+            # v_reset is not in the file: a user who set it must pass it
+            "node_options": {"1": {"v_reset": v_reset}, "3": {"v_reset": v_reset}},
+        },
+    )
 
 
 def case_cuba(dt: float, seed: int) -> CaseResult:
@@ -104,17 +127,30 @@ def case_cuba(dt: float, seed: int) -> CaseResult:
     rng = np.random.default_rng(seed)
 
     def p(n):
-        return nt.LIFParameters(tau_syn_inv=_t(rng.uniform(100, 400, n)), tau_mem_inv=_t(rng.uniform(50, 200, n)),
-                                v_leak=_t(np.full(n, 0.05)), v_th=_t(np.full(n, 0.4)), v_reset=_t(np.zeros(n)))
+        return nt.LIFParameters(
+            tau_syn_inv=_t(rng.uniform(100, 400, n)),
+            tau_mem_inv=_t(rng.uniform(50, 200, n)),
+            v_leak=_t(np.full(n, 0.05)),
+            v_th=_t(np.full(n, 0.4)),
+            v_reset=_t(np.zeros(n)),
+        )
 
-    net = nt.SequentialState(_lin(6, 10, 40.0), nt.LIFCell(p(10), dt=dt), _lin(10, 4, 40.0), nt.LIFCell(p(4), dt=dt))
+    net = nt.SequentialState(
+        _lin(6, 10, 40.0), nt.LIFCell(p(10), dt=dt), _lin(10, 4, 40.0), nt.LIFCell(p(4), dt=dt)
+    )
     x = spikes(rng, (T, B, 6))
     y = _run(net, x)
     graph, err = _export(net, (6,), dt)
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"cell": "LIFCell", "dt": dt, "v_leak": 0.05},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 def case_iaf_li(seed: int) -> CaseResult:
@@ -126,16 +162,27 @@ def case_iaf_li(seed: int) -> CaseResult:
     rng = np.random.default_rng(seed)
     dt = 1e-3
     net = nt.SequentialState(
-        _lin(6, 8, 2.0), nt.IAFCell(nt.IAFParameters(v_th=_t(np.full(8, 0.7)), v_reset=_t(np.zeros(8))), dt=dt),
+        _lin(6, 8, 2.0),
+        nt.IAFCell(nt.IAFParameters(v_th=_t(np.full(8, 0.7)), v_reset=_t(np.zeros(8))), dt=dt),
         _lin(8, 3, 1.0),
-        nt.LIBoxCell(nt.LIBoxParameters(tau_mem_inv=_t(rng.uniform(50, 200, 3)), v_leak=_t(np.full(3, 0.1))), dt=dt))
+        nt.LIBoxCell(
+            nt.LIBoxParameters(tau_mem_inv=_t(rng.uniform(50, 200, 3)), v_leak=_t(np.full(3, 0.1))), dt=dt
+        ),
+    )
     x = spikes(rng, (T, B, 6))
     y = _run(net, x)
     graph, err = _export(net, (6,), dt)
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST), output_kind="membrane",
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        output_kind="membrane",
         native_options={"cells": ["IAFCell", "LIBoxCell"], "dt": dt},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 def case_recurrent(seed: int) -> CaseResult:
@@ -153,9 +200,15 @@ def case_recurrent(seed: int) -> CaseResult:
     graph, err = _export(net, (6,), dt)
     err = err or dropped_nodes(graph, ["0", "1", "2", "3"])
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST) + ["LIFRecurrentCell (node)"],
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST) + ["LIFRecurrentCell (node)"],
         native_options={"cells": ["LIFRecurrentCell", "LIFBoxCell"], "dt": dt},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 def case_conv(seed: int) -> CaseResult:
@@ -169,16 +222,27 @@ def case_conv(seed: int) -> CaseResult:
     conv = torch.nn.Conv2d(2, 3, 3, padding=1)
     with torch.no_grad():
         conv.weight.mul_(30.0)
-    net = nt.SequentialState(conv, nt.LIFBoxCell(_lifbox(rng, (3, 6, 6)), dt=dt), torch.nn.Flatten(),
-                             _lin(3 * 6 * 6, 4, 30.0), nt.LIFBoxCell(_lifbox(rng, 4), dt=dt))
+    net = nt.SequentialState(
+        conv,
+        nt.LIFBoxCell(_lifbox(rng, (3, 6, 6)), dt=dt),
+        torch.nn.Flatten(),
+        _lin(3 * 6 * 6, 4, 30.0),
+        nt.LIFBoxCell(_lifbox(rng, 4), dt=dt),
+    )
     x = spikes(rng, (T, B, 2, 6, 6))
     y = _run(net, x)
     graph, err = _export(net, (2, 6, 6), dt)
     err = err or dropped_nodes(graph, ["0", "1", "2", "3", "4"])
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST) + ["Flatten (node)"],
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST) + ["Flatten (node)"],
         native_options={"cells": ["Conv2d", "LIFBoxCell", "Flatten"], "dt": dt},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 def case_skip(seed: int) -> CaseResult:
@@ -208,9 +272,15 @@ def case_skip(seed: int) -> CaseResult:
     graph, err = _export(net, (6,), dt)
     err = err or dropped_nodes(graph, ["fc1", "lif1", "fc2", "fc_skip", "lif2"])
     return CaseResult(
-        input=x, output=y, dt=dt, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=dt,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"cells": ["LIFBoxCell"], "dt": dt, "skip": True},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 def case_defaults(seed: int) -> CaseResult:
@@ -225,18 +295,34 @@ def case_defaults(seed: int) -> CaseResult:
     y = _run(net, x)
     graph, err = _export(net, (6,), 1e-3)
     return CaseResult(
-        input=x, output=y, dt=1e-3, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=1e-3,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"cell": "LIFBoxCell", "p": "defaults (tau_mem_inv=100, v_th=1)", "dt": 1e-3},
-        ref={"profile": "norse", "options": {"tau_written_times_dt": True}})
+        ref={"profile": "norse", "options": {"tau_written_times_dt": True}},
+    )
 
 
 CASES = [
-    Case("lifbox_default_params", lambda: case_defaults(9), "Linear-LIFBoxCell() with scalar default parameters"),
+    Case(
+        "lifbox_default_params",
+        lambda: case_defaults(9),
+        "Linear-LIFBoxCell() with scalar default parameters",
+    ),
     Case("lifbox_dt1e-3", lambda: case_lifbox(1e-3, "value", 0.0, 0.0, 1), "Linear-LIFBoxCell x2, defaults"),
-    Case("lifbox_dt5e-4_vleak_vreset", lambda: case_lifbox(5e-4, "value", 0.2, -0.1, 12),
-         "LIFBoxCell with dt=5e-4, v_leak=0.2, v_reset=-0.1 (v_reset not exported)"),
-    Case("lifbox_reset_subtract", lambda: case_lifbox(1e-3, "subtract", 0.0, 0.0, 3),
-         "LIFBoxCell with reset_method=reset_subtract (not exported)"),
+    Case(
+        "lifbox_dt5e-4_vleak_vreset",
+        lambda: case_lifbox(5e-4, "value", 0.2, -0.1, 12),
+        "LIFBoxCell with dt=5e-4, v_leak=0.2, v_reset=-0.1 (v_reset not exported)",
+    ),
+    Case(
+        "lifbox_reset_subtract",
+        lambda: case_lifbox(1e-3, "subtract", 0.0, 0.0, 3),
+        "LIFBoxCell with reset_method=reset_subtract (not exported)",
+    ),
     Case("lif_cuba_dt2e-4", lambda: case_cuba(2e-4, 4), "Linear-LIFCell x2 (current-based), dt=2e-4, v_leak"),
     Case("iaf_li_readout", lambda: case_iaf_li(5), "Linear-IAFCell-Linear-LIBoxCell (membrane readout)"),
     Case("lif_recurrent", lambda: case_recurrent(6), "Linear-LIFRecurrentCell-Linear-LIFBoxCell"),

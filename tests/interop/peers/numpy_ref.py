@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,9 @@ class Neuron:
     reset_guard: bool = False
     # sinabs ExpLeak / LIF with spike_fn=None return the membrane *before* the min_v_mem clamp.
     output_pre_clamp: bool = False
+    # Spyx 1.0 emits the spike of the previous membrane: every consumer reads this neuron's output of the
+    # previous step (zeros at t = 0), i.e. the documented step followed by a one-step spyx.Shift.
+    shift_output: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -148,22 +152,33 @@ def _reset_opts(reset: str) -> str:
 
 def profile_snntorch(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
     """snnTorch 1.0 native step. File convention (export_nir.py): dt = 1e-4, tau = dt/(1-beta), r = tau/dt,
-    w_in = tau_syn/dt, v_leak = 0, v_reset = 0. So beta = 1 - dt/tau, g_x = r*dt/tau (= 1), threshold as stored."""
+    w_in = tau_syn/dt, v_leak = 0, v_reset = 0. So beta = 1 - dt/tau, g_x = r*dt/tau (= 1), threshold as
+    stored."""
     dt = 1e-4 if dt is None else dt
     reset = _reset_opts(opt.get("reset", "subtract"))
     delay = bool(opt.get("reset_delay", True))
-    common = dict(v_threshold=_a(node.v_threshold), v_reset=_a(node.v_reset), spike_test="gt", reset=reset,
-                  reset_delay=delay and reset != "none")
+    common = dict(
+        v_threshold=_a(node.v_threshold),
+        v_reset=_a(node.v_reset),
+        spike_test="gt",
+        reset=reset,
+        reset_delay=delay and reset != "none",
+    )
     if kind == "LIF":
         beta = np.clip((1.0 - dt / _a(node.tau)).astype(F32), 0, 1)  # Leaky clamps beta to [0, 1]
         n = Neuron(beta=beta, g_x=_snap1(_a(node.r) * dt / _a(node.tau)), **common)
         if ctx.get("in_cycle") and reset == "value" and delay:
             n.delayed_reset_on = "u"  # RLeaky._base_zero: (1-reset) * (beta*mem + x + rec)
     elif kind == "CubaLIF":
-        n = Neuron(beta=np.clip((1.0 - dt / _a(node.tau_mem)).astype(F32), 0, 1), g_x=0.0, synapse=True,
-                   alpha=np.clip((1.0 - dt / _a(node.tau_syn)).astype(F32), 0, 1),
-                   w_syn=_snap1(_a(node.w_in) * dt / _a(node.tau_syn)),
-                   g_syn=_snap1(_a(node.r) * dt / _a(node.tau_mem)), **common)
+        n = Neuron(
+            beta=np.clip((1.0 - dt / _a(node.tau_mem)).astype(F32), 0, 1),
+            g_x=0.0,
+            synapse=True,
+            alpha=np.clip((1.0 - dt / _a(node.tau_syn)).astype(F32), 0, 1),
+            w_syn=_snap1(_a(node.w_in) * dt / _a(node.tau_syn)),
+            g_syn=_snap1(_a(node.r) * dt / _a(node.tau_mem)),
+            **common,
+        )
         if reset == "value" and delay:
             n.delayed_reset_on = "u"  # Synaptic._base_zero: mem -= reset * (beta*mem + syn)
     else:
@@ -187,20 +202,38 @@ def profile_norse(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
     v_reset = _a(opt["v_reset"]) if "v_reset" in opt else _a(getattr(node, "v_reset", 0.0))
     reset = "subtract" if opt.get("reset") == "subtract" else "value"
     if kind == "IF":
-        return Neuron(beta=1.0, g_x=1.0, v_threshold=_a(node.v_threshold), v_reset=v_reset, reset=reset,
-                      v0=v_reset)  # IAFCell.initial_state: v = v_reset
+        return Neuron(
+            beta=1.0, g_x=1.0, v_threshold=_a(node.v_threshold), v_reset=v_reset, reset=reset, v0=v_reset
+        )  # IAFCell.initial_state: v = v_reset
     if kind in ("LIF", "LI"):
         a = a_of(node.tau)
-        n = Neuron(beta=F32(1) - a, g_x=a, bias=a * _a(node.v_leak), spiking=kind == "LIF",
-                   v_threshold=_a(getattr(node, "v_threshold", 1.0)), v_reset=v_reset, reset=reset,
-                   v0=_a(node.v_leak))  # LIFBoxCell/LIBoxCell.initial_state: v = v_leak
+        n = Neuron(
+            beta=F32(1) - a,
+            g_x=a,
+            bias=a * _a(node.v_leak),
+            spiking=kind == "LIF",
+            v_threshold=_a(getattr(node, "v_threshold", 1.0)),
+            v_reset=v_reset,
+            reset=reset,
+            v0=_a(node.v_leak),
+        )  # LIFBoxCell/LIBoxCell.initial_state: v = v_leak
         return n
     if kind == "CubaLIF":
         am, as_ = a_of(node.tau_mem), a_of(node.tau_syn)
         # native: i' = i + x; v += am*((v_leak - v) + i'); i = i' - as*i'. Generic state i_t := i'_t.
-        return Neuron(beta=F32(1) - am, g_x=0.0, synapse=True, alpha=F32(1) - as_, w_syn=1.0, g_syn=am,
-                      bias=am * _a(node.v_leak), v_threshold=_a(node.v_threshold), v_reset=v_reset, reset=reset,
-                      v0=_a(node.v_leak))  # LIFCell.initial_state: v = v_leak, i = 0
+        return Neuron(
+            beta=F32(1) - am,
+            g_x=0.0,
+            synapse=True,
+            alpha=F32(1) - as_,
+            w_syn=1.0,
+            g_syn=am,
+            bias=am * _a(node.v_leak),
+            v_threshold=_a(node.v_threshold),
+            v_reset=v_reset,
+            reset=reset,
+            v0=_a(node.v_leak),
+        )  # LIFCell.initial_state: v = v_leak, i = 0
     raise NotImplementedError(f"norse profile has no {kind}")
 
 
@@ -214,8 +247,14 @@ def profile_sinabs(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
         vmin = -thr
     multi = opt.get("spike_fn", "multi") == "multi"
     reset = "value" if opt.get("reset_fn", "subtract") == "zero" else "subtract"
-    base = dict(v_threshold=thr, v_reset=0.0, spike_test="ge", spike_count="multi" if multi else "binary",
-                reset=reset, v_min=None if vmin is None else _a(vmin))
+    base = dict(
+        v_threshold=thr,
+        v_reset=0.0,
+        spike_test="ge",
+        spike_count="multi" if multi else "binary",
+        reset=reset,
+        v_min=None if vmin is None else _a(vmin),
+    )
     if kind == "IF":
         return Neuron(beta=1.0, g_x=1.0, **base)
     if kind in ("LIF", "LI"):
@@ -231,7 +270,8 @@ def profile_sinabs(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
 
 
 def rockpool_dt_from_r(tau, r) -> float:
-    """rockpool writes r = tau*exp(-dt/tau)/dt; invert for dt (monotonic in dt) by bisection on the first neuron."""
+    """rockpool writes r = tau*exp(-dt/tau)/dt; invert for dt (monotonic in dt) by bisection on the
+    first neuron."""
     tau, r = float(np.ravel(tau)[0]), float(np.ravel(r)[0])
     lo, hi = 1e-9 * tau, 10 * tau
     for _ in range(200):
@@ -244,18 +284,33 @@ def rockpool_dt_from_r(tau, r) -> float:
 
 
 def profile_rockpool(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
-    """Rockpool 3.1 torch modules. decay = exp(-dt/tau) (torch float32). Multi-spike n = (v>=thr)*floor(v/thr),
-    capped at max_spikes_per_dt (2**16), subtract. LIFTorch: isyn = (isyn + x)*beta_syn; v = alpha*v + isyn + bias.
+    """Rockpool 3.1 torch modules. decay = exp(-dt/tau) (torch float32). Multi-spike n =
+    (v>=thr)*floor(v/thr),
+    capped at max_spikes_per_dt (2**16), subtract. LIFTorch: isyn = (isyn + x)*beta_syn; v = alpha*v +
+    isyn + bias.
     ExpSynTorch: isyn = (isyn + x)*beta. The exporter writes v_leak = 0, so the bias is lost."""
     if dt is None:
         dt = rockpool_dt_from_r(node.tau_mem if kind == "CubaLIF" else node.tau, node.r)
-    base = dict(v_threshold=_a(getattr(node, "v_threshold", 1.0)), spike_test="ge", spike_count="multi",
-                max_spikes=int(opt.get("max_spikes_per_dt", 2**16)), reset="subtract")
+    base = dict(
+        v_threshold=_a(getattr(node, "v_threshold", 1.0)),
+        spike_test="ge",
+        spike_count="multi",
+        max_spikes=int(opt.get("max_spikes_per_dt", 2**16)),
+        reset="subtract",
+    )
     bias = _a(opt["bias"]) if "bias" in opt else _a(node.v_leak)  # the file's v_leak is always 0
     if kind == "CubaLIF":
         a_s = _torch_exp_decay(dt, node.tau_syn)
-        return Neuron(beta=_torch_exp_decay(dt, node.tau_mem), g_x=0.0, synapse=True, alpha=a_s, w_syn=a_s,
-                      g_syn=1.0, bias=bias, **base)
+        return Neuron(
+            beta=_torch_exp_decay(dt, node.tau_mem),
+            g_x=0.0,
+            synapse=True,
+            alpha=a_s,
+            w_syn=a_s,
+            g_syn=1.0,
+            bias=bias,
+            **base,
+        )
     if kind == "LIF":
         return Neuron(beta=_torch_exp_decay(dt, node.tau), g_x=1.0, bias=bias, **base)
     if kind == "LI":
@@ -264,8 +319,60 @@ def profile_rockpool(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron
     raise NotImplementedError(f"rockpool profile has no {kind}")
 
 
+def profile_spyx1(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
+    """Spyx 1.0 (spyx/nn.py): S_t = H(V_{t-1} - thr) (strict), then LIF ``V = beta*V + x - S*thr`` (the
+    subtraction
+    is not decayed: documented step with subtract + reset_delay), CuBaLIF ``V -= S*thr; I = alpha*I + x;
+    V = beta*V + I`` (decayed subtraction: subtract without delay), both followed by a one-step Shift.
+    The exporter
+    writes r = beta exactly (LIF/CubaLIF), tau = dt/(1-beta); PSU_LIF is LI(r=1) + Threshold (no shift)."""
+    dt = 1.0 if dt is None else dt
+    thr = _a(getattr(node, "v_threshold", 1.0))
+    base = dict(v_threshold=thr, spike_test="gt", reset="subtract", shift_output=bool(opt.get("shift", True)))
+    if kind == "LIF":
+        return Neuron(beta=np.clip(np.asarray(node.r, F32), 0, 1), g_x=1.0, reset_delay=True, **base)
+    if kind == "IF":
+        return Neuron(beta=1.0, g_x=1.0, reset_delay=True, **base)
+    if kind == "CubaLIF":
+        return Neuron(
+            beta=np.clip(np.asarray(node.r, F32), 0, 1),
+            g_x=0.0,
+            synapse=True,
+            w_syn=1.0,
+            g_syn=1.0,
+            alpha=np.clip((1.0 - dt / _a(node.tau_syn)).astype(F32), 0, 1),
+            reset_delay=False,
+            **base,
+        )
+    if kind == "LI":  # PSU_LIF's integrator; its spikes come from the Threshold node
+        return Neuron(
+            beta=np.clip((1.0 - dt / _a(node.tau)).astype(F32), 0, 1), g_x=_a(node.r), spiking=False
+        )
+    raise NotImplementedError(f"spyx1 profile has no {kind}")
+
+
+def _spyx1_rnn_edges(nodes: dict, edges: list) -> list:
+    """Spyx 1.0 writes a recurrent layer as ``N.input -> N.w_rec <-> N.lif -> N.output`` but computes
+    ``lif input = x + W_rec @ S``: move the ``N.input -> N.w_rec`` edge to ``N.input -> N.lif``."""
+    out = []
+    for a, b in edges:
+        if a.endswith(".input") and b.endswith(".w_rec") and a[:-6] == b[:-6]:
+            lif = next(
+                (k for k in nodes if k.startswith(a[:-6]) and type(nodes[k]).__name__ in NEURON_KINDS), None
+            )
+            if lif is not None:
+                out.append((a, lif))
+                continue
+        out.append((a, b))
+    return out
+
+
+GRAPH_REWRITES: dict[str, Callable[[dict, list], list]] = {"spyx1": _spyx1_rnn_edges}
+
+
 def profile_nir(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
-    """The NIR profile of docs/neuron-step.md: zero-order hold (``exact``) or Euler; reset to v_reset, test gt."""
+    """The NIR profile of docs/neuron-step.md: zero-order hold (``exact``) or Euler; reset to v_reset,
+    test gt."""
     euler = opt.get("discretization", "exact") == "euler"
 
     def decay(tau):
@@ -274,19 +381,39 @@ def profile_nir(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
     reset = opt.get("reset", "value")
     if kind in ("LIF", "LI"):
         b = decay(node.tau)
-        return Neuron(beta=b, g_x=_a(node.r) * (1 - b), bias=(1 - b) * _a(node.v_leak), spiking=kind == "LIF",
-                      v_threshold=_a(getattr(node, "v_threshold", 1.0)), v_reset=_a(getattr(node, "v_reset", 0.0)),
-                      reset=reset)
+        return Neuron(
+            beta=b,
+            g_x=_a(node.r) * (1 - b),
+            bias=(1 - b) * _a(node.v_leak),
+            spiking=kind == "LIF",
+            v_threshold=_a(getattr(node, "v_threshold", 1.0)),
+            v_reset=_a(getattr(node, "v_reset", 0.0)),
+            reset=reset,
+        )
     if kind == "IF":
-        return Neuron(beta=1.0, g_x=_a(node.r) * dt, v_threshold=_a(node.v_threshold), v_reset=_a(node.v_reset),
-                      reset=reset)
+        return Neuron(
+            beta=1.0,
+            g_x=_a(node.r) * dt,
+            v_threshold=_a(node.v_threshold),
+            v_reset=_a(node.v_reset),
+            reset=reset,
+        )
     if kind in ("CubaLIF", "CubaLI"):
         bm, bs = decay(node.tau_mem), decay(node.tau_syn)
         # Euler-style synapse-first: i_t = bs*i + w_in*x; v = bm*v + r(1-bm)*i_t + (1-bm)*v_leak
-        return Neuron(beta=bm, g_x=0.0, synapse=True, alpha=bs, w_syn=_a(node.w_in), g_syn=_a(node.r) * (1 - bm),
-                      bias=(1 - bm) * _a(node.v_leak), spiking=kind == "CubaLIF",
-                      v_threshold=_a(getattr(node, "v_threshold", 1.0)), v_reset=_a(getattr(node, "v_reset", 0.0)),
-                      reset=reset)
+        return Neuron(
+            beta=bm,
+            g_x=0.0,
+            synapse=True,
+            alpha=bs,
+            w_syn=_a(node.w_in),
+            g_syn=_a(node.r) * (1 - bm),
+            bias=(1 - bm) * _a(node.v_leak),
+            spiking=kind == "CubaLIF",
+            v_threshold=_a(getattr(node, "v_threshold", 1.0)),
+            v_reset=_a(getattr(node, "v_reset", 0.0)),
+            reset=reset,
+        )
     raise NotImplementedError(kind)
 
 
@@ -296,6 +423,7 @@ PROFILES: dict[str, Callable[..., Neuron]] = {
     "sinabs": profile_sinabs,
     "rockpool": profile_rockpool,
     "nir": profile_nir,
+    "spyx1": profile_spyx1,
 }
 NEURON_KINDS = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I")
 
@@ -329,11 +457,17 @@ def _conv2d(node, x):
     out = np.zeros((B, co, oh, ow))
     cog = co // groups
     for g in range(groups):
-        xg = xb[:, g * cig:(g + 1) * cig]
-        cols = np.stack([xg[:, :, i * dh:i * dh + sh * oh:sh, j * dw:j * dw + sw * ow:sw]
-                         for i in range(kh) for j in range(kw)], axis=2)  # B, cig, kh*kw, oh, ow
-        wg = w[g * cog:(g + 1) * cog].reshape(cog, cig, kh * kw)
-        out[:, g * cog:(g + 1) * cog] = np.einsum("bckhw,ock->bohw", cols, wg)
+        xg = xb[:, g * cig : (g + 1) * cig]
+        cols = np.stack(
+            [
+                xg[:, :, i * dh : i * dh + sh * oh : sh, j * dw : j * dw + sw * ow : sw]
+                for i in range(kh)
+                for j in range(kw)
+            ],
+            axis=2,
+        )  # B, cig, kh*kw, oh, ow
+        wg = w[g * cog : (g + 1) * cog].reshape(cog, cig, kh * kw)
+        out[:, g * cog : (g + 1) * cog] = np.einsum("bckhw,ock->bohw", cols, wg)
     if node.bias is not None:
         out += np.asarray(node.bias, np.float64).reshape(1, -1, 1, 1)
     return out
@@ -346,16 +480,18 @@ def _pool2d(node, x, mode):
     xb = np.pad(np.asarray(x, np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     _, _, H, W = xb.shape
     oh, ow = (H - kh) // sh + 1, (W - kw) // sw + 1
-    s = sum(xb[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw))
+    s = sum(xb[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] for i in range(kh) for j in range(kw))
     return s / (kh * kw) if mode == "avg" else s
 
 
-def _flatten(node, x):
+def _flatten(node, x, channels_last=False):
+    if channels_last and x.ndim == 4:  # Spyx 1.0 flattens (H, W, C): the file's Flatten hides that
+        x = np.moveaxis(x, 1, -1)
     nd = x.ndim - 1  # per-sample dims
     s = node.start_dim % nd if node.start_dim < 0 else node.start_dim
     e = node.end_dim % nd if node.end_dim < 0 else node.end_dim
     shp = x.shape[1:]
-    new = shp[:s] + (int(np.prod(shp[s:e + 1])),) + shp[e + 1:]
+    new = shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :]
     return x.reshape((x.shape[0],) + new)
 
 
@@ -382,7 +518,8 @@ STATELESS: dict[str, Callable] = {
 # The graph
 # ----------------------------------------------------------------------------------------------------------
 def flatten_graph(graph) -> tuple[dict, list]:
-    """Inline nested NIRGraphs: node ``g`` with inner node ``n`` becomes ``g.n``; its Input/Output nodes become
+    """Inline nested NIRGraphs: node ``g`` with inner node ``n`` becomes ``g.n``; its Input/Output nodes
+    become
     pass-through nodes so that outer edges into/out of ``g`` land on them."""
     import nir
 
@@ -406,26 +543,28 @@ def flatten_graph(graph) -> tuple[dict, list]:
 class Program:
     """A NIR graph compiled for step-by-step execution with one profile."""
 
-    def __init__(self, graph, profile: str, dt: float | None, options: dict | None = None,
-                 node_options: dict | None = None, dtype=F32, extensions: bool = True):
+    def __init__(
+        self,
+        graph,
+        profile: str,
+        dt: float | None,
+        options: dict | None = None,
+        node_options: dict | None = None,
+        dtype=F32,
+        extensions: bool = True,
+    ):
         import networkx as nx
 
         self.nodes, self.edges = flatten_graph(graph)
+        if profile in GRAPH_REWRITES and (options or {}).get("rnn_edges") != "as_written":
+            self.edges = GRAPH_REWRITES[profile](self.nodes, self.edges)
+        self.flatten_channels_last = (options or {}).get("flatten") == "channels_last"
         self.dtype = dtype
         g = nx.DiGraph()
         g.add_nodes_from(self.nodes)
         g.add_edges_from(self.edges)
         scc = {n: i for i, comp in enumerate(nx.strongly_connected_components(g)) for n in comp}
         kinds = {k: type(v).__name__ for k, v in self.nodes.items()}
-        # a cycle is cut at the edge leaving a stateful neuron: the consumer reads its previous output
-        self.cut = {(a, b) for a, b in self.edges if kinds[a] in NEURON_KINDS and scc[a] == scc[b]}
-        dag = nx.DiGraph()
-        dag.add_nodes_from(self.nodes)
-        dag.add_edges_from(e for e in self.edges if e not in self.cut)
-        self.order = list(nx.topological_sort(dag))  # raises on a cycle without a neuron
-        self.preds = {k: [a for a, b in self.edges if b == k] for k in self.nodes}
-        self.inputs = [k for k, v in kinds.items() if v == "Input" and not self.preds[k]]
-        self.outputs = [k for k, v in kinds.items() if v == "Output" and not [e for e in self.edges if e[0] == k]]
         in_cycle = {k for k in self.nodes if any(scc[k] == scc[o] and o != k for o in self.nodes)}
         prof = PROFILES[profile]
         self.neurons: dict[str, Neuron] = {}
@@ -437,6 +576,23 @@ class Program:
                 if not extensions:  # the documented step only
                     n = replace(n, delayed_reset_on="v", reset_guard=False, output_pre_clamp=False)
                 self.neurons[k] = n
+        # a cycle is cut at the edge leaving a stateful neuron: the consumer reads its previous output;
+        # a neuron
+        # with shift_output delays all its outgoing edges that way
+        self.cut = {
+            (a, b)
+            for a, b in self.edges
+            if kinds[a] in NEURON_KINDS and (scc[a] == scc[b] or self.neurons[a].shift_output)
+        }
+        dag = nx.DiGraph()
+        dag.add_nodes_from(self.nodes)
+        dag.add_edges_from(e for e in self.edges if e not in self.cut)
+        self.order = list(nx.topological_sort(dag))  # raises on a cycle without a neuron
+        self.preds = {k: [a for a, b in self.edges if b == k] for k in self.nodes}
+        self.inputs = [k for k, v in kinds.items() if v == "Input" and not self.preds[k]]
+        self.outputs = [
+            k for k, v in kinds.items() if v == "Output" and not [e for e in self.edges if e[0] == k]
+        ]
         self.kinds = kinds
 
     def neuron_shape(self, k: str) -> tuple:
@@ -477,7 +633,10 @@ class Program:
                         state[k] = neuron_init(n, inp.shape, self.dtype)
                     out, state[k] = neuron_step(n, state[k], inp)
                 else:
-                    out = STATELESS[kind](self.nodes[k], inp)
+                    if kind == "Flatten":
+                        out = _flatten(self.nodes[k], inp, self.flatten_channels_last)
+                    else:
+                        out = STATELESS[kind](self.nodes[k], inp)
                     out = np.asarray(out, self.dtype)
                 val[k] = out
             prev = val
@@ -485,8 +644,16 @@ class Program:
         return np.stack(outs)
 
 
-def simulate(graph, profile: str, x: np.ndarray, dt: float | None, options=None, node_options=None,
-             dtype=F32, extensions: bool = True) -> np.ndarray:
+def simulate(
+    graph,
+    profile: str,
+    x: np.ndarray,
+    dt: float | None,
+    options=None,
+    node_options=None,
+    dtype=F32,
+    extensions: bool = True,
+) -> np.ndarray:
     return Program(graph, profile, dt, options, node_options, dtype, extensions).run(x)
 
 
@@ -505,7 +672,8 @@ def read_nir(path: Path):
 
 def read_nir_repaired(path: Path):
     """Read a file whose (nested) graphs have edges naming a node that does not exist, with h5py: an endpoint
-    missing from a graph is renamed to the one node of that graph that no edge names and whose name starts with it
+    missing from a graph is renamed to the one node of that graph that no edge names and whose name
+    starts with it
     (the braille ``_subgraph`` file names ``lif`` a node stored as ``lif1``). Returns (graph, repairs)."""
     import shutil
     import tempfile
@@ -525,7 +693,9 @@ def read_nir_repaired(path: Path):
                     continue
                 cands = [n for n in nodes if n not in named and n.startswith(e)]
                 if len(cands) != 1:
-                    raise ValueError(f"{where}: edge endpoint {e!r} is not a node and cannot be repaired ({nodes})")
+                    raise ValueError(
+                        f"{where}: edge endpoint {e!r} is not a node and cannot be repaired ({nodes})"
+                    )
                 repairs.append(f"{where}: edge endpoint {e!r} -> {cands[0]!r}")
                 edges[i][j] = cands[0]
         del group["edges"]
@@ -548,7 +718,8 @@ def read_nir_repaired(path: Path):
 # Checking fixtures
 # ----------------------------------------------------------------------------------------------------------
 def check_case(cdir: Path, extensions: bool = True, override: dict | None = None) -> dict:
-    """Reproduce one fixture. ``override`` replaces keys of meta['ref'] (profile, dt, options, node_options)."""
+    """Reproduce one fixture. ``override`` replaces keys of meta['ref'] (profile, dt, options,
+    node_options)."""
     meta = json.loads((cdir / "meta.json").read_text())
     if override:
         meta["ref"] = {**meta["ref"], **override}
@@ -561,14 +732,24 @@ def check_case(cdir: Path, extensions: bool = True, override: dict | None = None
     ref = meta["ref"]
     try:
         g = read_nir(cdir / "model.nir")
-        got = simulate(g, ref["profile"], x, ref.get("dt", meta["dt"]), ref.get("options"), ref.get("node_options"),
-                       extensions=extensions)
+        got = simulate(
+            g,
+            ref["profile"],
+            x,
+            ref.get("dt", meta["dt"]),
+            ref.get("options"),
+            ref.get("node_options"),
+            extensions=extensions,
+        )
     except Exception as exc:
         return {**row, "status": "ref error", "detail": f"{type(exc).__name__}: {exc}"}
     if got.shape != y.shape:
-        return {**row, "status": "lossy export" if meta.get("export_error") else "shape mismatch",
-                "detail": f"ref {got.shape} vs native {y.shape}",
-                "expected_fail": meta.get("expected_mismatch")}
+        return {
+            **row,
+            "status": "lossy export" if meta.get("export_error") else "shape mismatch",
+            "detail": f"ref {got.shape} vs native {y.shape}",
+            "expected_fail": meta.get("expected_mismatch"),
+        }
     if meta["output_kind"] == "spikes":
         bad = int(np.sum(got != y))
         ok = bad == 0
@@ -581,8 +762,7 @@ def check_case(cdir: Path, extensions: bool = True, override: dict | None = None
         ok = rel <= 1e-5
         detail = f"max rel err {rel:.2e}"
     status = "exact" if ok else ("lossy export" if meta.get("export_error") else "MISMATCH")
-    return {**row, "status": status, "detail": detail,
-            "expected_fail": meta.get("expected_mismatch")}
+    return {**row, "status": status, "detail": detail, "expected_fail": meta.get("expected_mismatch")}
 
 
 def check_all(root: Path, extensions: bool = True) -> list[dict]:
@@ -602,3 +782,61 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Telling the exporter from the parameters alone
+# ----------------------------------------------------------------------------------------------------------
+def detect_exporter(graph) -> tuple[str, str]:
+    """Guess which framework wrote ``graph`` from its neuron parameters. Returns (guess, evidence).
+
+    Rules, checked in this order over every LIF/CubaLIF/LI/IF node (rtol 1e-4):
+    snntorch: r == tau/1e-4 (CubaLIF: r == tau_mem/1e-4 and w_in == tau_syn/1e-4);
+    spyx1: r < 1 and tau*(1 - r) is one constant dt for all nodes (r == beta, tau == dt/(1-beta)), or LI
+    + Threshold;
+    rockpool: r != 1 and r*dt/tau == exp(-dt/tau) for one dt recovered from every node;
+    r == 1 everywhere: sinabs if every tau >= 1 (time steps) and there is no CubaLIF, norse if every tau < 1;
+    IF-only graphs with r == 1 cannot be told apart (sinabs|norse|spyx1)."""
+    nodes, _ = flatten_graph(graph)
+    neu = {k: v for k, v in nodes.items() if type(v).__name__ in ("LIF", "CubaLIF", "LI", "IF")}
+    kinds = {type(v).__name__ for v in neu.values()}
+    if not neu:
+        return "unknown", "no neuron nodes"
+    close = lambda a, b: np.allclose(_a(a), _a(b), rtol=1e-4, atol=0)  # noqa: E731
+    taus = {
+        k: _a(v.tau_mem if type(v).__name__ == "CubaLIF" else v.tau)
+        for k, v in neu.items()
+        if type(v).__name__ != "IF"
+    }
+    rs = {k: _a(v.r) for k, v in neu.items()}
+    if (
+        taus
+        and all(close(rs[k], taus[k] / 1e-4) for k in taus)
+        and all(close(v.w_in, _a(v.tau_syn) / 1e-4) for v in neu.values() if type(v).__name__ == "CubaLIF")
+    ):
+        return "snntorch", "r == tau/1e-4 on every neuron"
+    if any(type(v).__name__ == "Threshold" for v in nodes.values()) and "LI" in kinds:
+        return "spyx1", "LI + Threshold pair (PSU_LIF)"
+    lifs = {k: t for k, t in taus.items() if type(neu[k]).__name__ in ("LIF", "CubaLIF")}
+    if lifs and all(np.all(rs[k] < 1) for k in lifs):
+        dts = np.concatenate([np.ravel(t * (1 - rs[k])) for k, t in lifs.items()])
+        if np.allclose(dts, dts[0], rtol=1e-4):
+            return "spyx1", f"r == beta, tau*(1-r) == dt == {dts[0]:.3g} on every neuron"
+    if taus and any(np.any(rs[k] != 1) for k in taus):
+        dts = []
+        for k, t in taus.items():
+            for ti, ri in zip(np.ravel(t), np.ravel(rs[k]) * np.ones(np.size(t)), strict=True):
+                dts.append(rockpool_dt_from_r(ti, ri))
+        dts = np.array(dts)
+        if np.allclose(dts, dts[0], rtol=1e-3):
+            return "rockpool", f"r == tau*exp(-dt/tau)/dt with dt == {dts[0]:.3g} on every neuron"
+        return "unknown", "r != 1 but fits no exporter's convention"
+    if all(np.all(r == 1) for r in rs.values()):
+        if not taus:
+            return "sinabs|norse|spyx1", "IF nodes with r == 1 only"
+        all_t = np.concatenate([np.ravel(t) for t in taus.values()])
+        if np.all(all_t >= 1) and "CubaLIF" not in kinds:
+            return "sinabs", "r == 1, tau >= 1 (time steps)"
+        if np.all(all_t < 1):
+            return "norse", f"r == 1, tau < 1 (norse.to_nir writes dt*tau; max tau {all_t.max():.3g})"
+    return "unknown", "mixed conventions"

@@ -62,18 +62,30 @@ def case_iaf(seed, spike_fn="multi", reset_fn="subtract", min_v_mem=None, thr=0.
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    kw = dict(spike_threshold=torch.tensor(thr), min_v_mem=min_v_mem, num_timesteps=T,
-              spike_fn=sa.MultiSpike if spike_fn == "multi" else sa.SingleSpike,
-              reset_fn=sa.MembraneSubtract() if reset_fn == "subtract" else sa.MembraneReset())
-    net = torch.nn.Sequential(_lin(6, 10, 3.0, drive), sl.IAFSqueeze(**kw), _lin(10, 4, 3.0, drive),
-                              sl.IAFSqueeze(**kw))
+    kw = dict(
+        spike_threshold=torch.tensor(thr),
+        min_v_mem=min_v_mem,
+        num_timesteps=T,
+        spike_fn=sa.MultiSpike if spike_fn == "multi" else sa.SingleSpike,
+        reset_fn=sa.MembraneSubtract() if reset_fn == "subtract" else sa.MembraneReset(),
+    )
+    net = torch.nn.Sequential(
+        _lin(6, 10, 3.0, drive), sl.IAFSqueeze(**kw), _lin(10, 4, 3.0, drive), sl.IAFSqueeze(**kw)
+    )
     x = spikes(rng, (T, B, 6))
     y = _run(net, x)
     graph, err = _export(net, (6,))
     opts = {"spike_fn": spike_fn, "reset_fn": reset_fn, "min_v_mem": min_v_mem}
-    return CaseResult(input=x, output=y, dt=1.0, graph=graph, export_error=err, lost=list(LOST),
-                      native_options={"layer": "IAFSqueeze", "spike_threshold": thr, **opts},
-                      ref={"profile": "sinabs", "options": opts})
+    return CaseResult(
+        input=x,
+        output=y,
+        dt=1.0,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        native_options={"layer": "IAFSqueeze", "spike_threshold": thr, **opts},
+        ref={"profile": "sinabs", "options": opts},
+    )
 
 
 def case_lif(seed, norm_input: bool, tau_syn=None, readout_min_v=None, thr_per_neuron=True) -> CaseResult:
@@ -85,10 +97,14 @@ def case_lif(seed, norm_input: bool, tau_syn=None, readout_min_v=None, thr_per_n
     rng = np.random.default_rng(seed)
     tau = torch.from_numpy(rng.uniform(3, 20, 10).astype(np.float32))
     thr = torch.full((10,), 0.6) if thr_per_neuron else torch.tensor(0.6)  # scalar: exporter crash
-    lif = sl.LIFSqueeze(tau_mem=tau, tau_syn=tau_syn, spike_threshold=thr, norm_input=norm_input,
-                        num_timesteps=T)
-    ro = sl.ExpLeakSqueeze(tau_mem=torch.from_numpy(rng.uniform(5, 30, 4).astype(np.float32)),
-                           min_v_mem=readout_min_v, num_timesteps=T)
+    lif = sl.LIFSqueeze(
+        tau_mem=tau, tau_syn=tau_syn, spike_threshold=thr, norm_input=norm_input, num_timesteps=T
+    )
+    ro = sl.ExpLeakSqueeze(
+        tau_mem=torch.from_numpy(rng.uniform(5, 30, 4).astype(np.float32)),
+        min_v_mem=readout_min_v,
+        num_timesteps=T,
+    )
     scale = 10.0 if norm_input else 2.0
     net = torch.nn.Sequential(_lin(6, 10, scale), lif, _lin(10, 4, 1.0, -0.3), ro)
     x = spikes(rng, (T, B, 6))
@@ -99,15 +115,28 @@ def case_lif(seed, norm_input: bool, tau_syn=None, readout_min_v=None, thr_per_n
     lost = list(LOST)
     if tau_syn is not None:
         lost.append(f"tau_syn={tau_syn} of LIF (written as a plain LIF)")
-    return CaseResult(input=x, output=y, dt=1.0, graph=graph, export_error=err, lost=lost, output_kind="membrane",
-                      native_options={"layers": ["LIFSqueeze", "ExpLeakSqueeze"], "norm_input": norm_input,
-                                      "tau_syn": tau_syn, "readout_min_v_mem": readout_min_v},
-                      ref={"profile": "sinabs", "options": {**opts, "tau_syn": tau_syn}, "node_options": node_opts},
-                      notes="tau_syn is not in the file: the ref passes it as an option" if tau_syn else "")
+    return CaseResult(
+        input=x,
+        output=y,
+        dt=1.0,
+        graph=graph,
+        export_error=err,
+        lost=lost,
+        output_kind="membrane",
+        native_options={
+            "layers": ["LIFSqueeze", "ExpLeakSqueeze"],
+            "norm_input": norm_input,
+            "tau_syn": tau_syn,
+            "readout_min_v_mem": readout_min_v,
+        },
+        ref={"profile": "sinabs", "options": {**opts, "tau_syn": tau_syn}, "node_options": node_opts},
+        notes="tau_syn is not in the file: the ref passes it as an option" if tau_syn else "",
+    )
 
 
 def case_conv(seed) -> CaseResult:
-    """Conv2d -> IAFSqueeze -> SumPool2d -> Conv2d -> IAFSqueeze -> Flatten -> Linear -> IAFSqueeze, (2, 8, 8)."""
+    """Conv2d -> IAFSqueeze -> SumPool2d -> Conv2d -> IAFSqueeze -> Flatten -> Linear -> IAFSqueeze, (2,
+    8, 8)."""
     import sinabs.layers as sl
     import torch
 
@@ -118,20 +147,32 @@ def case_conv(seed) -> CaseResult:
         c1.weight.mul_(3.0)
         c2.weight.mul_(2.0)
     iaf = lambda: sl.IAFSqueeze(num_timesteps=T, min_v_mem=-1.0)  # noqa: E731
-    net = torch.nn.Sequential(c1, iaf(), sl.SumPool2d(2), c2, iaf(), torch.nn.Flatten(), _lin(16, 5, 2.0), iaf())
+    net = torch.nn.Sequential(
+        c1, iaf(), sl.SumPool2d(2), c2, iaf(), torch.nn.Flatten(), _lin(16, 5, 2.0), iaf()
+    )
     x = spikes(rng, (T, B, 2, 8, 8))
     y = _run(net, x)
     graph, err = _export(net, (2, 8, 8))
     notes = ""
     if graph is not None:  # Conv2d/Flatten come out with input_type None and nir.write raises on them
         _, terr = try_export(graph.infer_types)
-        notes = ("sinabs.to_nir leaves Conv2d/Flatten input_type None; nir.write raises 'One of data, shape or "
-                 "dtype must be specified' unless graph.infer_types() is called first (done here)")
+        notes = (
+            "sinabs.to_nir leaves Conv2d/Flatten input_type None; nir.write raises 'One of data, shape or "
+            "dtype must be specified' unless graph.infer_types() is called first (done here)"
+        )
         if terr:
             err = f"infer_types failed: {terr}"
-    return CaseResult(input=x, output=y, dt=1.0, graph=graph, export_error=err, lost=list(LOST), notes=notes,
-                      native_options={"layers": ["Conv2d", "IAFSqueeze", "SumPool2d", "Flatten"], "min_v_mem": -1.0},
-                      ref={"profile": "sinabs", "options": {"min_v_mem": -1.0}})
+    return CaseResult(
+        input=x,
+        output=y,
+        dt=1.0,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        notes=notes,
+        native_options={"layers": ["Conv2d", "IAFSqueeze", "SumPool2d", "Flatten"], "min_v_mem": -1.0},
+        ref={"profile": "sinabs", "options": {"min_v_mem": -1.0}},
+    )
 
 
 def case_recurrent(seed) -> CaseResult:
@@ -149,8 +190,16 @@ def case_recurrent(seed) -> CaseResult:
     with torch.no_grad():
         y = np.swapaxes(to_numpy(net(torch.from_numpy(np.ascontiguousarray(np.swapaxes(x, 0, 1))))), 0, 1)
     graph, err = try_export(lambda: sinabs.to_nir(net, torch.zeros((1, T, 6))))
-    return CaseResult(input=x, output=y, dt=1.0, graph=graph, export_error=err, lost=list(LOST),
-                      native_options={"layers": ["IAFRecurrent", "IAF"]}, ref={"profile": "sinabs", "options": {}})
+    return CaseResult(
+        input=x,
+        output=y,
+        dt=1.0,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        native_options={"layers": ["IAFRecurrent", "IAF"]},
+        ref={"profile": "sinabs", "options": {}},
+    )
 
 
 def case_merge(seed) -> CaseResult:
@@ -175,21 +224,44 @@ def case_merge(seed) -> CaseResult:
     y = _run(net, x)
     graph, err = _export(net, (6,))
     err = err or dropped_nodes(graph, ["fc1", "iaf1", "fc2", "fc_skip", "iaf2"])
-    return CaseResult(input=x, output=y, dt=1.0, graph=graph, export_error=err, lost=list(LOST),
-                      native_options={"layers": ["IAFSqueeze", "Merge"]}, ref={"profile": "sinabs", "options": {}})
+    return CaseResult(
+        input=x,
+        output=y,
+        dt=1.0,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
+        native_options={"layers": ["IAFSqueeze", "Merge"]},
+        ref={"profile": "sinabs", "options": {}},
+    )
 
 
 CASES = [
     Case("iaf_multispike_subtract", lambda: case_iaf(1), "Linear-IAF x2, defaults (MultiSpike, subtract)"),
-    Case("iaf_min_v_mem", lambda: case_iaf(2, min_v_mem=-0.5, thr=1.2, drive=0.4), "IAF with min_v_mem=-0.5, threshold 1.2"),
-    Case("iaf_singlespike_reset", lambda: case_iaf(3, spike_fn="single", reset_fn="zero"),
-         "IAF with SingleSpike and MembraneReset"),
-    Case("lif_norm_input_expleak", lambda: case_lif(4, True), "LIF(norm_input=True, default) + ExpLeak readout"),
-    Case("lif_no_norm_expleak_minv", lambda: case_lif(5, False, readout_min_v=-0.2),
-         "LIF(norm_input=False) + ExpLeak(min_v_mem=-0.2) readout"),
+    Case(
+        "iaf_min_v_mem",
+        lambda: case_iaf(2, min_v_mem=-0.5, thr=1.2, drive=0.4),
+        "IAF with min_v_mem=-0.5, threshold 1.2",
+    ),
+    Case(
+        "iaf_singlespike_reset",
+        lambda: case_iaf(3, spike_fn="single", reset_fn="zero"),
+        "IAF with SingleSpike and MembraneReset",
+    ),
+    Case(
+        "lif_norm_input_expleak", lambda: case_lif(4, True), "LIF(norm_input=True, default) + ExpLeak readout"
+    ),
+    Case(
+        "lif_no_norm_expleak_minv",
+        lambda: case_lif(5, False, readout_min_v=-0.2),
+        "LIF(norm_input=False) + ExpLeak(min_v_mem=-0.2) readout",
+    ),
     Case("lif_tau_syn", lambda: case_lif(6, False, tau_syn=5.0), "LIF with tau_syn=5 (synaptic state)"),
-    Case("lif_scalar_threshold_crash", lambda: case_lif(10, True, thr_per_neuron=False),
-         "LIF(tau_mem per neuron, spike_threshold scalar): nir.LIF shape assertion in the exporter"),
+    Case(
+        "lif_scalar_threshold_crash",
+        lambda: case_lif(10, True, thr_per_neuron=False),
+        "LIF(tau_mem per neuron, spike_threshold scalar): nir.LIF shape assertion in the exporter",
+    ),
     Case("conv_sumpool_flatten", lambda: case_conv(7), "Conv-IAF-SumPool-Conv-IAF-Flatten-Linear-IAF"),
     Case("iaf_recurrent", lambda: case_recurrent(8), "Linear-IAFRecurrent-Linear-IAF"),
     Case("merge_skip", lambda: case_merge(9), "Linear-IAF-Linear + skip Linear, Merge into IAF"),

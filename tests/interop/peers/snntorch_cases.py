@@ -53,8 +53,9 @@ def _export(net, sample_shape):
     return try_export(lambda: export_to_nir(net, torch.zeros((1, *sample_shape)), ignore_dims=[0]))
 
 
-def _mlp(kind: str, reset: str, delay: bool, seed: int, n_in=6, n_hid=10, n_out=4, wscale=1.0,
-         drive=0.0) -> CaseResult:
+def _mlp(
+    kind: str, reset: str, delay: bool, seed: int, n_in=6, n_hid=10, n_out=4, wscale=1.0, drive=0.0
+) -> CaseResult:
     import snntorch as snn
     import torch
 
@@ -73,8 +74,12 @@ def _mlp(kind: str, reset: str, delay: bool, seed: int, n_in=6, n_hid=10, n_out=
         if kind == "rleaky":
             return snn.RLeaky(beta=beta, linear_features=n, **kw)
         if kind == "rleaky_1to1":  # all_to_all=False: recurrent weight V per neuron, exported as diag(V)
-            return snn.RLeaky(beta=beta, all_to_all=False, V=torch.from_numpy(rng.uniform(-1, 1, n).astype(
-                np.float32)), **kw)
+            return snn.RLeaky(
+                beta=beta,
+                all_to_all=False,
+                V=torch.from_numpy(rng.uniform(-1, 1, n).astype(np.float32)),
+                **kw,
+            )
         if kind == "rsynaptic":
             alpha = torch.from_numpy(rng.uniform(0.3, 0.9, n).astype(np.float32))
             return snn.RSynaptic(alpha=alpha, beta=beta, linear_features=n, **kw)
@@ -91,7 +96,12 @@ def _mlp(kind: str, reset: str, delay: bool, seed: int, n_in=6, n_hid=10, n_out=
     y = _run(net, x)
     graph, err = _export(net, (n_in,))
     return CaseResult(
-        input=x, output=y, dt=DT, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=DT,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"layer": kind, "reset_mechanism": reset, "reset_delay": delay},
         ref={"profile": "snntorch", "options": {"reset": reset, "reset_delay": delay}},
     )
@@ -107,19 +117,34 @@ def _conv() -> CaseResult:
     conv = torch.nn.Conv2d(2, 4, 3, padding=1)
     with torch.no_grad():
         conv.weight.mul_(3.0)
-    lif1 = snn.Leaky(beta=_full((4, 8, 8), 0.85), threshold=_full((4, 8, 8), 0.6), init_hidden=True,
-                     reset_mechanism="subtract", reset_delay=False)
+    lif1 = snn.Leaky(
+        beta=_full((4, 8, 8), 0.85),
+        threshold=_full((4, 8, 8), 0.6),
+        init_hidden=True,
+        reset_mechanism="subtract",
+        reset_delay=False,
+    )
     fc = torch.nn.Linear(4 * 4 * 4, 5)
     with torch.no_grad():
         fc.weight.mul_(3.0)
-    lif2 = snn.Leaky(beta=_full(5, 0.9), threshold=_full(5, 0.8), init_hidden=True,
-                     reset_mechanism="subtract", reset_delay=False)
+    lif2 = snn.Leaky(
+        beta=_full(5, 0.9),
+        threshold=_full(5, 0.8),
+        init_hidden=True,
+        reset_mechanism="subtract",
+        reset_delay=False,
+    )
     net = torch.nn.Sequential(conv, lif1, torch.nn.AvgPool2d(2), torch.nn.Flatten(), fc, lif2)
     x = spikes(rng, (T, B, 2, 8, 8))
     y = _run(net, x)
     graph, err = _export(net, (2, 8, 8))
     return CaseResult(
-        input=x, output=y, dt=DT, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=DT,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"layer": "leaky", "reset_mechanism": "subtract", "reset_delay": False},
         ref={"profile": "snntorch", "options": {"reset": "subtract", "reset_delay": False}},
     )
@@ -137,12 +162,22 @@ def _skip() -> CaseResult:
         def __init__(self):
             super().__init__()
             self.fc1 = torch.nn.Linear(6, 8)
-            self.lif1 = snn.Leaky(beta=_full(8, 0.8), threshold=_full(8, 0.5), init_hidden=True,
-                                  reset_mechanism="zero", reset_delay=True)
+            self.lif1 = snn.Leaky(
+                beta=_full(8, 0.8),
+                threshold=_full(8, 0.5),
+                init_hidden=True,
+                reset_mechanism="zero",
+                reset_delay=True,
+            )
             self.fc2 = torch.nn.Linear(8, 4)
             self.fc_skip = torch.nn.Linear(6, 4)
-            self.lif2 = snn.Leaky(beta=_full(4, 0.9), threshold=_full(4, 0.5), init_hidden=True,
-                                  reset_mechanism="zero", reset_delay=True)
+            self.lif2 = snn.Leaky(
+                beta=_full(4, 0.9),
+                threshold=_full(4, 0.5),
+                init_hidden=True,
+                reset_mechanism="zero",
+                reset_delay=True,
+            )
 
         def forward(self, x):
             return self.lif2(self.fc2(self.lif1(self.fc1(x))) + self.fc_skip(x))
@@ -153,7 +188,12 @@ def _skip() -> CaseResult:
     graph, err = _export(net, (6,))
     err = err or dropped_nodes(graph, ["fc1", "lif1", "fc2", "fc_skip", "lif2"])
     return CaseResult(
-        input=x, output=y, dt=DT, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=DT,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"layer": "leaky", "reset_mechanism": "zero", "reset_delay": True},
         ref={"profile": "snntorch", "options": {"reset": "zero", "reset_delay": True}},
     )
@@ -171,15 +211,23 @@ def _scalar_beta() -> CaseResult:
     y = _run(net, x)
     graph, err = _export(net, (5,))
     return CaseResult(
-        input=x, output=y, dt=DT, graph=graph, export_error=err, lost=list(LOST),
+        input=x,
+        output=y,
+        dt=DT,
+        graph=graph,
+        export_error=err,
+        lost=list(LOST),
         native_options={"layer": "leaky", "beta": 0.9, "reset_mechanism": "subtract", "reset_delay": True},
         ref={"profile": "snntorch", "options": {"reset": "subtract", "reset_delay": True}},
     )
 
 
 def _mk(name, kind, reset, delay, seed, **kw):
-    return Case(name, lambda: _mlp(kind, reset, delay, seed, **kw),
-                f"Linear-{kind}-Linear-{kind}, reset_mechanism={reset}, reset_delay={delay}")
+    return Case(
+        name,
+        lambda: _mlp(kind, reset, delay, seed, **kw),
+        f"Linear-{kind}-Linear-{kind}, reset_mechanism={reset}, reset_delay={delay}",
+    )
 
 
 CASES = [
@@ -196,7 +244,15 @@ CASES = [
     _mk("rleaky_zero_nodelay", "rleaky", "zero", False, 9),
     _mk("rleaky_one_to_one_zero_delay", "rleaky_1to1", "zero", True, 16, drive=0.3),
     _mk("rsynaptic_zero_delay", "rsynaptic", "zero", True, 10),
-    Case("conv_avgpool_flatten", _conv, "Conv2d-Leaky-AvgPool2d-Flatten-Linear-Leaky, subtract, reset_delay=False"),
-    Case("skip_merge", _skip, "Linear-Leaky-Linear + skip Linear summed into Leaky, zero reset, reset_delay=True"),
+    Case(
+        "conv_avgpool_flatten",
+        _conv,
+        "Conv2d-Leaky-AvgPool2d-Flatten-Linear-Leaky, subtract, reset_delay=False",
+    ),
+    Case(
+        "skip_merge",
+        _skip,
+        "Linear-Leaky-Linear + skip Linear summed into Leaky, zero reset, reset_delay=True",
+    ),
     Case("scalar_beta_export_crash", _scalar_beta, "Leaky(beta=0.9) with scalar beta: exporter crash"),
 ]

@@ -1,7 +1,8 @@
 """The peer fixtures reproduce with numpy_ref (the executable specification of each peer profile).
 
 Needs the peer frameworks (``/work/peers-venv``, see tests/interop/peers/generate.py); skips without them.
-A case whose peer export is known to fail or lose information must keep failing the same way: if a peer fixes its
+A case whose peer export is known to fail or lose information must keep failing the same way: if a peer
+fixes its
 exporter, the test says so and the case list should be updated.
 """
 
