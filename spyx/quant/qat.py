@@ -11,7 +11,13 @@ gradients):
     the forward pass uses ``q * s``.
 ``ternary``
     BitNet b1.58 absmean: ``s = mean |w|`` per output channel, ``q = clip(round(w / s), -1, 1)``. qwix has no
-    ternary type, so :class:`spyx` adds it to a subclass of ``qwix.QtProvider`` (``weight_qtype="ternary"``).
+    ternary type, so spyx adds it to a subclass of ``qwix.QtProvider`` (``weight_qtype="spyx:ternary"``).
+``pow2=True`` (any format)
+    the scale is rounded up to a power of two (int: ``absmax / qmax`` first, the quantize pass's rule), also
+    by the provider subclass (``"spyx:int8:pow2"``). Then every division by ``s`` is exact, and the exported
+    integer graph's spikes equal the QAT model's bit for bit; with qwix's own scales they agree up to float
+    rounding of the rescaled membranes (a membrane within an ulp of its threshold can flip; measured in
+    ``tests/quant/test_qat.py``).
 
 Rules match module paths by regex as qwix does (``layers/0`` is the first layer of a ``Sequential``); the
 first matching rule wins, and a rule that matches nothing is an error (a typo cannot pass silently).
@@ -73,7 +79,7 @@ def weight_layers(model) -> dict[str, tuple[str, Any]]:
     from flax import nnx
 
     out = {}
-    for path, module in model.iter_modules():
+    for path, module in nnx.iter_modules(model):
         if not isinstance(module, nnx.Linear | nnx.Conv):
             continue
         idx = [str(p) for p in path if p != "layers"]
@@ -81,41 +87,77 @@ def weight_layers(model) -> dict[str, tuple[str, Any]]:
     return out
 
 
-def qat_rules(model, fmt: str = "int8", module_path: str | None = None) -> list:
+def _qtype(fmt: str, pow2: bool):
+    """The rule's ``weight_qtype``: qwix's own int8/int4, or a spyx string handled by the provider."""
+    import jax.numpy as jnp
+
+    if fmt == "ternary" or pow2:
+        return f"spyx:{fmt}" + (":pow2" if pow2 else "")
+    return {"int8": jnp.int8, "int4": jnp.int4}[fmt]
+
+
+def qat_rules(model, fmt: str = "int8", module_path: str | None = None, *, pow2: bool = False) -> list:
     """qwix QT rules putting the weights of the matching layers in ``fmt``.
 
     ``module_path``: a regex over qwix module paths; default: exactly the model's weight layers.
+    ``pow2``: power-of-two scales (spyx's fake quantization, see :func:`spyx_quantize`).
     """
     _check_format(fmt)
     qwix = _qwix()
-    import jax.numpy as jnp
-
     if module_path is None:
         paths = list(weight_layers(model))
         if not paths:
             raise OptionError("the model has no nnx.Linear or nnx.Conv layer to quantize")
         module_path = "|".join(re.escape(p) for p in paths)
-    qtype = {"int8": jnp.int8, "int4": jnp.int4, "ternary": "ternary"}[fmt]
-    return [qwix.QtRule(module_path=module_path, weight_qtype=qtype)]
+    return [qwix.QtRule(module_path=module_path, weight_qtype=_qtype(fmt, pow2))]
 
 
-# -- ternary (BitNet b1.58) -----------------------------------------------------------------------------
-def ternary_scale(w, reduce_axes: tuple[int, ...]):
-    """absmean scale, keepdims (float32 as the weight); zero channels get 1."""
+# -- spyx fake quantization: ternary (BitNet b1.58) and power-of-two scales ---------------------------------
+def _pow2_up(v):
+    """The smallest power of two >= v (> 0), exactly (frexp/ldexp, no transcendental rounding)."""
     import jax.numpy as jnp
 
-    s = jnp.mean(jnp.abs(w), axis=reduce_axes, keepdims=True)
-    return jnp.where(s > 0, s, jnp.ones_like(s))
+    m, e = jnp.frexp(v)
+    return jnp.ldexp(jnp.ones_like(v), jnp.where(m == 0.5, e - 1, e))
 
 
-def ternary_fake(w, reduce_axes: tuple[int, ...]):
+def spyx_quantize(w, reduce_axes: tuple[int, ...], fmt: str, pow2: bool):
+    """(integers, scale keepdims) as spyx's QAT computes them, in the weight's dtype.
+
+    int8/int4: ``s = absmax / qmax`` (the quantize pass's rule), ternary: ``s = mean |w|``; ``pow2`` rounds
+    ``s`` up to a power of two, so that ``w / s`` is exact and NumPy, XLA and the quantize pass agree on every
+    integer. Zero channels get ``s = 1``.
+    """
+    import jax.numpy as jnp
+
+    a = jnp.abs(w)
+    if fmt == "ternary":
+        s, lo, hi = jnp.mean(a, axis=reduce_axes, keepdims=True), -1, 1
+    else:
+        bits = 8 if fmt == "int8" else 4
+        lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        s = jnp.max(a, axis=reduce_axes, keepdims=True) / hi
+    s = jnp.where(s > 0, s, jnp.ones_like(s))
+    if pow2:
+        s = _pow2_up(s)
+    return jnp.clip(jnp.round(w / s), lo, hi), s
+
+
+def spyx_fake(w, reduce_axes: tuple[int, ...], fmt: str, pow2: bool):
     """``q * s`` on the forward pass, identity gradient (added as ``w - stop_gradient(w)``, which is exactly
     0, so the forward value is exactly ``q * s``)."""
     import jax
 
-    s = jax.lax.stop_gradient(ternary_scale(w, reduce_axes))
-    q = jax.numpy.clip(jax.numpy.round(jax.lax.stop_gradient(w) / s), -1, 1)
+    q, s = spyx_quantize(jax.lax.stop_gradient(w), reduce_axes, fmt, pow2)
     return q * s + (w - jax.lax.stop_gradient(w))
+
+
+def _spyx_format(rule) -> tuple[str, bool] | None:
+    qt = getattr(rule, "weight_qtype", None) if rule is not None else None
+    if not (isinstance(qt, str) and qt.startswith("spyx:")):
+        return None
+    parts = qt.split(":")
+    return parts[1], parts[-1] == "pow2"
 
 
 @functools.cache
@@ -124,31 +166,35 @@ def _provider_class():
     import jax
 
     class SpyxQtProvider(qwix.QtProvider):
-        """``qwix.QtProvider`` plus ``weight_qtype="ternary"`` (BitNet absmean) on dot_general and convs."""
+        """``qwix.QtProvider`` plus spyx's weight types ``"spyx:<int8|int4|ternary>[:pow2]"``
+        (straight-through fake quantization, :func:`spyx_fake`) on dot_general and convolutions; everything
+        else is qwix's."""
 
         def dot_general(self, lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None, **kw):
-            rule = self._get_current_rule_and_op_id("dot_general", only_rule=True)[0]
-            if rule is None or rule.weight_qtype != "ternary":
+            spec = _spyx_format(self._get_current_rule_and_op_id("dot_general", only_rule=True)[0])
+            if spec is None:
                 return super().dot_general(
                     lhs, rhs, dimension_numbers, precision, preferred_element_type, **kw
                 )
             (_, rhs_contract), _ = dimension_numbers
-            rhs = ternary_fake(rhs, tuple(rhs_contract))
+            rhs = spyx_fake(rhs, tuple(rhs_contract), *spec)
             return jax.lax.dot_general(lhs, rhs, dimension_numbers, precision, preferred_element_type, **kw)
 
         def conv_general_dilated(self, lhs, rhs, window_strides, padding, *args, **kw):
-            rule = self._get_current_rule_and_op_id("conv_general_dilated", only_rule=True)[0]
-            if rule is None or rule.weight_qtype != "ternary":
+            spec = _spyx_format(self._get_current_rule_and_op_id("conv_general_dilated", only_rule=True)[0])
+            if spec is None:
                 return super().conv_general_dilated(lhs, rhs, window_strides, padding, *args, **kw)
             dn = kw.get("dimension_numbers", args[2] if len(args) > 2 else None)
-            spec = jax.lax.conv_dimension_numbers(lhs.shape, rhs.shape, dn).rhs_spec
-            rhs = ternary_fake(rhs, tuple(a for a in range(rhs.ndim) if a != spec[0]))
+            out_axis = jax.lax.conv_dimension_numbers(lhs.shape, rhs.shape, dn).rhs_spec[0]
+            rhs = spyx_fake(rhs, tuple(a for a in range(rhs.ndim) if a != out_axis), *spec)
             return jax.lax.conv_general_dilated(lhs, rhs, window_strides, padding, *args, **kw)
 
     return SpyxQtProvider
 
 
-def qat_model(model, sample_input, fmt: str = "int8", *, module_path: str | None = None, rules=None):
+def qat_model(
+    model, sample_input, fmt: str = "int8", *, module_path: str | None = None, pow2: bool = False, rules=None
+):
     """A copy of ``model`` whose weight layers fake-quantize to ``fmt`` (qwix QAT), and its provider.
 
     ``sample_input``: one step's input ``(B, *shape)`` (qwix runs the model once). ``rules``: explicit qwix
@@ -156,7 +202,7 @@ def qat_model(model, sample_input, fmt: str = "int8", *, module_path: str | None
     and listing the model's weight-layer paths.
     """
     qwix = _qwix()
-    rules = list(rules) if rules is not None else qat_rules(model, fmt, module_path)
+    rules = list(rules) if rules is not None else qat_rules(model, fmt, module_path, pow2=pow2)
     provider = _provider_class()(rules)
     state = model.init_state((sample_input.shape[0],))
     qmodel = qwix.quantize_model(model, provider, sample_input, state)
@@ -170,16 +216,15 @@ def qat_model(model, sample_input, fmt: str = "int8", *, module_path: str | None
     return qmodel, provider
 
 
-def qat_weights(model, fmt: str = "int8", module_path: str | None = None) -> dict[str, tuple]:
+def qat_weights(model, fmt: str = "int8", module_path: str | None = None, *, pow2: bool = False) -> dict:
     """What the QAT forward pass uses for each matched weight layer, computed by the same code:
     qwix path -> (spyx IR name, integers in the NNX kernel layout, scale (C_out,)), float32.
 
-    int8/int4: ``qwix.quantize`` with the output channel as the channelwise axis (the calibration its QT
-    dot_general uses); ternary: :func:`ternary_scale` and the rounding of :func:`ternary_fake`.
+    int8/int4 without ``pow2``: ``qwix.quantize`` with the output channel as the channelwise axis (the
+    calibration qwix's QT dot_general uses); otherwise :func:`spyx_quantize`.
     """
     _check_format(fmt)
     qwix = _qwix()
-    import jax.numpy as jnp
 
     pattern = re.compile(module_path) if module_path else None
     out = {}
@@ -188,21 +233,18 @@ def qat_weights(model, fmt: str = "int8", module_path: str | None = None) -> dic
             continue
         kernel = layer.kernel[...]
         reduce_axes = tuple(range(kernel.ndim - 1))  # nnx kernels are (..., in, out)
-        if fmt == "ternary":
-            s = ternary_scale(kernel, reduce_axes)
-            q = jnp.clip(jnp.round(kernel / s), -1, 1)
+        if isinstance(_qtype(fmt, pow2), str):
+            q, s = spyx_quantize(kernel, reduce_axes, fmt, pow2)
         else:
-            qa = qwix.quantize(
-                kernel, jnp.int8 if fmt == "int8" else jnp.int4, channelwise_axes=[kernel.ndim - 1]
-            )
+            qa = qwix.quantize(kernel, _qtype(fmt, pow2), channelwise_axes=[kernel.ndim - 1])
             s, q = qa.scale, qa.qvalue
         out[path] = (name, np.asarray(q, dtype=np.float32), np.asarray(s, dtype=np.float32).reshape(-1))
     return out
 
 
-def qat_scales(model, fmt: str = "int8", module_path: str | None = None) -> dict[str, np.ndarray]:
+def qat_scales(model, fmt: str = "int8", module_path: str | None = None, *, pow2: bool = False) -> dict:
     """The QAT scales per spyx IR layer name, shape (C_out,) (see :func:`qat_weights`)."""
-    return {name: s for name, _, s in qat_weights(model, fmt, module_path).values()}
+    return {name: s for name, _, s in qat_weights(model, fmt, module_path, pow2=pow2).values()}
 
 
 @dataclass(frozen=True)
@@ -228,6 +270,7 @@ def export_quantized(
     fmt: str = "int8",
     dt: float,
     module_path: str | None = None,
+    pow2: bool = False,
     fold: str = "threshold",
 ) -> QatExport:
     """Export a QAT model (or its float original: the weights are what matters) to a graph whose weight
@@ -237,7 +280,7 @@ def export_quantized(
     graph through ``spyx.nn.export`` of a copy of the model whose kernels hold the integers (so the layout
     changes of the export apply to them too) and given to the ``quantize`` pass. Biases stay float, as QAT
     leaves them (stored as ``b / s``). Layers not matched by ``module_path`` stay float. ``dt``: seconds per
-    step, as for ``spyx.nn.export``.
+    step, as for ``spyx.nn.export``. ``pow2``: the QAT used power-of-two scales (``qat_model(pow2=True)``).
     """
     from flax import nnx
 
@@ -246,12 +289,12 @@ def export_quantized(
 
     _check_format(fmt)
     graph = nn_export(model, input_shape, dt=dt, encoding="faithful")
-    weights = qat_weights(model, fmt, module_path)
+    weights = qat_weights(model, fmt, module_path, pow2=pow2)
     as_ints = nnx.clone(model)
-    modules = dict(as_ints.iter_modules())
+    modules = dict(nnx.iter_modules(as_ints))
     for path, (_, q, _) in weights.items():
         key = tuple(int(p) if p.isdigit() else p for p in path.split("/"))
-        modules[key].kernel.value = q
+        modules[key].kernel[...] = q
     int_graph = nn_export(as_ints, input_shape, dt=dt, encoding="faithful")
     scales = {name: s for name, _, s in weights.values()}
     integers = {name: int_graph.nodes[name].weight for name in scales}
