@@ -19,15 +19,17 @@ T, C, N_CLASSES = 40, 8, 4
 DT = 1e-3
 
 
-def order_task(seed: int, batch: int):
+def order_task(seed: int, batch: int, *, noise: float = 0.02, burst: float = 0.7):
+    """(x (T, batch, C) spikes, labels (batch,)); ``noise``: background spike probability, ``burst``: spike
+    probability inside a burst."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, N_CLASSES, batch)
-    x = (rng.random((T, batch, C)) < 0.02).astype(np.float32)
+    x = (rng.random((T, batch, C)) < noise).astype(np.float32)
     groups = (slice(0, 4), slice(4, 8))
     for b, y in enumerate(labels):
         first, second = groups[y // 2], groups[y % 2]
-        x[5:10, b, first] = np.maximum(x[5:10, b, first], rng.random((5, 4)) < 0.7)
-        x[20:25, b, second] = np.maximum(x[20:25, b, second], rng.random((5, 4)) < 0.7)
+        x[5:10, b, first] = np.maximum(x[5:10, b, first], rng.random((5, 4)) < burst)
+        x[20:25, b, second] = np.maximum(x[20:25, b, second], rng.random((5, 4)) < burst)
     return jnp.asarray(x), jnp.asarray(labels)
 
 
@@ -51,7 +53,7 @@ def accuracy(model, x, y) -> float:
     return float(jnp.mean(jnp.argmax(out[-1], -1) == y))
 
 
-def train(model, steps: int, *, lr: float = 2e-2, batch: int = 64, seed0: int = 0):
+def train(model, steps: int, *, lr: float = 2e-2, batch: int = 64, seed0: int = 0, **task):
     """Adam with ``nnx.Optimizer`` on fresh batches; returns the last loss."""
     opt = nnx.Optimizer(model, optax.adam(lr), wrt=nnx.Param)
 
@@ -63,6 +65,6 @@ def train(model, steps: int, *, lr: float = 2e-2, batch: int = 64, seed0: int = 
 
     loss = None
     for i in range(steps):
-        x, y = order_task(seed0 + i, batch)
+        x, y = order_task(seed0 + i, batch, **task)
         loss = step(model, opt, x, y)
     return float(loss)

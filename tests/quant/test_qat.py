@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 pytest.importorskip("qwix")
+if not hasattr(__import__("spyx.nn", fromlist=["Sequential"]), "Sequential"):
+    pytest.skip("spyx.nn is not in this build", allow_module_level=True)
 
 import jax.numpy as jnp  # noqa: E402
 
