@@ -57,6 +57,10 @@ def _load(source) -> Graph:
 def lower(graph, *, dt: float | None = None, method: str = "exact", delay_rounding: str = "error") -> Graph:
     """The flat, discrete, verified graph that :func:`compile` executes."""
     graph = _load(graph)
+    if dt is None:
+        from spyx.passes.retime import graph_dt
+
+        dt = graph_dt(graph)  # a dt recorded by the retime pass (metadata "spyx.dt"), else None
     graph, _ = inline_graph(graph)
     graph = Discretize(dt=None if dt is None else float(dt), method=method, delay_rounding=delay_rounding)(
         graph

@@ -88,7 +88,7 @@ def _read_hdf5(p: Path, source: str) -> tuple[dict[str, Any], str | None]:
         try:
             if "node" not in f:
                 raise FormatError(
-                    f"{source}: no 'node' group (top-level entries: {', '.join(f) or 'none'}); "
+                    f"{source}: no 'node' group (top-level entries: {', '.join(map(_name, f)) or 'none'}); "
                     "a NIR file stores its graph in /node"
                 )
             if not isinstance(f["node"], h5py.Group):
@@ -120,15 +120,20 @@ def _group(group, source: str) -> dict[str, Any]:
                 f"{source}: cannot read {group.name}/{key} ({e}); is the file truncated?"
             ) from None
         if isinstance(item, h5py.Group):
-            out[key] = _group(item, source)
+            out[_name(key)] = _group(item, source)
             continue
         try:
-            out[key] = _value(item[()])
+            out[_name(key)] = _value(item[()])
         except (OSError, RuntimeError, TypeError, ValueError) as e:
             raise ReadError(
                 f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?"
             ) from None
     return out
+
+
+def _name(key: str | bytes) -> str:
+    # h5py hands back bytes for names that are not valid UTF-8 (damaged files)
+    return key.decode("utf8", "backslashreplace") if isinstance(key, bytes) else key
 
 
 def _value(v: Any) -> Any:

@@ -28,11 +28,14 @@ PRESERVES = ("structure", "exact", "spikes", "approximate")
 
 @dataclass(frozen=True)
 class PassResult:
-    """The graph after a pass, whether it changed, and one human line per change."""
+    """The graph after a pass, whether it changed, one human line per change, and notes: things the pass
+    looked at and left alone on purpose (``"skipped lif0: fc0 also feeds lif1"``), which do not count as
+    changes."""
 
     graph: Graph
     modified: bool
     changes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +56,7 @@ class Pass:
         self.requires(graph)
         result = self.call(graph)
         if not result.modified and result.changes:
-            result = PassResult(result.graph, True, result.changes)
+            result = PassResult(result.graph, True, result.changes, result.notes)
         return result
 
     @classmethod
@@ -88,6 +91,7 @@ class PassManager:
         from spyx.ir.verify import verify
 
         changes: list[str] = []
+        notes: list[str] = []
         modified = False
         ran: list[str] = []
         for _ in range(self.max_iterations if self.fixed_point else 1):
@@ -104,8 +108,9 @@ class PassManager:
                 self.log.append((p.spec(), result))
                 graph = result.graph
                 changes.extend(f"{p.name}: {c}" for c in result.changes)
+                notes.extend(f"{p.name}: {c}" for c in result.notes)
                 round_modified |= result.modified
             modified |= round_modified
             if not round_modified:
                 break
-        return PassResult(graph, modified, tuple(changes))
+        return PassResult(graph, modified, tuple(changes), tuple(notes))

@@ -23,6 +23,12 @@ PASSES: dict[str, str] = {
     "inline": "spyx.passes.inline:Inline",
     "dce": "spyx.passes.dce:DeadCodeElimination",
     "discretize": "spyx.passes.discretize:Discretize",
+    "retime": "spyx.passes.retime:Retime",
+    "rescale": "spyx.passes.rescale:Rescale",
+    "reorder": "spyx.passes.reorder:Reorder",
+    "outline-recurrent": "spyx.passes.outline:OutlineRecurrent",
+    "fuse": "spyx.passes.fuse:Fuse",
+    "cse": "spyx.passes.cse:CommonSubexpressionElimination",
     "quantize": "spyx.passes.quantize:Quantize",
 }
 
