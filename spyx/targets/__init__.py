@@ -108,7 +108,7 @@ def quantize_for(
     *,
     dt: float | None = None,
     bits: int | None = None,
-    granularity: str = "channel",
+    granularity: str | None = None,
     pow2: bool = False,
     ternary: bool = False,
     scales: dict | None = None,
@@ -117,7 +117,9 @@ def quantize_for(
     """Put ``graph`` into ``target``'s number formats, then check the target's rules.
 
     Nested graphs are inlined first. Weights get the target's weight bit width (``bits`` overrides it; a
-    target whose width is unknown needs ``bits``), thresholds are rounded to its threshold width when known,
+    target whose width is unknown needs ``bits``), per output channel unless the target has one threshold
+    per layer (Speck, Loihi 2): then per tensor, so that folding keeps the threshold shared (``granularity``
+    overrides); thresholds are rounded to its threshold width when known,
     decays put into its decay format (``dt`` needed for continuous time constants). Violations that remain
     (topology, limits) are returned, not raised: the CLI lists them all.
     """
@@ -135,7 +137,7 @@ def quantize_for(
     flat, _ = inline_graph(graph)
     opts = Quantize(
         bits=int(weight_bits or 8),
-        granularity=granularity,
+        granularity=granularity or ("tensor" if fmt.shared_threshold else "channel"),
         ternary=ternary,
         pow2=pow2,
         threshold_bits=fmt.threshold_bits or 0,

@@ -51,6 +51,7 @@ class Formats:
     decay: str | None
     bias: str
     max_shift: int | None = None
+    shared_threshold: bool = False  # one threshold per layer: weight scales must be per tensor to keep it
 
     def describe(self) -> list[str]:
         unk = "unknown"

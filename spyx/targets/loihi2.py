@@ -49,7 +49,7 @@ class Loihi2(Target):
     threshold_bits: int | None = None
 
     def formats(self) -> Formats:
-        return Formats(self.weight_bits, self.threshold_bits, "fraction12", "none")
+        return Formats(self.weight_bits, self.threshold_bits, "fraction12", "none", shared_threshold=True)
 
     rules = (
         Rule("loihi2.no-bias", "no biases", _LAVA, R.no_bias()),

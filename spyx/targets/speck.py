@@ -93,7 +93,7 @@ class Speck(Target):
     max_destinations: int = 2
 
     def formats(self) -> Formats:
-        return Formats(self.weight_bits, self.threshold_bits, "float", "none")
+        return Formats(self.weight_bits, self.threshold_bits, "float", "none", shared_threshold=True)
 
     rules = (
         Rule(

@@ -407,3 +407,17 @@ def test_quantize_for_applies_formats_then_checks():
         quantize_for(g, "loihi2")
     r2 = quantize_for(random_graph(3), "loihi2", bits=8, dt=DT)
     assert any(v.rule == "loihi2.no-bias" for v in r2.violations)
+
+
+def test_quantize_for_keeps_one_threshold_per_layer_on_speck(corpus):
+    """The Sinabs N-MNIST CNN passes every Speck rule once quantize_for put it into Speck's formats (per-tensor
+    scales keep each layer's threshold shared)."""
+    import spyx
+
+    g = spyx.load(corpus / "cnn_sinabs.nir")
+    assert {v.rule for v in check(g, "speck")} == {"speck.weight-format"}
+    r = quantize_for(g, "speck")
+    assert r.violations == (), [str(v) for v in r.violations]
+    assert all(layer.granularity == "tensor" for layer in r.quantized.layers)
+    per_channel = quantize_for(g, "speck", granularity="channel")
+    assert {v.rule for v in per_channel.violations} == {"speck.one-threshold"}
