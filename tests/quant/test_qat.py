@@ -32,6 +32,7 @@ def test_set():
     return order_task(999, 256)
 
 
+@pytest.mark.slow
 def test_int8_qat_is_within_a_few_points_of_float(trained, test_set, record_property):
     x, y = test_set
     acc = {"float": accuracy(trained, x, y)}

@@ -305,3 +305,12 @@ def test_unchanged_and_changed_cases_and_golden():
         to_text(g) + "---\n" + to_text(res.graph) + "---\n" + "\n".join(res.changes) + "\n",
     )
     check_golden("quantize_unchanged.txt", to_text(Quantize(weights=False)(g).graph))
+
+
+def test_import_spyx_does_not_import_qwix():
+    import subprocess
+    import sys
+
+    code = "import sys, spyx, spyx.quant, spyx.targets; print('qwix' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
