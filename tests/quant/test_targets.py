@@ -410,8 +410,8 @@ def test_quantize_for_applies_formats_then_checks():
 
 
 def test_quantize_for_keeps_one_threshold_per_layer_on_speck(corpus):
-    """The Sinabs N-MNIST CNN passes every Speck rule once quantize_for put it into Speck's formats (per-tensor
-    scales keep each layer's threshold shared)."""
+    """The Sinabs N-MNIST CNN passes every Speck rule once quantize_for put it into Speck's formats
+    (per-tensor scales keep each layer's threshold shared)."""
     import spyx
 
     g = spyx.load(corpus / "cnn_sinabs.nir")
