@@ -20,6 +20,15 @@ def quantize(graph, **options) -> QuantizeResult:
 
 
 __all__ = [
-    "LayerReport", "NodeAgreement", "NodeFormatReport", "QuantReport", "QuantizeResult", "QuantizedArray",
-    "fraction12_decay", "quantize", "quantize_with_scale", "report", "shift_decay",
+    "LayerReport",
+    "NodeAgreement",
+    "NodeFormatReport",
+    "QuantReport",
+    "QuantizeResult",
+    "QuantizedArray",
+    "fraction12_decay",
+    "quantize",
+    "quantize_with_scale",
+    "report",
+    "shift_decay",
 ]

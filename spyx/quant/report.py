@@ -155,8 +155,15 @@ def _compare(name: str, kind: str, a: np.ndarray, b: np.ndarray, spiking: bool) 
     if spiking:
         eq = a == b
         per = a.shape[0] * a.shape[1] * max(1, int(np.prod(a.shape[2:])))
-        return NodeAgreement(name, kind, True, float(eq.mean()), float(a.sum() / per), float(b.sum() / per),
-                             int(eq.size - eq.sum()))
+        return NodeAgreement(
+            name,
+            kind,
+            True,
+            float(eq.mean()),
+            float(a.sum() / per),
+            float(b.sum() / per),
+            int(eq.size - eq.sum()),
+        )
     diff = float(np.max(np.abs(a - b))) if a.size else 0.0
     fa, fb = a.reshape(-1).astype(np.float64), b.reshape(-1).astype(np.float64)
     corr = float(np.corrcoef(fa, fb)[0, 1]) if fa.std() > 0 and fb.std() > 0 else None
@@ -168,8 +175,14 @@ def _weights(float_graph: Graph, quant) -> list[WeightError]:
 
     if hasattr(quant, "layers"):
         return [
-            WeightError(r.name, r.format, float(np.min(r.scale)), float(np.max(r.scale)), r.max_abs_error,
-                        "quantize report")
+            WeightError(
+                r.name,
+                r.format,
+                float(np.min(r.scale)),
+                float(np.max(r.scale)),
+                r.max_abs_error,
+                "quantize report",
+            )
             for r in quant.layers
         ]
     fw = {p: n for p, n in float_graph.walk() if n.kind in WEIGHT_KINDS}
@@ -237,5 +250,14 @@ def report(
         if o in vq:
             spiking = _spike_like(vf[o]) and _spike_like(vq[o])
             outs.append(_compare(o, "Output", vf[o], vq[o], spiking))
-    return QuantReport(tuple(nodes), tuple(outs), tuple(_weights(float_graph, quant_graph)), dt, int(t_len),
-                       int(b_len), seed, desc, tuple(notes))
+    return QuantReport(
+        tuple(nodes),
+        tuple(outs),
+        tuple(_weights(float_graph, quant_graph)),
+        dt,
+        int(t_len),
+        int(b_len),
+        seed,
+        desc,
+        tuple(notes),
+    )
