@@ -53,7 +53,8 @@ class Quantize(Pass):
     Options: ``bits`` (2..16), ``granularity`` (``channel`` | ``tensor``), ``weights`` / ``bias`` (quantize
     them at all), ``scheme`` (``symmetric``), ``ternary`` ({-1, 0, 1} * absmean), ``pow2`` (power-of-two
     scales), ``fold`` (``threshold`` | ``gain``), ``bias_bits``, ``threshold_bits`` (0: leave thresholds
-    float), ``decay`` (``float`` | ``shift`` | ``fraction12``), ``max_shift`` (0: none), ``dt`` (needed to
+    float), ``decay`` (``float`` | ``shift`` | ``fraction12``), ``decay_method`` (``euler`` | ``exact``: how a
+    time constant reads as a decay, :mod:`spyx.quant.formats`), ``max_shift`` (0: none), ``dt`` (needed to
     quantize continuous time constants), ``skip`` (regex of layer names to keep float), ``scales`` and
     ``integers`` (Python only: layer name -> scale (C_out,) and integer weights in the layer's layout, as a
     quantization-aware training computed them; integers need a scale).
@@ -74,6 +75,7 @@ class Quantize(Pass):
     bias_bits: int = 16
     threshold_bits: int = 0
     decay: Literal["float", "shift", "fraction12"] = "float"
+    decay_method: Literal["euler", "exact"] = "euler"
     max_shift: int = 0
     dt: float | None = None
     skip: str = ""
@@ -91,6 +93,7 @@ class Quantize(Pass):
             ("scheme", self.scheme, ("symmetric",)),
             ("fold", self.fold, ("threshold", "gain")),
             ("decay", self.decay, DECAYS),
+            ("decay_method", self.decay_method, ("euler", "exact")),
         ):
             if value not in allowed:
                 raise OptionError(f"quantize: {opt}={value!r} is not one of {', '.join(allowed)}")
@@ -372,8 +375,10 @@ def _formats(graph: Graph, qnodes, fnodes, absorbed, opts: Quantize, prefix: str
                 )
         if opts.decay != "float" and orig.kind in DECAY_PARAMS:
             max_shift = opts.max_shift or None
-            qnodes[name], ch = quantize_decays(qnodes[name], opts.decay, opts.dt, max_shift)
-            fnodes[name], _ = quantize_decays(fnodes[name], opts.decay, opts.dt, max_shift)
+            qnodes[name], ch = quantize_decays(
+                qnodes[name], opts.decay, opts.dt, max_shift, opts.decay_method
+            )
+            fnodes[name], _ = quantize_decays(fnodes[name], opts.decay, opts.dt, max_shift, opts.decay_method)
             changes += ch
         if changes:
             reports.append(NodeFormatReport(prefix + name, orig.kind, tuple(changes)))

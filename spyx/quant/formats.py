@@ -8,12 +8,13 @@ spyx.Neuron ``v_threshold, v_reset, bias, v_min``; Threshold ``threshold``.
 
 Decays (``decay``):
 
-``shift`` (Xylo): ``beta = 1 - 2**-dash`` with an integer ``dash >= 1``. A continuous time constant becomes
-    ``dash = round(log2(tau / dt))`` and ``tau' = dt * 2**dash`` (Rockpool's ``tau_to_bitshift``; the Euler
-    decay ``1 - dt/tau'`` is then exactly ``1 - 2**-dash``). A discrete ``beta``/``alpha`` becomes
-    ``1 - 2**-round(-log2(1 - beta))``.
-``fraction12`` (Loihi 2 via Lava): ``d = round(dt / tau * 4095)`` in 1..4095, ``tau' = dt * 4095 / d``
-    (Lava's ``du, dv``); a discrete decay becomes ``1 - round((1 - beta) * 4095) / 4095``.
+``shift`` (Xylo): ``beta = 1 - 2**-dash`` with an integer ``dash >= 1``. A discrete ``beta``/``alpha``
+    becomes ``1 - 2**-round(-log2(1 - beta))``. A continuous time constant is first read as a decay, by
+    ``method="euler"`` (``beta = 1 - dt/tau``: ``dash = round(log2(tau / dt))``, ``tau' = dt * 2**dash``,
+    Rockpool's ``tau_to_bitshift``) or ``method="exact"`` (``beta = exp(-dt/tau)``,
+    ``tau' = -dt / ln(1 - 2**-dash)``, so that ``spyx.compile(method="exact")`` runs the chip's decay).
+``fraction12`` (Loihi 2 via Lava): ``d = round((1 - beta) * 4095)`` in 1..4095, ``beta' = 1 - d / 4095``
+    (Lava's ``du, dv`` with the Euler reading ``1 - beta = dt / tau``: ``tau' = dt * 4095 / d``).
 
 Time constants and decays carry no scale, so the same change is made to the fake-quantized float graph.
 """
@@ -78,20 +79,31 @@ def round_state(node: Node, bits: int) -> tuple[Node, list[FormatChange]]:
     return (node.replace(**new) if new else node), changes
 
 
-def _tau(tau: np.ndarray, dt: float, decay: str, max_shift: int | None) -> tuple[np.ndarray, np.ndarray]:
-    beta = 1.0 - dt / np.asarray(tau, dtype=np.float64)
+METHODS = ("euler", "exact")
+
+
+def _tau(
+    tau: np.ndarray, dt: float, decay: str, max_shift: int | None, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    tau = np.asarray(tau, dtype=np.float64)
+    beta = 1.0 - dt / tau if method == "euler" else np.exp(-dt / tau)
     if decay == "shift":
-        dash, _ = shift_decay(np.clip(beta, 0.0, 1.0), max_shift)
-        return dash, dt * np.exp2(dash.astype(np.float64))
-    d, _ = fraction12_decay(np.clip(beta, 0.0, 1.0))
-    d = np.maximum(d, 1)  # d = 0 would mean no decay at all: no finite time constant
-    return d, dt * 4095.0 / d
+        codes, beta_q = shift_decay(np.clip(beta, 0.0, 1.0), max_shift)
+    else:
+        codes, beta_q = fraction12_decay(np.clip(beta, 0.0, 1.0))
+        codes = np.maximum(codes, 1)  # d = 0 would mean no decay at all: no finite time constant
+        beta_q = 1.0 - codes / 4095.0
+    if method == "euler":
+        return codes, dt / (1.0 - beta_q)
+    return codes, -dt / np.log(beta_q)
 
 
 def quantize_decays(
-    node: Node, decay: str, dt: float | None, max_shift: int | None = None
+    node: Node, decay: str, dt: float | None, max_shift: int | None = None, method: str = "euler"
 ) -> tuple[Node, list[FormatChange]]:
-    """Put the node's decays into the ``decay`` format (see the module docstring)."""
+    """Put the node's decays into the ``decay`` format (see the module docstring). ``method``: how a time
+    constant maps to a per-step decay, ``euler`` (``1 - dt/tau``, Rockpool's and Lava's reading) or ``exact``
+    (``exp(-dt/tau)``, what ``spyx.compile(method="exact")`` computes)."""
     if decay == "float":
         return node, []
     changes, new = [], {}
@@ -101,7 +113,7 @@ def quantize_decays(
             continue
         dtype = value.dtype if value.dtype.kind == "f" else np.dtype(np.float32)
         if continuous:
-            codes, q = _tau(value, float(dt), decay, max_shift)  # dt checked by the caller
+            codes, q = _tau(value, float(dt), decay, max_shift, method)  # dt checked by the caller
         elif decay == "shift":
             codes, q = shift_decay(value, max_shift)
         else:

@@ -272,6 +272,7 @@ def export_quantized(
     module_path: str | None = None,
     pow2: bool = False,
     fold: str = "threshold",
+    encoding: str = "faithful",
 ) -> QatExport:
     """Export a QAT model (or its float original: the weights are what matters) to a graph whose weight
     layers hold the QAT integers, with the QAT scales folded into the neurons.
@@ -281,6 +282,8 @@ def export_quantized(
     changes of the export apply to them too) and given to the ``quantize`` pass. Biases stay float, as QAT
     leaves them (stored as ``b / s``). Layers not matched by ``module_path`` stay float. ``dt``: seconds per
     step, as for ``spyx.nn.export``. ``pow2``: the QAT used power-of-two scales (``qat_model(pow2=True)``).
+    ``encoding``: ``"faithful"`` (exact; LI/Threshold/Delay per spiking layer) or ``"native"`` (one NIR
+    neuron per layer, as hardware toolchains expect; approximate, ``spyx.nn.export`` warns).
     """
     from flax import nnx
 
@@ -288,14 +291,14 @@ def export_quantized(
     from spyx.passes.quantize import quantize_graph
 
     _check_format(fmt)
-    graph = nn_export(model, input_shape, dt=dt, encoding="faithful")
+    graph = nn_export(model, input_shape, dt=dt, encoding=encoding)
     weights = qat_weights(model, fmt, module_path, pow2=pow2)
     as_ints = nnx.clone(model)
     modules = dict(nnx.iter_modules(as_ints))
     for path, (_, q, _) in weights.items():
         key = tuple(int(p) if p.isdigit() else p for p in path.split("/"))
         modules[key].kernel[...] = q
-    int_graph = nn_export(as_ints, input_shape, dt=dt, encoding="faithful")
+    int_graph = nn_export(as_ints, input_shape, dt=dt, encoding=encoding)
     scales = {name: s for name, _, s in weights.values()}
     integers = {name: int_graph.nodes[name].weight for name in scales}
     float_layers = tuple(

@@ -113,6 +113,7 @@ def quantize_for(
     ternary: bool = False,
     scales: dict | None = None,
     skip: str = "",
+    decay_method: str = "euler",
 ) -> QuantizeForResult:
     """Put ``graph`` into ``target``'s number formats, then check the target's rules.
 
@@ -120,7 +121,8 @@ def quantize_for(
     target whose width is unknown needs ``bits``), per output channel unless the target has one threshold
     per layer (Speck, Loihi 2): then per tensor, so that folding keeps the threshold shared (``granularity``
     overrides); thresholds are rounded to its threshold width when known,
-    decays put into its decay format (``dt`` needed for continuous time constants). Violations that remain
+    decays put into its decay format (``dt`` needed for continuous time constants; ``decay_method``: how a
+    time constant reads as a decay, see :mod:`spyx.quant.formats`). Violations that remain
     (topology, limits) are returned, not raised: the CLI lists them all.
     """
     from spyx.passes.inline import inline_graph
@@ -144,6 +146,7 @@ def quantize_for(
         decay=fmt.decay or "float",
         max_shift=fmt.max_shift or 0,
         dt=dt,
+        decay_method=decay_method,
         scales=scales,
         skip=skip,
     )

@@ -235,7 +235,8 @@ def uniform(params: tuple[str, ...], of_kinds: tuple[str, ...], what: str):
 
 
 def decay_format(decay_of: Callable, tol: float = 1e-6):
-    """Decays representable in the target's format: time constants need ``dt`` (skipped without it)."""
+    """Decays representable in the target's format: time constants need ``dt`` (skipped without it) and are
+    accepted when representable under the Euler or the exact reading of ``tau`` as a per-step decay."""
     from spyx.quant.formats import quantize_decays
 
     def node_check(n, node, target, dt):
@@ -244,12 +245,16 @@ def decay_format(decay_of: Callable, tol: float = 1e-6):
             return []
         if dt is None and any(c for _, c in DECAY_PARAMS.get(node.kind, ())):
             return []
-        q, changes = quantize_decays(node, decay, dt, getattr(target.formats(), "max_shift", None))
-        bad = [
-            c.param
-            for c in changes
-            if not np.allclose(getattr(q, c.param), getattr(node, c.param), rtol=tol, atol=0)
-        ]
+        max_shift = getattr(target.formats(), "max_shift", None)
+        bad = None
+        for method in ("euler", "exact"):  # the graph does not say how its time constants are discretised
+            q, changes = quantize_decays(node, decay, dt, max_shift, method)
+            off = [
+                c.param
+                for c in changes
+                if not np.allclose(getattr(q, c.param), getattr(node, c.param), rtol=tol, atol=0)
+            ]
+            bad = off if bad is None or len(off) < len(bad) else bad
         return (
             [_v(f"{', '.join(bad)} of {n} not representable as {decay} decays (at dt={dt})", [n])]
             if bad

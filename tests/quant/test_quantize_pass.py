@@ -314,3 +314,19 @@ def test_import_spyx_does_not_import_qwix():
     code = "import sys, spyx, spyx.quant, spyx.targets; print('qwix' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_exact_decay_method_makes_the_exact_discretisation_run_the_chip_decay():
+    f = np.float32
+    lif = LIF(
+        tau=np.array([0.003, 0.0075, 0.02], f),
+        r=np.ones(3, f),
+        v_leak=np.zeros(3, f),
+        v_threshold=np.ones(3, f),
+        v_reset=np.zeros(3, f),
+    )
+    g = Graph.sequential([("fc", Linear(weight=np.eye(3, dtype=f))), ("lif", lif)], input_shape=(3,))
+    r = quantize_graph(g, decay="shift", dt=1e-3, decay_method="exact")
+    beta = np.exp(-1e-3 / r.graph.nodes["lif"].tau.astype(np.float64))
+    dash = np.round(-np.log2(1 - np.exp(-1e-3 / lif.tau.astype(np.float64))))
+    assert np.allclose(beta, 1 - 2.0**-dash, rtol=1e-6)
