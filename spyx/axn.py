@@ -149,7 +149,7 @@ def triangular(width: float = 1.0) -> SpikeFunction:
 
 
 def custom(fwd: Callable, bwd: Callable, name: str = "custom") -> SpikeFunction:
-    """Any pair: forward ``fwd(x)`` (used for both ``strict`` settings) and surrogate derivative ``bwd(x)``."""
+    """Any pair: forward ``fwd(x)`` (for both ``strict`` settings), surrogate derivative ``bwd(x)``."""
     return SpikeFunction(name, {}, bwd, forward=fwd)
 
 
@@ -164,7 +164,7 @@ _FACTORIES = {
 
 
 def by_name(name: str, **options) -> SpikeFunction:
-    """A surrogate by its factory name (``"superspike"``) with options; OptionError listing names otherwise."""
+    """A surrogate by factory name (``"superspike"``) with options; OptionError listing the names."""
     from spyx.errors import OptionError
 
     if name not in _FACTORIES:

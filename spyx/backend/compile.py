@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -48,7 +49,7 @@ def _load(source) -> Graph:
             from spyx.io import load  # the io package provides it
         except ImportError:
             raise UnsupportedError(
-                f"cannot read {os.fspath(source)!r}: spyx.io.load is not available in this build; pass a Graph"
+                f"cannot read {os.fspath(source)!r}: spyx.io.load is not available; pass a Graph"
             ) from None
         return load(source)
     raise OptionError(f"compile expects a spyx Graph or a path to a .nir file, got {type(source).__name__}")
@@ -78,6 +79,8 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     dtype: Any = None,
     delay_rounding: str = "error",
     precision: str = "highest",
+    scan_unroll: int | None = None,
+    parallel_linear: bool = False,
 ) -> Program:
     """Compile a graph (or a path to a ``.nir`` file) into a :class:`Program`.
 
@@ -89,15 +92,26 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
             or a ``SpikeFunction``.
         schedule: ``"layer"`` (fast: layers over whole sequences) or ``"step"`` (reference interpreter).
         dtype: cast every float parameter to this dtype (default: keep each parameter's own dtype).
-        delay_rounding: ``"error"``, ``"round"``, ``"floor"`` or ``"ceil"`` for delays that are not whole steps.
-        precision: matmul/conv precision, ``"highest"`` (faithful float32, default), ``"high"`` or ``"default"``.
+        delay_rounding: ``"error"``, ``"round"``, ``"floor"`` or ``"ceil"``, for delays of fractional steps.
+        scan_unroll: ``lax.scan`` unroll factor, a speed knob that leaves results unchanged. None: 1 on CPU,
+            32 on GPU/TPU, the faster settings measured by ``benchmarks/forward_throughput.py --unroll``.
+        parallel_linear: in the ``layer`` schedule, run reset-free linear neurons (LI, I, CubaLI) as parallel
+            prefix scans (``lax.associative_scan``); same function, rounding may differ by ~1 ulp per step.
+        precision: matmul/conv precision: ``"highest"`` (faithful float32; default), ``"high"`` or
+            ``"default"``.
     """
     check_schedule(schedule)
     if precision not in _PRECISIONS:
         raise OptionError(f"precision must be one of {', '.join(_PRECISIONS)}, got {precision!r}")
     spike_fn = resolve_surrogate(surrogate)
     flat = lower(graph, dt=dt, method=method, delay_rounding=delay_rounding)
-    plan = make_plan(flat, spike_fn, _PRECISIONS[precision])
+    if scan_unroll is None:
+        scan_unroll = 1 if jax.default_backend() == "cpu" else 32
+    if not (isinstance(scan_unroll, int) and scan_unroll >= 1):
+        raise OptionError(f"scan_unroll must be an integer >= 1, got {scan_unroll!r}")
+    plan = make_plan(
+        flat, spike_fn, _PRECISIONS[precision], unroll=scan_unroll, parallel_linear=parallel_linear
+    )
     params: dict = {}
     for name, node in flat.nodes.items():
         arrays = trainable_params(node)

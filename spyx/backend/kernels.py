@@ -262,3 +262,41 @@ register_kernel(
 def trainable_params(node: Node) -> dict[str, np.ndarray]:
     kernel = KERNELS[node.kind]
     return {k: getattr(node, k) for k in kernel.trainable if getattr(node, k, None) is not None}
+
+
+# -- whole-sequence form of reset-free linear neurons ------------------------------------------------------
+def is_linear_neuron(node) -> bool:
+    """A neuron whose step is affine in its state (no spikes, no clamp): a linear recurrence over time."""
+    return node.kind == "spyx.Neuron" and not node.fires and node.v_min is None and not node.reset_delay
+
+
+def _linear_recurrence(decay, drive, h0):
+    """``h_t = decay * h_{t-1} + drive_t`` for all t at once (``lax.associative_scan``), ``h_{-1} = h0``."""
+    drive = drive.at[0].add(decay[0] * h0)
+
+    def combine(left, right):
+        a1, b1 = left
+        a2, b2 = right
+        return a1 * a2, a2 * b1 + b2
+
+    return lax.associative_scan(combine, (decay, drive), axis=0)[1]
+
+
+def linear_neuron_sequence(node, p, state, xs, ctx):
+    """The same function as scanning :func:`neuron_step` for a linear neuron, as parallel prefix scans."""
+    ones = jnp.ones((xs.shape[0], 1, *node.shape), xs.dtype)
+
+    def per_step(a):
+        return ones * a[None, None]
+
+    u_drive = per_step(p["g_x"]) * xs + per_step(p["bias"])
+    new = {}
+    if node.synapse:
+        i_seq = _linear_recurrence(per_step(p["alpha"]), per_step(p["w_syn"]) * xs, state["i"])
+        i_prev = jnp.concatenate([state["i"][None], i_seq[:-1]], axis=0)
+        u_drive = u_drive + per_step(p["g_prev"]) * i_prev + per_step(p["g_syn"]) * i_seq
+        new["i"] = i_seq[-1]
+    v_seq = _linear_recurrence(jnp.broadcast_to(per_step(p["beta"]), u_drive.shape), u_drive, state["v"])
+    new["v"] = v_seq[-1]
+    traces = {"v": v_seq, **({"i": i_seq} if node.synapse else {})}
+    return v_seq, new, traces

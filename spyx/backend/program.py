@@ -71,7 +71,7 @@ class Program:
         return {n: {k: _drop_batch(k, v.shape) for k, v in s.items()} for n, s in state.items()}
 
     def init_state(self, batch: int) -> dict:
-        """Zero state for ``batch`` samples: node -> {name: (batch, *shape)} (``buf``: (depth, batch, ...))."""
+        """Zero state for ``batch`` samples: node -> {name: (batch, *shape)}; ``buf``: (depth, batch, ...)."""
         state: dict = {}
         for n, np_ in self.plan.nodes.items():
             if np_.kernel.stateful:

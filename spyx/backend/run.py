@@ -19,7 +19,8 @@ __all__ = ["RunResult", "run_file"]
 @dataclass(frozen=True)
 class RunResult:
     """Outputs by Output node name (``(T, B, *shape)``, or ``(T, *shape)`` when the input had no batch axis),
-    neuron traces by ``"node.v"`` / ``"node.i"`` (when asked), and a summary (shapes, spike counts, wall time)."""
+    neuron traces by ``"node.v"`` / ``"node.i"`` (when asked), and a summary (shapes, spike counts, wall
+    time)."""
 
     outputs: dict[str, np.ndarray]
     states: dict[str, np.ndarray] | None

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import networkx as nx
 from jax import lax
 
-from spyx.backend.kernels import Context, Kernel, kernel_for
+from spyx.backend.kernels import Context, Kernel, is_linear_neuron, kernel_for, linear_neuron_sequence
 from spyx.errors import OptionError, UnsupportedError
 from spyx.ir.algorithms import feedback_edges, is_causal, topological_order
 from spyx.ir.graph import Graph
@@ -64,9 +64,11 @@ class Plan:
     inputs: dict[str, tuple[int, ...]]
     outputs: dict[str, tuple[int, ...]]
     groups: tuple[Group, ...]
+    unroll: int = 1  # lax.scan unroll factor (fewer loop iterations per step on accelerators)
+    parallel_linear: bool = False  # reset-free linear neurons by associative scan in the layer schedule
 
 
-def make_plan(graph: Graph, spike_fn, precision) -> Plan:
+def make_plan(graph: Graph, spike_fn, precision, *, unroll: int = 1, parallel_linear: bool = False) -> Plan:
     """The plan of a flat, discrete, verified graph. UnsupportedError names any node without a kernel."""
     missing = [f"{n} ({node.kind})" for n, node in graph.nodes.items() if kernel_for(node.kind) is None]
     if missing:
@@ -95,7 +97,7 @@ def make_plan(graph: Graph, spike_fn, precision) -> Plan:
         nodes[n] = NodePlan(n, node, kernel, ctx, tuple(sources[n]), causal, n in keeps)
     inputs = {n: tuple(shapes[n].output) for n, node in graph.nodes.items() if isinstance(node, Input)}
     outputs = {n: tuple(shapes[n].output) for n, node in graph.nodes.items() if isinstance(node, Output)}
-    return Plan(nodes, order, inputs, outputs, _groups(graph, order))
+    return Plan(nodes, order, inputs, outputs, _groups(graph, order), unroll, parallel_linear)
 
 
 def _groups(graph: Graph, order: tuple[str, ...]) -> tuple[Group, ...]:
@@ -188,7 +190,7 @@ def run_step_schedule(plan: Plan, params, state, inputs, traced: bool):
         ys = {o: vals[o] for o in plan.outputs}
         return full, (ys, _traces(plan, plan.order, full) if traced else {})
 
-    state, (outs, traces) = lax.scan(body, state, inputs)
+    state, (outs, traces) = lax.scan(body, state, inputs, unroll=plan.unroll)
     return outs, state, traces
 
 
@@ -215,13 +217,17 @@ def run_layer_schedule(plan: Plan, params, state, inputs, traced: bool):
             own = {k: v for k, v in state[n].items() if k != "out"}
             if np_.kernel.sequence is not None:
                 seq[n], new = np_.kernel.sequence(np_.node, p, own, xs, np_.ctx)
+            elif plan.parallel_linear and is_linear_neuron(np_.node):
+                seq[n], new, tr = linear_neuron_sequence(np_.node, p, own, xs, np_.ctx)
+                if traced:
+                    traces[n] = tr
             else:
 
                 def body(st, x_t, np_=np_, p=p):
                     st, y = np_.kernel.step(np_.node, p, st, x_t, np_.ctx)
                     return st, (y, {k: v for k, v in st.items() if k in TRACED} if traced else {})
 
-                new, (seq[n], tr) = lax.scan(body, own, xs)
+                new, (seq[n], tr) = lax.scan(body, own, xs, unroll=plan.unroll)
                 if traced:
                     traces[n] = tr
             state[n] = {**state[n], **new}
@@ -236,7 +242,9 @@ def run_layer_schedule(plan: Plan, params, state, inputs, traced: bool):
                 full = {**st, **new}
                 return full, ({n: vals[n] for n in names}, _traces(plan, names, full) if traced else {})
 
-            sub_state, (vals, tr) = lax.scan(body, sub_state, {s: seq[s] for s in ext}, length=t)
+            sub_state, (vals, tr) = lax.scan(
+                body, sub_state, {s: seq[s] for s in ext}, length=t, unroll=plan.unroll
+            )
             seq.update(vals)
             state.update(sub_state)
             traces.update(tr)

@@ -1,4 +1,4 @@
-r"""``discretize``: lower continuous-time NIR nodes to discrete ``spyx.Neuron`` / ``spyx.Shift`` (NIR profile).
+r"""``discretize``: lower continuous-time NIR nodes to ``spyx.Neuron`` / ``spyx.Shift`` (the NIR profile).
 
 The input is held constant over each step (zero-order hold): ``x(s) = x_t`` for ``s`` in the step that ends
 at ``t``. ``method=exact`` solves the linear ODEs exactly over one step of length ``dt``; ``method=euler``
@@ -65,7 +65,7 @@ def _full(node: Node, name: str, shape) -> np.ndarray:
 
 
 def cuba_gain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``K = b (e^{-a} - e^{-b}) / (b - a)`` for ``a = dt/tau_syn``, ``b = dt/tau_mem``, stable near ``a == b``."""
+    """``K = b (e^{-a} - e^{-b}) / (b - a)``, ``a = dt/tau_syn``, ``b = dt/tau_mem``; stable at ``a ~ b``."""
     d = b - a
     safe = np.where(d == 0, 1.0, d)
     ratio = np.where(d == 0, 1.0, -np.expm1(-safe) / safe)
@@ -123,22 +123,20 @@ def neuron_factors(node: Node, dt: float, method: str) -> dict[str, np.ndarray]:
 
 
 def delay_steps(name: str, node: Node, dt: float, rounding: str) -> np.ndarray:
-    """Integer steps of a Delay; CompileError naming the node if ``tau/dt`` is not whole and rounding=error."""
+    """Integer steps of a Delay; CompileError naming the node if ``tau/dt`` is fractional (rounding=error)."""
     ratio = np.asarray(node.delay, dtype=F64) / dt
     nearest = np.round(ratio)
-    if rounding == "error":
-        off = np.abs(ratio - nearest) > 1e-6 * np.maximum(np.abs(ratio), 1.0)
-        if np.any(off):
-            worst = float(ratio[off].reshape(-1)[0])
-            raise CompileError(
-                f"node {name} (Delay): delay/dt = {worst!r} is not a whole number of steps (dt={dt}); "
-                "choose a dt that divides the delays or pass delay_rounding=round|floor|ceil"
-            )
-        steps = nearest
-    else:
-        steps = {"round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](ratio + 0.0)
-        if rounding != "round":  # absorb float noise such as 2.9999999 before floor/ceil
-            steps = np.where(np.abs(ratio - nearest) <= 1e-9 * np.maximum(np.abs(ratio), 1.0), nearest, steps)
+    # Within 1e-6 (relative) of a whole number is that number in every mode: float32 delays such as
+    # 1e-3 / 1e-3 = 1.0000000475 must not ceil to 2.
+    whole = np.abs(ratio - nearest) <= 1e-6 * np.maximum(np.abs(ratio), 1.0)
+    if rounding == "error" and not np.all(whole):
+        worst = float(ratio[~whole].reshape(-1)[0])
+        raise CompileError(
+            f"node {name} (Delay): delay/dt = {worst:.6g} is not a whole number of steps (dt={dt}); "
+            "choose a dt that divides the delays or pass delay_rounding=round|floor|ceil"
+        )
+    rounded = {"error": np.round, "round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](ratio)
+    steps = np.where(whole, nearest, rounded)
     return steps.astype(np.int64)
 
 
@@ -173,7 +171,7 @@ def continuous_nodes(graph: Graph, prefix: str = "") -> list[tuple[str, str]]:
 
 @dataclass(frozen=True, kw_only=True)
 class Discretize(Pass):
-    """Lower I/IF/LI/LIF/CubaLI/CubaLIF to ``spyx.Neuron`` and Delay to ``spyx.Shift`` for time step ``dt``."""
+    """Lower I/IF/LI/LIF/CubaLI/CubaLIF to ``spyx.Neuron`` and Delay to ``spyx.Shift`` for step ``dt``."""
 
     name = "discretize"
     description = (

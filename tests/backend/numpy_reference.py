@@ -75,7 +75,11 @@ class NeuronRef:
     def __init__(self, node, dt: float, method: str, batch: int):
         self.node = node
         self.shape = tuple(
-            (node.tau_mem if node.kind.startswith("Cuba") else (node.r if node.kind in ("I", "IF") else node.tau)).shape
+            (
+                node.tau_mem
+                if node.kind.startswith("Cuba")
+                else (node.r if node.kind in ("I", "IF") else node.tau)
+            ).shape
         )
         self.a = system_matrix(node)
         self.m = expm(self.a * dt) if method == "exact" else None
@@ -186,11 +190,18 @@ def stateless(node, x):
     if kind in ("Conv1d", "Conv2d"):
         nd = node.ndim
         return conv(
-            x, f("weight"), f("bias"), _ints(node.stride, nd), node.pads(), _ints(node.dilation, nd),
+            x,
+            f("weight"),
+            f("bias"),
+            _ints(node.stride, nd),
+            node.pads(),
+            _ints(node.dilation, nd),
             int(np.asarray(node.groups).reshape(-1)[0]),
         )
     if kind in ("SumPool2d", "AvgPool2d"):
-        return pool(x, _ints(node.kernel_size, 2), _ints(node.stride, 2), _ints(node.padding, 2), kind == "AvgPool2d")
+        return pool(
+            x, _ints(node.kernel_size, 2), _ints(node.stride, 2), _ints(node.padding, 2), kind == "AvgPool2d"
+        )
     raise NotImplementedError(kind)
 
 

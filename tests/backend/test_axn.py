@@ -44,7 +44,9 @@ def test_backward_is_closed_form(name, strict):
 def test_chain_rule_scales_the_surrogate():
     fn = axn.superspike(k=10.0)
     g = jax.grad(lambda x: jnp.sum(3.0 * fn(x - 0.5)))(jnp.array([0.4, 0.5, 0.9]))
-    np.testing.assert_allclose(np.asarray(g), 3.0 / (1 + 10 * np.abs(np.array([-0.1, 0.0, 0.4]))) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(g), 3.0 / (1 + 10 * np.abs(np.array([-0.1, 0.0, 0.4]))) ** 2, rtol=1e-6
+    )
 
 
 def test_under_jit_and_vmap():

@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 
 import spyx
-from tests.backend.nir_corpus import read, read_h5_repaired
 from tests.conftest import corpus_files
 
 
 def test_lif_norse_matches_exact_solution(corpus):
-    graph = read(corpus / "lif_norse.nir")
     exact = np.loadtxt(corpus / "lif_exact.csv", delimiter=",")
-    prog = spyx.compile(graph, dt=1e-4, method="exact")
+    prog = spyx.compile(corpus / "lif_norse.nir", dt=1e-4, method="exact")  # a path is loaded with spyx.load
     x = exact[:, 0].reshape(-1, 1, 1).astype(np.float32)  # T=1000, B=1
     spikes, _, traces = jax.jit(prog.run_traced)(prog.params, x)
     steps = np.nonzero(np.asarray(spikes)[:, 0, 0])[0]
@@ -36,7 +34,7 @@ def _inputs(prog, t, b, seed=0):
 
 @pytest.mark.parametrize("name", [f for f in corpus_files() if "subgraph" not in f])
 def test_corpus_file_compiles_and_runs(corpus, name):
-    graph = read(corpus / name)
+    graph = spyx.load(corpus / name)
     prog = spyx.compile(graph, dt=1e-4)
     xs = _inputs(prog, 30, 2)
     layer, _ = jax.jit(prog.run)(prog.params, xs)
@@ -50,10 +48,10 @@ def test_corpus_file_compiles_and_runs(corpus, name):
 
 
 def test_subgraph_file_equals_flat_file(corpus):
-    """The nested-graph packaging of the Braille network computes what the flat file computes (read with a
-    repairing h5py reader here: nir.read rejects the file's dangling ``lif`` edge)."""
-    nested = read_h5_repaired(corpus / "braille_noDelay_bias_zero_subgraph.nir")
-    flat = read(corpus / "braille_noDelay_bias_zero.nir")
+    """The nested-graph packaging of the Braille network computes what the flat file computes (the file's
+    dangling ``lif`` edge is repaired by ``spyx.load(repair=True)``; nir.read rejects it)."""
+    nested = spyx.load(corpus / "braille_noDelay_bias_zero_subgraph.nir", repair=True)
+    flat = spyx.load(corpus / "braille_noDelay_bias_zero.nir")
     assert any(isinstance(n, spyx.Graph) for n in nested.nodes.values())
     progs = [spyx.compile(g, dt=1e-4) for g in (nested, flat)]
     xs = _inputs(progs[0], 60, 3)
@@ -64,7 +62,7 @@ def test_subgraph_file_equals_flat_file(corpus):
 
 def test_corpus_spiking_graphs_spike(corpus):
     """The Sinabs CNN (IF, r = 1) spikes when each step adds one unit of input (dt = 1: gain r dt = 1)."""
-    graph = read(corpus / "cnn_sinabs.nir")
+    graph = spyx.load(corpus / "cnn_sinabs.nir")
     prog = spyx.compile(graph, dt=1.0)  # Sinabs IF: tau-free, one unit of input per step (r dt = 1)
     out, _ = jax.jit(prog.run)(prog.params, _inputs(prog, 40, 2))
     assert np.asarray(out).sum() > 0

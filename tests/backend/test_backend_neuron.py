@@ -58,22 +58,51 @@ def numpy_neuron(p, opts, xs):
 
 
 OPTION_SETS = [
-    dict(synapse=syn, fires=True, spike_test=test, spike_count=count, max_spikes=cap, reset=reset, reset_delay=delay)
+    dict(
+        synapse=syn,
+        fires=True,
+        spike_test=test,
+        spike_count=count,
+        max_spikes=cap,
+        reset=reset,
+        reset_delay=delay,
+    )
     for syn, test, (count, cap), reset, delay in itertools.product(
-        (False, True), ("gt", "ge"), (("binary", 0), ("multi", 0), ("multi", 2)), ("value", "subtract", "none"),
+        (False, True),
+        ("gt", "ge"),
+        (("binary", 0), ("multi", 0), ("multi", 2)),
+        ("value", "subtract", "none"),
         (False, True),
     )
-] + [dict(synapse=syn, fires=False, spike_test="gt", spike_count="binary", max_spikes=0, reset="none", reset_delay=False) for syn in (False, True)]
+] + [
+    dict(
+        synapse=syn,
+        fires=False,
+        spike_test="gt",
+        spike_count="binary",
+        max_spikes=0,
+        reset="none",
+        reset_delay=False,
+    )
+    for syn in (False, True)
+]
 
 
 def _params(rng, opts, clamp):
     p = {
-        "beta": rng.uniform(0.5, 1.0, N), "g_x": rng.uniform(0.2, 1.5, N), "bias": rng.uniform(-0.05, 0.05, N),
-        "v_threshold": rng.uniform(0.4, 1.0, N), "v_reset": rng.uniform(-0.2, 0.1, N),
+        "beta": rng.uniform(0.5, 1.0, N),
+        "g_x": rng.uniform(0.2, 1.5, N),
+        "bias": rng.uniform(-0.05, 0.05, N),
+        "v_threshold": rng.uniform(0.4, 1.0, N),
+        "v_reset": rng.uniform(-0.2, 0.1, N),
     }
     if opts["synapse"]:
-        p.update(alpha=rng.uniform(0.3, 0.9, N), w_syn=rng.uniform(0.5, 1.5, N), g_prev=rng.uniform(0, 0.5, N),
-                 g_syn=rng.uniform(0, 0.5, N))
+        p.update(
+            alpha=rng.uniform(0.3, 0.9, N),
+            w_syn=rng.uniform(0.5, 1.5, N),
+            g_prev=rng.uniform(0, 0.5, N),
+            g_syn=rng.uniform(0, 0.5, N),
+        )
     if clamp:
         p["v_min"] = rng.uniform(-0.5, -0.1, N)
     return p
@@ -98,8 +127,12 @@ def test_neuron_options_match_the_spec():
         prog = spyx.compile(Graph(nodes=nodes, edges=tuple(edges)), schedule="step")
         out, _, tr = jax.jit(prog.run_traced)(prog.params, xs)
         for k, (want_out, want_v) in want.items():
-            np.testing.assert_allclose(np.asarray(out[f"o{k}"]), want_out, rtol=1e-12, atol=1e-12, err_msg=str(k))
-            np.testing.assert_allclose(np.asarray(tr[f"n{k}"]["v"]), want_v, rtol=1e-12, atol=1e-12, err_msg=str(k))
+            np.testing.assert_allclose(
+                np.asarray(out[f"o{k}"]), want_out, rtol=1e-12, atol=1e-12, err_msg=str(k)
+            )
+            np.testing.assert_allclose(
+                np.asarray(tr[f"n{k}"]["v"]), want_v, rtol=1e-12, atol=1e-12, err_msg=str(k)
+            )
 
 
 # -- closed forms under constant input -------------------------------------------------------------------
@@ -153,7 +186,8 @@ def _cuba_closed_form(ts, tm, r, vl, w, x, t):
 
 
 @pytest.mark.parametrize(
-    ("ts", "tm"), [(2e-3, 8e-3), (8e-3, 2e-3), (5e-3, 5e-3), (5e-3, 5e-3 * (1 + 1e-9)), (5e-3, 5e-3 * (1 + 1e-5))]
+    ("ts", "tm"),
+    [(2e-3, 8e-3), (8e-3, 2e-3), (5e-3, 5e-3), (5e-3, 5e-3 * (1 + 1e-9)), (5e-3, 5e-3 * (1 + 1e-5))],
 )
 def test_cuba_exact_closed_form(ts, tm):
     r, vl, w, x = 1.3, 0.05, 1.7, 0.6
