@@ -231,109 +231,131 @@ def _float_member(node, scale: np.ndarray):
     return node.replace(**changes)
 
 
+@dataclass
+class _Level:
+    """What the pass builds for one graph level (nested graphs get their own)."""
+
+    graph: Graph
+    opts: Quantize
+    prefix: str
+    qnodes: dict = field(default_factory=dict)
+    fnodes: dict = field(default_factory=dict)
+    layers: list = field(default_factory=list)
+    formats: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    absorbed: dict = field(default_factory=dict)  # node -> factor it took
+    dequant: list = field(default_factory=list)  # (layer, inserted Scale node)
+
+    def __post_init__(self) -> None:
+        self.shapes = infer_shapes(self.graph)
+        self.qnodes, self.fnodes = dict(self.graph.nodes), dict(self.graph.nodes)
+
+    def fold(self, group, quant: list[str]):
+        """Fold the group's shared scale into its region; (scales per layer, None) or (None, reason)."""
+        scales, note = (
+            (None, None) if group.blocked else _group_scale(self.graph, group, quant, self.opts, self.prefix)
+        )
+        if group.blocked or scales is None:
+            return None, group.blocked or note
+        factors = {n: _factor_map(scales[n], tuple(self.shapes[n].output)) for n in group.layers}
+        arriving, reason = propagate_factors(self.graph, group, factors, self.shapes, self.opts.fold)
+        if reason is not None:
+            return None, reason
+        if note:
+            self.notes.append(f"{self.prefix}{', '.join(quant)}: {note}")
+        for n in group.region:
+            node = self.graph.nodes[n]
+            self.qnodes[n] = fold_rule(node).apply(node, arriving[n], self.opts.fold)
+            self.absorbed[n] = arriving[n]
+        for n in group.adapters:  # unscaled signal -> Scale -> region: the Scale takes 1/s
+            node = self.graph.nodes[n]
+            self.qnodes[n] = node.replace(scale=scaled(node.scale, arriving[n], "div"))
+        return scales, None
+
+    def float_layer(self, group, n: str, scales, reason) -> None:
+        node = self.graph.nodes[n]
+        if reason is None:
+            self.qnodes[n] = _float_member(node, scales[n])
+        action = "kept float (skip)" + ("; divided by the group's scale" if reason is None else "")
+        others = tuple(self.prefix + m for m in group.layers if m != n)
+        self.layers.append(
+            LayerReport(
+                self.prefix + n,
+                node.kind,
+                "float",
+                "-",
+                np.ones(()),
+                0.0,
+                0,
+                "float",
+                (),
+                others,
+                reason,
+                action,
+            )
+        )
+
+    def int_layer(self, group, n: str, scales, reason) -> None:
+        node, opts = self.graph.nodes[n], self.opts
+        scale = scales[n] if reason is None else _own_scale(node, opts, self.prefix + n)
+        self.qnodes[n], self.fnodes[n], qa = _quant_layer(node, scale, opts, self.prefix + n)
+        action = ""
+        if reason is not None:  # fallback: restore the float range right after the layer
+            deq = _dequant_name(n, self.qnodes)
+            self.qnodes[deq] = Scale(
+                scale=_factor_map(qa.scale, tuple(self.shapes[n].output)).astype(qa.q.dtype)
+            )
+            self.dequant.append((n, deq))
+            action = f"Scale node {self.prefix}{deq} inserted after the layer"
+        bias = getattr(node, "bias", None)
+        bias_fmt = "none" if bias is None else (f"int{opts.bias_bits}" if opts.bias else "float")
+        self.layers.append(
+            LayerReport(
+                self.prefix + n,
+                node.kind,
+                _bits_label(opts),
+                opts.granularity if np.ndim(qa.scale) else "tensor",
+                np.asarray(qa.scale),
+                qa.max_abs_error,
+                qa.clipped,
+                bias_fmt,
+                tuple(sorted(self.prefix + m for m in group.region)) if reason is None else (),
+                tuple(self.prefix + m for m in group.layers if m != n),
+                reason,
+                action,
+            )
+        )
+
+
 def _level(graph: Graph, opts: Quantize, prefix: str):
-    shapes = infer_shapes(graph)
-    qnodes, fnodes = dict(graph.nodes), dict(graph.nodes)
-    layers: list[LayerReport] = []
-    formats: list[NodeFormatReport] = []
-    notes: list[str] = []
+    lv = _Level(graph, opts, prefix)
     for name, node in graph.nodes.items():
         if isinstance(node, Graph):
             qs, fs, ls, fm, ns = _level(node, opts, f"{prefix}{name}.")
-            qnodes[name], fnodes[name] = qs, fs
-            layers += ls
-            formats += fm
-            notes += ns
+            lv.qnodes[name], lv.fnodes[name] = qs, fs
+            lv.layers += ls
+            lv.formats += fm
+            lv.notes += ns
     weight_layers = (
         [n for n, node in graph.nodes.items() if node.kind in WEIGHT_KINDS] if opts.weights else []
     )
     skip = re.compile(opts.skip) if opts.skip else None
     is_float = {n: bool(skip and skip.fullmatch(prefix + n)) for n in weight_layers}
-    absorbed: dict[str, np.ndarray] = {}
-    extra_edges: list[tuple[str, str, str]] = []  # (layer, dequant node, ...) rewires
     for group in plan_groups(graph, weight_layers, opts.fold):
         quant = [n for n in group.layers if not is_float[n]]
         if not quant:
             continue
-        scales, note = (None, None) if group.blocked else _group_scale(graph, group, quant, opts, prefix)
-        reason = group.blocked or (note if scales is None else None)
-        arriving: dict[str, np.ndarray] = {}
-        if reason is None:
-            factors = {n: _factor_map(scales[n], tuple(shapes[n].output)) for n in group.layers}
-            arriving, reason = propagate_factors(graph, group, factors, shapes, opts.fold)
-        if note and reason is None:
-            notes.append(f"{prefix}{', '.join(quant)}: {note}")
-        if reason is None:
-            for n in group.region:
-                qnodes[n] = fold_rule(graph.nodes[n]).apply(graph.nodes[n], arriving[n], opts.fold)
-                absorbed[n] = arriving[n]
-            for n in group.adapters:  # unscaled signal -> Scale -> region: the Scale takes 1/s
-                qnodes[n] = graph.nodes[n].replace(scale=scaled(graph.nodes[n].scale, arriving[n], "div"))
+        scales, reason = lv.fold(group, quant)
         for n in group.layers:
-            node = graph.nodes[n]
-            if is_float[n]:
-                if reason is None:
-                    qnodes[n] = _float_member(node, scales[n])
-                layers.append(
-                    LayerReport(
-                        prefix + n,
-                        node.kind,
-                        "float",
-                        "-",
-                        np.ones(()),
-                        0.0,
-                        0,
-                        "float",
-                        (),
-                        tuple(prefix + m for m in group.layers if m != n),
-                        reason,
-                        "kept float (skip); divided by the group's scale"
-                        if reason is None
-                        else "kept float (skip)",
-                    )
-                )
-                continue
-            scale = scales[n] if reason is None else _own_scale(node, opts, prefix + n)
-            qnodes[n], fnodes[n], qa = _quant_layer(node, scale, opts, prefix + n)
-            into = tuple(sorted(prefix + m for m in group.region)) if reason is None else ()
-            if reason is not None:
-                extra_edges.append((n, _dequant_name(n, qnodes), ""))
-                qnodes[extra_edges[-1][1]] = Scale(
-                    scale=_factor_map(qa.scale, tuple(shapes[n].output)).astype(qa.q.dtype)
-                )
-            bias_fmt = (
-                "none"
-                if getattr(node, "bias", None) is None
-                else (f"int{opts.bias_bits}" if opts.bias else "float")
-            )
-            layers.append(
-                LayerReport(
-                    prefix + n,
-                    node.kind,
-                    _bits_label(opts),
-                    opts.granularity if np.ndim(qa.scale) else "tensor",
-                    np.asarray(qa.scale),
-                    qa.max_abs_error,
-                    qa.clipped,
-                    bias_fmt,
-                    into,
-                    tuple(prefix + m for m in group.layers if m != n),
-                    reason,
-                    f"Scale node {prefix}{extra_edges[-1][1]} inserted after the layer"
-                    if reason is not None
-                    else "",
-                )
-            )
+            (lv.float_layer if is_float[n] else lv.int_layer)(group, n, scales, reason)
     edges = list(graph.edges)
-    for layer, deq, _ in extra_edges:
+    for layer, deq in lv.dequant:
         edges = [(deq if a == layer else a, b) for a, b in edges]
         edges.append((layer, deq))
-    fmt_q, fmt_f, fmt_reports, fmt_notes = _formats(graph, qnodes, fnodes, absorbed, opts, prefix)
-    formats += fmt_reports
-    notes += fmt_notes
+    fmt_q, fmt_f, fmt_reports, fmt_notes = _formats(graph, lv.qnodes, lv.fnodes, lv.absorbed, opts, prefix)
     qgraph = Graph(nodes=fmt_q, edges=tuple(edges), metadata=graph.metadata)
     fgraph = Graph(nodes=fmt_f, edges=graph.edges, metadata=graph.metadata)
-    return qgraph, fgraph, layers, formats, notes
+    return qgraph, fgraph, lv.layers, lv.formats + fmt_reports, lv.notes + fmt_notes
 
 
 def _own_scale(node, opts: Quantize, path: str) -> np.ndarray:
