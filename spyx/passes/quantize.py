@@ -38,7 +38,7 @@ from spyx.ir.linear import Scale
 from spyx.ir.shapes import infer_shapes
 from spyx.passes.base import Pass, PassResult
 from spyx.quant.arith import channel_stat, check_bits, int_range, quantize_with_scale, round_scale
-from spyx.quant.fold import fold_rule, scaled
+from spyx.quant.fold import READOUT_GAIN, fold_rule, scaled
 from spyx.quant.formats import DECAY_PARAMS, DECAYS, STATE_PARAMS, quantize_decays, round_state
 from spyx.quant.plan import WEIGHT_KINDS, Group, plan_groups, propagate_factors
 from spyx.quant.result import LayerReport, NodeFormatReport, QuantizeResult
@@ -52,12 +52,13 @@ class Quantize(Pass):
 
     Options: ``bits`` (2..16), ``granularity`` (``channel`` | ``tensor``), ``weights`` / ``bias`` (quantize
     them at all), ``scheme`` (``symmetric``), ``ternary`` ({-1, 0, 1} * absmean), ``pow2`` (power-of-two
-    scales), ``fold`` (``threshold`` | ``gain``), ``bias_bits``, ``threshold_bits`` (0: leave thresholds
-    float), ``decay`` (``float`` | ``shift`` | ``fraction12``), ``decay_method`` (``euler`` | ``exact``: how a
-    time constant reads as a decay, :mod:`spyx.quant.formats`), ``max_shift`` (0: none), ``dt`` (needed to
-    quantize continuous time constants), ``skip`` (regex of layer names to keep float), ``scales`` and
-    ``integers`` (Python only: layer name -> scale (C_out,) and integer weights in the layer's layout, as a
-    quantization-aware training computed them; integers need a scale).
+    scales), ``fold`` (``threshold`` | ``gain``), ``readout`` (``scale``: a readout whose membrane is an
+    output gets a Scale node after its layer; ``gain``: its input gain takes the scale), ``bias_bits``,
+    ``threshold_bits`` (0: leave thresholds float), ``decay`` (``float`` | ``shift`` | ``fraction12``),
+    ``decay_method`` (``euler`` | ``exact``: how a time constant reads as a decay, :mod:`spyx.quant.formats`),
+    ``max_shift`` (0: none), ``dt`` (needed to quantize continuous time constants), ``skip`` (regex of layer
+    names to keep float), ``scales`` and ``integers`` (Python only: layer name -> scale (C_out,) and integer
+    weights in the layer's layout, as a quantization-aware training computed them; integers need a scale).
     """
 
     name = "quantize"
@@ -72,6 +73,7 @@ class Quantize(Pass):
     ternary: bool = False
     pow2: bool = False
     fold: Literal["threshold", "gain"] = "threshold"
+    readout: Literal["scale", "gain"] = "scale"
     bias_bits: int = 16
     threshold_bits: int = 0
     decay: Literal["float", "shift", "fraction12"] = "float"
@@ -92,6 +94,7 @@ class Quantize(Pass):
             ("granularity", self.granularity, ("channel", "tensor")),
             ("scheme", self.scheme, ("symmetric",)),
             ("fold", self.fold, ("threshold", "gain")),
+            ("readout", self.readout, ("scale", "gain")),
             ("decay", self.decay, DECAYS),
             ("decay_method", self.decay_method, ("euler", "exact")),
         ):
@@ -112,6 +115,11 @@ class Quantize(Pass):
             raise OptionError(
                 f"quantize: skip={self.skip!r} is not a valid regular expression: {e}"
             ) from None
+
+    @property
+    def mode(self) -> str:
+        """The folding mode handed to :mod:`spyx.quant.fold`."""
+        return READOUT_GAIN if self.fold == "threshold" and self.readout == "gain" else self.fold
 
     def spec(self) -> str:
         return Pass.spec(dataclasses.replace(self, scales=None, integers=None))  # arrays have no text form
@@ -258,14 +266,14 @@ class _Level:
         if group.blocked or scales is None:
             return None, group.blocked or note
         factors = {n: _factor_map(scales[n], tuple(self.shapes[n].output)) for n in group.layers}
-        arriving, reason = propagate_factors(self.graph, group, factors, self.shapes, self.opts.fold)
+        arriving, reason = propagate_factors(self.graph, group, factors, self.shapes, self.opts.mode)
         if reason is not None:
             return None, reason
         if note:
             self.notes.append(f"{self.prefix}{', '.join(quant)}: {note}")
         for n in group.region:
             node = self.graph.nodes[n]
-            self.qnodes[n] = fold_rule(node).apply(node, arriving[n], self.opts.fold)
+            self.qnodes[n] = fold_rule(node).apply(node, arriving[n], self.opts.mode)
             self.absorbed[n] = arriving[n]
         for n in group.adapters:  # unscaled signal -> Scale -> region: the Scale takes 1/s
             node = self.graph.nodes[n]
@@ -341,7 +349,7 @@ def _level(graph: Graph, opts: Quantize, prefix: str):
     )
     skip = re.compile(opts.skip) if opts.skip else None
     is_float = {n: bool(skip and skip.fullmatch(prefix + n)) for n in weight_layers}
-    for group in plan_groups(graph, weight_layers, opts.fold):
+    for group in plan_groups(graph, weight_layers, opts.mode):
         quant = [n for n in group.layers if not is_float[n]]
         if not quant:
             continue

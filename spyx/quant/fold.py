@@ -17,6 +17,9 @@ Two folding modes:
     then ``v / s``: they *carry* the factor to their consumers (``v_leak`` / s, ``bias, v_min`` / s) and
     the factor must be absorbed further on. A readout whose output reaches a graph Output cannot absorb it.
 
+``threshold/readout-gain`` (the quantize pass's ``readout=gain``)
+    ``threshold`` for spiking nodes, ``gain`` for non-spiking neurons: readouts keep their membrane.
+
 ``gain`` (float gains, thresholds unchanged)
     the factor multiplies the neuron's input gain: ``r`` (LIF, IF, LI, I), ``w_in`` (CubaLIF, CubaLI),
     ``g_x`` and ``w_syn`` (spyx.Neuron); Threshold still takes ``threshold / s``. Membranes are then equal
@@ -70,6 +73,7 @@ class FoldRule:
         return (self.transfer or _same)(factor, out_shape)
 
     def apply(self, node: Node, factor: np.ndarray, mode: str) -> Node:
+        mode = effective_mode(node, mode)
         changes = {}
         for name in self.divide.get(mode, ()):
             changes[name] = scaled(getattr(node, name), factor, "div")
@@ -78,16 +82,28 @@ class FoldRule:
         return node.replace(**{k: v for k, v in changes.items() if v is not None}) if changes else node
 
 
+READOUT_GAIN = "threshold/readout-gain"
+
+
+def effective_mode(node: Node, mode: str) -> str:
+    """``threshold/readout-gain``: thresholds for spiking nodes, input gains for non-spiking neurons (LI, I,
+    CubaLI, spyx.Neuron with ``fires=False``), so that a readout whose membrane is an output keeps it."""
+    if mode != READOUT_GAIN:
+        return mode
+    readout = node.kind in ("LI", "I", "CubaLI") or (node.kind == "spyx.Neuron" and not node.fires)
+    return "gain" if readout else "threshold"
+
+
 def _spiking(node: Node, mode: str) -> str:
     return ABSORB
 
 
 def _readout(node: Node, mode: str) -> str:
-    return ABSORB if mode == "gain" else CARRY
+    return ABSORB if effective_mode(node, mode) == "gain" else CARRY
 
 
 def _neuron(node: Node, mode: str) -> str:
-    return ABSORB if node.fires or mode == "gain" else CARRY
+    return ABSORB if node.fires or effective_mode(node, mode) == "gain" else CARRY
 
 
 def _carry(node: Node, mode: str) -> str:

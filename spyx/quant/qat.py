@@ -272,6 +272,7 @@ def export_quantized(
     module_path: str | None = None,
     pow2: bool = False,
     fold: str = "threshold",
+    readout: str = "scale",
     encoding: str = "faithful",
 ) -> QatExport:
     """Export a QAT model (or its float original: the weights are what matters) to a graph whose weight
@@ -282,7 +283,8 @@ def export_quantized(
     changes of the export apply to them too) and given to the ``quantize`` pass. Biases stay float, as QAT
     leaves them (stored as ``b / s``). Layers not matched by ``module_path`` stay float. ``dt``: seconds per
     step, as for ``spyx.nn.export``. ``pow2``: the QAT used power-of-two scales (``qat_model(pow2=True)``).
-    ``encoding``: ``"faithful"`` (exact; LI/Threshold/Delay per spiking layer) or ``"native"`` (one NIR
+    ``readout``: ``"scale"`` (the LI readout's layer keeps a Scale node) or ``"gain"`` (the readout's input
+    gain takes the scale). ``encoding``: ``"faithful"`` (exact; LI/Threshold/Delay per spiking layer) or ``"native"`` (one NIR
     neuron per layer, as hardware toolchains expect; approximate, ``spyx.nn.export`` warns).
     """
     from flax import nnx
@@ -314,6 +316,7 @@ def export_quantized(
         integers=integers,
         skip="|".join(re.escape(n) for n in float_layers),
         fold=fold,
+        readout=readout,
         bias=False,
     )
     return QatExport(result, graph, fmt, float_layers)

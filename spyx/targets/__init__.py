@@ -114,6 +114,7 @@ def quantize_for(
     scales: dict | None = None,
     skip: str = "",
     decay_method: str = "euler",
+    readout: str = "scale",
 ) -> QuantizeForResult:
     """Put ``graph`` into ``target``'s number formats, then check the target's rules.
 
@@ -147,6 +148,7 @@ def quantize_for(
         max_shift=fmt.max_shift or 0,
         dt=dt,
         decay_method=decay_method,
+        readout=readout,
         scales=scales,
         skip=skip,
     )

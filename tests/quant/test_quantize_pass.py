@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spyx.errors import OptionError, PassError
-from spyx.ir import LIF, Affine, Graph, Input, Linear, Output, verify
+from spyx.ir import LI, LIF, Affine, Graph, Input, Linear, Output, verify
 from spyx.ir.discrete import Neuron
 from spyx.ir.text import to_text
 from spyx.passes import parse_pipeline, run_pipeline
@@ -330,3 +330,17 @@ def test_exact_decay_method_makes_the_exact_discretisation_run_the_chip_decay():
     beta = np.exp(-1e-3 / r.graph.nodes["lif"].tau.astype(np.float64))
     dash = np.round(-np.log2(1 - np.exp(-1e-3 / lif.tau.astype(np.float64))))
     assert np.allclose(beta, 1 - 2.0**-dash, rtol=1e-6)
+
+
+def test_readout_gain_keeps_readouts_without_a_scale_node():
+    rng = np.random.default_rng(8)
+    f = np.float32
+    li = LI(tau=np.full(3, 0.01, f), r=np.full(3, 2.0, f), v_leak=np.full(3, 0.1, f))
+    w = rng.standard_normal((3, 4)).astype(f)
+    g = Graph.sequential([("fc", Linear(weight=w)), ("li", li)], input_shape=(4,))
+    assert [rep.name for rep in quantize_graph(g).fallbacks] == ["fc"]
+    r = quantize_graph(g, readout="gain")
+    assert not r.fallbacks and r.layers[0].folded_into == ("li",)
+    s = _ref_scale(w, 8, True)
+    assert np.allclose(r.graph.nodes["li"].r, 2.0 * s, rtol=1e-6)
+    assert np.array_equal(r.graph.nodes["li"].v_leak, li.v_leak)

@@ -28,6 +28,7 @@ CONFIGS = [  # (seed, options): every granularity, fold mode, ternary, pow2 and 
     (5, dict(bits=2, pow2=True, fold="gain")),
     (7, dict(bits=6, threshold_bits=16, decay="shift", dt=DT)),
     (11, dict(bits=8, granularity="tensor", pow2=True)),
+    (9, dict(bits=8, pow2=True, readout="gain")),
 ]
 
 
@@ -82,6 +83,8 @@ def test_random_graph_file_reproduces_fake_quantized_spikes(seed, opts, tmp_path
     _check_integers(loaded, opts.get("bits", 8), opts.get("ternary", False))
     x = random_inputs(r.fake_graph, T=40, B=3, seed=seed, rate=0.3)
     exact = opts.get("pow2", False) and opts.get("fold", "threshold") == "threshold"
+    if opts.get("readout") == "gain":
+        assert not r.fallbacks, [f.fallback for f in r.fallbacks]  # the readout took its scale as a gain
     spikes = _assert_identical(r.fake_graph, loaded, x, DT, exact)
     assert spikes > 0, "no neuron fired: the equality above would prove nothing"
     record_property("spikes_checked", spikes)
