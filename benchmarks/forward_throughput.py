@@ -190,7 +190,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="write results as JSON (atomically)")
     args = ap.parse_args(argv)
     if args.device:
-        os.environ["JAX_PLATFORMS"] = args.device
+        # "gpu" alone makes recent JAX try ROCm as well; on NVIDIA machines that means CUDA.
+        os.environ["JAX_PLATFORMS"] = "cuda" if args.device == "gpu" else args.device
     import jax
 
     rows = []
