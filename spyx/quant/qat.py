@@ -284,8 +284,9 @@ def export_quantized(
     leaves them (stored as ``b / s``). Layers not matched by ``module_path`` stay float. ``dt``: seconds per
     step, as for ``spyx.nn.export``. ``pow2``: the QAT used power-of-two scales (``qat_model(pow2=True)``).
     ``readout``: ``"scale"`` (the LI readout's layer keeps a Scale node) or ``"gain"`` (the readout's input
-    gain takes the scale). ``encoding``: ``"faithful"`` (exact; LI/Threshold/Delay per spiking layer) or ``"native"`` (one NIR
-    neuron per layer, as hardware toolchains expect; approximate, ``spyx.nn.export`` warns).
+    gain takes the scale). ``encoding``: ``"faithful"`` (exact; LI/Threshold/Delay per spiking layer) or
+    ``"native"`` (one NIR neuron per layer, as hardware toolchains expect; approximate, ``spyx.nn.export``
+    warns).
     """
     from flax import nnx
 
