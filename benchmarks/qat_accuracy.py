@@ -8,13 +8,13 @@ graph against the QAT model. Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 from flax import nnx
 
 import spyx.nn as snn
+from spyx.io.atomic import atomic_write_json
 from spyx.quant.qat import export_quantized, qat_model
 from spyx.quant.report import run_probed
 from tests.quant.qat_task import DT, C, accuracy, make_model, order_task, train
@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--burst", type=float, default=0.35)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--qat-steps", type=int, default=80)
-    ap.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "qat_accuracy.json")
     args = ap.parse_args()
     task = dict(noise=args.noise, burst=args.burst)
     x, y = order_task(999, 512, **task)
@@ -73,7 +73,7 @@ def main() -> None:
         )
         n = f"{flips} of {s_qat.size} ({int(s_qat.sum())} spikes)"
         print(f"{label:<15} {before:>8.3f} {after:>8.3f} {n:>28}")
-    args.out.write_text(json.dumps(dict(config=vars(args) | {"out": str(args.out)}, rows=rows), indent=1))
+    atomic_write_json(args.out, dict(config=vars(args) | {"out": str(args.out)}, rows=rows), indent=1)
     print(f"wrote {args.out}")
 
 

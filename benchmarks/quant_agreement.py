@@ -11,12 +11,12 @@ the fake-quantized float graph give exactly the same output spikes.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 import spyx
+from spyx.io.atomic import atomic_write_json
 from spyx.passes.quantize import quantize_graph
 from spyx.quant.report import random_inputs, report, run_probed
 
@@ -35,7 +35,7 @@ FORMATS = [
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=CORPUS)
-    ap.add_argument("--out", type=Path, default=Path(__file__).with_suffix(".json"))
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "quant_agreement.json")
     ap.add_argument("--T", type=int, default=60)
     ap.add_argument("--B", type=int, default=4)
     args = ap.parse_args()
@@ -63,7 +63,7 @@ def main() -> None:
                 )
             )
             print(f"{name:<32} {label:<16} {out_agr:>14.4f} {rep.min_agreement:>15.4f} {str(identical):>10}")
-    args.out.write_text(json.dumps(rows, indent=1))
+    atomic_write_json(args.out, rows, indent=1)
     print(f"wrote {args.out}")
 
 
