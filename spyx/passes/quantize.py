@@ -37,6 +37,7 @@ from spyx.ir.graph import Graph
 from spyx.ir.linear import Scale
 from spyx.ir.shapes import infer_shapes
 from spyx.passes.base import Pass, PassResult
+from spyx.passes.retime import graph_dt
 from spyx.quant.arith import channel_stat, check_bits, int_range, quantize_with_scale, round_scale
 from spyx.quant.fold import READOUT_GAIN, fold_rule, scaled
 from spyx.quant.formats import DECAY_PARAMS, DECAYS, STATE_PARAMS, quantize_decays, round_state
@@ -56,7 +57,8 @@ class Quantize(Pass):
     output gets a Scale node after its layer; ``gain``: its input gain takes the scale), ``bias_bits``,
     ``threshold_bits`` (0: leave thresholds float), ``decay`` (``float`` | ``shift`` | ``fraction12``),
     ``decay_method`` (``euler`` | ``exact``: how a time constant reads as a decay, :mod:`spyx.quant.formats`),
-    ``max_shift`` (0: none), ``dt`` (needed to quantize continuous time constants), ``skip`` (regex of layer
+    ``max_shift`` (0: none), ``dt`` (needed to quantize continuous time constants; default: the graph's
+    recorded ``spyx.dt``), ``skip`` (regex of layer
     names to keep float), ``scales`` and ``integers`` (Python only: layer name -> scale (C_out,) and integer
     weights in the layer's layout, as a quantization-aware training computed them; integers need a scale).
     """
@@ -130,7 +132,7 @@ class Quantize(Pass):
                 "quantize: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
             )
         continuous_decays = [p for p, n in graph.walk() if any(c for _, c in DECAY_PARAMS.get(n.kind, ()))]
-        if self.decay != "float" and self.dt is None and continuous_decays:
+        if self.decay != "float" and self.dt is None and graph_dt(graph) is None and continuous_decays:
             raise OptionError(
                 f"quantize: decay={self.decay} needs dt (seconds) to turn the time constants of "
                 f"{', '.join(continuous_decays[:5])} into decays; pass quantize{{dt=...}}"
@@ -147,6 +149,8 @@ def quantize_graph(graph: Graph, options: Quantize | None = None, **kw: Any) -> 
     """Quantize ``graph``; returns the folded integer graph, the fake-quantized graph and the report."""
     opts = options if options is not None else Quantize(**kw)
     opts.requires(graph)
+    if opts.dt is None and graph_dt(graph) is not None:  # the step recorded by the retime pass
+        opts = dataclasses.replace(opts, dt=graph_dt(graph))
     q, f, layers, formats, notes = _level(graph, opts, "")
     return QuantizeResult(q, f, tuple(layers), tuple(formats), tuple(notes), opts.spec())
 

@@ -73,7 +73,8 @@ def list_targets() -> list[tuple[str, str, list[str]]]:
 def check(graph: Graph, target: str | Target, *, dt: float | None = None) -> list[Violation]:
     """Every rule of ``target`` that ``graph`` violates (errors and warnings), in rule order.
 
-    ``dt`` (seconds) enables the decay-format rules for continuous-time neurons.
+    ``dt`` (seconds; default: the graph's recorded ``spyx.dt``) enables the decay-format rules for
+    continuous-time neurons.
     """
     return get_target(target).check(graph, dt)
 

@@ -108,7 +108,9 @@ class Target:
 
     def check(self, graph: Graph, dt: float | None = None) -> list[Violation]:
         from spyx.passes.inline import inline_graph
+        from spyx.passes.retime import graph_dt
 
+        dt = graph_dt(graph) if dt is None else dt
         flat, _ = inline_graph(graph)
         found: list[Violation] = []
         for rule in self.rules:

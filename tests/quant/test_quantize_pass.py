@@ -344,3 +344,11 @@ def test_readout_gain_keeps_readouts_without_a_scale_node():
     s = _ref_scale(w, 8, True)
     assert np.allclose(r.graph.nodes["li"].r, 2.0 * s, rtol=1e-6)
     assert np.array_equal(r.graph.nodes["li"].v_leak, li.v_leak)
+
+
+def test_dt_recorded_by_retime_is_used():
+    g = dict(primitive_graphs())["LIF"]
+    recorded = Graph(nodes=g.nodes, edges=g.edges, metadata={"spyx.dt": 1e-3})
+    a = quantize_graph(recorded, decay="shift")
+    b = quantize_graph(g, decay="shift", dt=1e-3)
+    assert a.graph.nodes["lif2"] == b.graph.nodes["lif2"]
