@@ -68,15 +68,43 @@ def load(path: str | os.PathLike[str], *, repair: bool = False, profile: str | N
 
 
 def save(
-    graph: Graph, path: str | os.PathLike[str], *, profile: str | None = None, dt: float | None = None
+    graph,
+    path: str | os.PathLike[str],
+    *,
+    input_shape=None,
+    dt: float | None = None,
+    encoding: str = "faithful",
+    profile: str | None = None,
 ) -> None:
     """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`).
 
+    ``graph`` may also be a spyx NNX model (``spyx.nn`` layers, ``Sequential``): it is exported first with
+    :func:`spyx.nn.export` (``input_shape`` per sample in the model's layout, ``dt`` in seconds and the
+    ``encoding``, ``"faithful"`` or ``"native"``, are then required/used).
+
     ``profile``: write the neuron parameters the way that framework's NIR importer reads them
-    (:func:`spyx.profiles.encode_for`), so that the peer runs what spyx runs with the ``nir`` profile.
+    (:func:`spyx.profiles.encode_for`, at ``dt``), so that the peer runs what spyx runs for ``graph``.
     """
+    if not isinstance(graph, Graph):
+        graph = _export_model(graph, input_shape, dt, encoding)
     if profile is not None:
         from spyx.profiles import encode_for
 
         graph, _ = encode_for(graph, profile, dt=dt)
     write_nir(graph, path)
+
+
+def _export_model(model, input_shape, dt, encoding) -> Graph:
+    from flax import nnx
+
+    from spyx.errors import ExportError
+
+    if not isinstance(model, nnx.Module):
+        raise ExportError(f"spyx.save expects a spyx Graph or a spyx NNX model, got {type(model).__name__}")
+    if input_shape is None:
+        raise ExportError(
+            f"spyx.save of an NNX model ({type(model).__name__}) needs input_shape=(per-sample shape) and dt="
+        )
+    from spyx.nn.export import export
+
+    return export(model, input_shape, dt=dt, encoding=encoding)

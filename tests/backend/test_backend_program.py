@@ -209,3 +209,46 @@ def test_finetuning_braille_lowers_the_loss(braille):
             assert all(bool(jnp.all(jnp.isfinite(g))) for g in jax.tree_util.tree_leaves(grads))
             assert float(jnp.abs(grads["fc1"]["weight"]).sum()) > 0  # through the recurrent spiking layer
     assert values[-1] < 0.8 * values[0], values
+
+
+@pytest.mark.parametrize(
+    ("mode", "pad", "stride", "dil", "groups"),
+    [
+        ("same", None, 1, 1, 1),
+        ("same", None, 1, 2, 2),
+        ("valid", None, 2, 1, 1),
+        (None, 2, 2, 2, 2),
+        (None, 0, 3, 1, 4),
+    ],
+)
+def test_conv2d_options_match_numpy(mode, pad, stride, dil, groups):
+    from spyx.ir import Conv2d
+    from tests.backend.numpy_reference import conv
+
+    rng = np.random.default_rng(9)
+    c_in, c_out, k = 4, 8, 3
+    node = Conv2d(
+        weight=rng.standard_normal((c_out, c_in // groups, k, k)).astype(F32),
+        bias=rng.standard_normal(c_out).astype(F32),
+        stride=np.array([stride, stride]),
+        padding=None if mode else np.array([pad, pad]),
+        padding_mode=mode,
+        dilation=np.array([dil, dil]),
+        groups=np.int64(groups),
+        input_shape=np.array([9, 10]),
+    )
+    prog = spyx.compile(Graph.sequential([("conv", node)], input_shape=(c_in, 9, 10)))
+    x = rng.standard_normal((2, 3, c_in, 9, 10)).astype(F32)
+    y, _ = jax.jit(prog.run)(prog.params, x)
+    want = conv(
+        x.reshape(6, c_in, 9, 10).astype(np.float64),
+        node.weight.astype(np.float64),
+        node.bias.astype(np.float64),
+        (stride, stride),
+        node.pads(),
+        (dil, dil),
+        groups,
+    )
+    np.testing.assert_allclose(np.asarray(y).reshape(want.shape), want, rtol=1e-5, atol=1e-5)
+    if mode == "same":
+        assert np.asarray(y).shape[-2:] == (9, 10)

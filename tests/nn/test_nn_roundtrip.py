@@ -1,0 +1,126 @@
+"""spyx.nn.run(model) == program of lower(model) == program of load(save(export(model))) == from_nir(file).
+
+Spikes must be identical and membranes (final states, LI readouts) within 1e-6 of their scale
+(``max(1, max |v|)``).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import spyx
+import spyx.nn as snn
+from tests.nn.models import LOWERABLE, conv1d_net, convnet, mlp, neuron, random_stack, spikes
+
+DT = 1e-3
+
+
+def cf(a: np.ndarray, lead: int = 2) -> np.ndarray:
+    """(..lead.., *spatial, C) -> (..lead.., C, *spatial): the NNX layout of a signal in NIR's layout."""
+    a = np.asarray(a)
+    return a if a.ndim - lead < 2 else np.moveaxis(a, -1, lead)
+
+
+def close(actual, expected, what: str):
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    # float32 sums in a different order (e.g. x - thr s + W s): 1e-6 of the signal's scale
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-6 * scale, err_msg=what)
+
+
+def compare_outputs(model, out_ref, out, what):
+    last = model.layers[-1] if isinstance(model, snn.Sequential) else model
+    if isinstance(last, snn.LI):
+        close(out, out_ref, f"{what}: readout membrane")
+    else:
+        assert np.array_equal(np.asarray(out), np.asarray(out_ref)), f"{what}: spikes differ"
+
+
+def neuron_layers(model):
+    """(top-level layer name, layer) for every layer with a membrane, as the walk names them."""
+    layers = list(model.layers) if isinstance(model, snn.Sequential) else [model]
+    return [
+        (f"{i}_{type(layer).__name__.lower()}", i, layer)
+        for i, layer in enumerate(layers)
+        if hasattr(layer, "beta") or isinstance(layer, snn.IF)
+    ]
+
+
+def compare_membranes(model, ref_state, prog_state, what, skip=()):
+    compared = 0
+    for name, i, _layer in neuron_layers(model):
+        if name in skip:
+            continue
+        ref = ref_state[i] if isinstance(model, snn.Sequential) else ref_state
+        close(prog_state[name]["v"], cf(ref["v"], 1), f"{what}: membrane of {name}")
+        compared += 1
+    assert compared, "no membrane compared"
+
+
+def cases():
+    yield "LIF+LI mlp", mlp(0, "LIF"), (12,), ()
+    yield "RCuBaLIF+LI mlp", mlp(10, "RCuBaLIF"), (12,), ()
+    for kind in LOWERABLE:
+        yield f"{kind} alone", neuron(kind, (11,), seed=7), (11,), ()
+    for seed in (1, 2, 3):
+        model, shape = random_stack(seed)
+        yield f"random stack {seed}", model, shape, ()
+    yield "conv net", convnet(40), (10, 10, 2), ()
+    # the IF after Flatten keeps NIR order internally (a permutation restores NNX order at the output)
+    yield "conv1d net", conv1d_net(50), (16, 3), ("3_if",)
+
+
+CASES = list(cases())
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """Run every case once through all four paths (compiles are the slow part: one jit per program)."""
+    out = {}
+    tmp = tmp_path_factory.mktemp("nir")
+    for idx, (label, model, shape, skip) in enumerate(CASES):
+        x = spikes((30, 3, *shape), seed=idx + 100)
+        ref, ref_state = snn.run(model, x)
+        x_ir = cf(x)
+        prog = spyx.compile(snn.lower(model, shape))
+        low, low_state = jax.jit(prog.run)(prog.params, x_ir)
+        path = tmp / f"case{idx}.nir"
+        spyx.save(snn.export(model, shape, dt=DT), path)
+        prog2 = spyx.compile(spyx.load(path), dt=DT, method="exact")
+        fa, fa_state = jax.jit(prog2.run)(prog2.params, x_ir)
+        module = snn.from_nir(path, dt=DT)
+        imp, _ = snn.run(module, jnp.asarray(x_ir))
+        out[label] = (model, skip, np.asarray(ref), ref_state, low, low_state, fa, fa_state, imp)
+    return out
+
+
+@pytest.mark.parametrize("label", [c[0] for c in CASES])
+def test_lowered_program_equals_run(results, label):
+    model, skip, ref, ref_state, low, low_state, *_ = results[label]
+    assert ref.shape[0] == 30
+    compare_outputs(model, ref, cf(low), f"{label} lowered")
+    compare_membranes(model, ref_state, low_state, f"{label} lowered", skip)
+
+
+@pytest.mark.parametrize("label", [c[0] for c in CASES])
+def test_faithful_nir_file_equals_run(results, label):
+    model, skip, ref, ref_state, _, _, fa, fa_state, _ = results[label]
+    compare_outputs(model, ref, cf(fa), f"{label} faithful NIR")
+    compare_membranes(model, ref_state, fa_state, f"{label} faithful NIR", skip)
+
+
+@pytest.mark.parametrize("label", [c[0] for c in CASES])
+def test_from_nir_equals_run(results, label):
+    model, _, ref, *_, imp = results[label]
+    compare_outputs(model, ref, cf(imp), f"{label} from_nir")
+
+
+def test_spiking_cases_fire():
+    """Guard against a vacuous comparison: the spiking models' outputs are not all zero."""
+    x = spikes((30, 3, 12), seed=1)
+    out, _ = snn.run(snn.Sequential(*list(mlp(20, "LIF").layers)[:2]), x)
+    assert 0.02 < float(jnp.mean(out)) < 0.98
