@@ -98,6 +98,8 @@ ROUND_TRIPS = [
     ("snntorch", "synaptic_zero_nodelay"),
     ("sinabs", "lif_norm_input_expleak"),
     ("sinabs", "conv_sumpool_flatten"),
+    ("rockpool", "lif_cuba"),
+    ("rockpool", "lif_cuba_bias"),
 ]
 
 

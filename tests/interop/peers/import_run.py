@@ -69,7 +69,18 @@ def run_sinabs(graph, x, dt):
     return net, np.swapaxes(y, 0, 1)
 
 
-RUNNERS = {"snntorch": run_snntorch, "norse": run_norse, "sinabs": run_sinabs}
+def run_rockpool(graph, x, dt):
+    import torch
+    from rockpool.nn.modules.torch.nir import from_nir
+
+    net = from_nir(graph)  # the importer reads dt from the file (tau_mem / (1 + r))
+    with torch.no_grad():  # Rockpool modules take (B, T, N) and return (output, state)
+        y = net(torch.from_numpy(np.swapaxes(x, 0, 1).copy()))
+        y = y[0] if isinstance(y, tuple) else y
+    return net, np.swapaxes(np.asarray(y.numpy(), np.float32), 0, 1)
+
+
+RUNNERS = {"snntorch": run_snntorch, "norse": run_norse, "sinabs": run_sinabs, "rockpool": run_rockpool}
 
 
 def main(argv=None) -> int:
