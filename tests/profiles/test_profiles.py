@@ -241,3 +241,31 @@ def test_profiles_run_on_both_schedules(schedule):
         a = _run(g, x, profile="snntorch{reset=zero}", schedule=schedule)
         b = _run(g, x, profile="snntorch{reset=zero}", schedule="step")
     np.testing.assert_array_equal(a, b)
+
+
+# -- corpus ------------------------------------------------------------------------------------------------
+def test_corpus_lif_norse_auto_matches_exact_solution(corpus):
+    """The NIR paper's single LIF: detected as Norse (tau in seconds here, larger than dt), and the Norse,
+    snnTorch and nir profiles all spike where the exact solution (lif_exact.csv column 2) does."""
+    csv = np.loadtxt(corpus / "lif_exact.csv", delimiter=",")
+    x = csv[:, 0].reshape(-1, 1, 1).astype(F)
+    exact = np.flatnonzero(csv[:, 2])
+    g = spyx.load(corpus / "lif_norse.nir", profile="auto")
+    assert g.metadata["spyx.profile"] == "norse"
+    lowered, _, notes = apply_profile(spyx.load(corpus / "lif_norse.nir"), "auto", dt=1e-4)
+    assert any("tau_written_times_dt=false" in n for n in notes)
+    for spec in ("auto", "snntorch{reset=zero,reset_delay=false}", "nir"):
+        y = _run(spyx.load(corpus / "lif_norse.nir"), x, profile=spec, dt=1e-4)
+        np.testing.assert_array_equal(np.flatnonzero(y[:, 0, 0]), exact, err_msg=spec)
+    assert len(exact) == 4
+
+
+def test_corpus_braille_is_snntorch_and_ambiguous_files_refuse(corpus):
+    g = spyx.load(corpus / "braille_noDelay_bias_zero.nir", profile="auto")
+    assert g.metadata["spyx.profile"] == "snntorch"
+    x = (rng.random((40, 2, 12)) < 0.2).astype(F)
+    y = _run(g, x, dt=1e-4)
+    assert y.shape == (40, 2, 7) and set(np.unique(y)) <= {0.0, 1.0}
+    for name in ("cnn_sinabs.nir", "scnn_mnist_spyx.nir"):
+        with pytest.raises(OptionError, match="cannot tell"):
+            spyx.load(corpus / name, profile="auto")
