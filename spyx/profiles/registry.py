@@ -9,7 +9,6 @@ Options are parsed with the pass-option machinery (:func:`spyx.passes.registry.p
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any
 
 from spyx.errors import OptionError
@@ -29,10 +28,9 @@ PROFILES: dict[str, str] = {
 
 
 def get_profile_class(name: str) -> type[Profile]:
-    if name not in PROFILES:
-        raise OptionError(f"unknown profile {name!r}; available profiles: {', '.join(PROFILES)} (or auto)")
-    module, cls = PROFILES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    from spyx.lazy import lazy_class
+
+    return lazy_class(PROFILES, name, "profile", " (or auto)")
 
 
 def get_profile(spec: str | Profile, **options: Any) -> Profile:

@@ -7,7 +7,6 @@ violated rule; ``quantize_for(graph, target)`` puts the graph into the target's 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +37,9 @@ TARGETS: dict[str, str] = {
 
 
 def _target_class(name: str) -> type[Target]:
-    if name not in TARGETS:
-        raise OptionError(f"unknown target {name!r}; valid targets: {', '.join(sorted(TARGETS))}")
-    module, cls = TARGETS[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    from spyx.lazy import lazy_class
+
+    return lazy_class(TARGETS, name, "target")
 
 
 def get_target(target: str | Target, **options: Any) -> Target:

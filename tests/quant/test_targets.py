@@ -369,7 +369,7 @@ def test_registry_names_and_errors():
         assert get_target(name).name == name
     assert [n for n, _, _ in list_targets()] == sorted(TARGETS)
     with pytest.raises(
-        OptionError, match="unknown target 'lohi2'; valid targets: loihi2, speck, spinnaker2, xylo"
+        OptionError, match="unknown target 'lohi2'; available targets: loihi2, speck, spinnaker2, xylo"
     ):
         get_target("lohi2")
     with pytest.raises(OptionError, match="has no option 'weight_bitz'"):
