@@ -1,5 +1,5 @@
 """``spyx.AdaptiveNeuron`` against a float64 NumPy transcription of its documented step (docs/semantics.md,
-"The adaptive neuron step"), in both schedules, alone and inside a recurrent loop; parameter checks; no NIR."""
+"The adaptive neuron step"), in both schedules, alone and in a recurrent loop; parameter checks; no NIR."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_adaptation_raises_the_threshold():
 
 @pytest.mark.parametrize("schedule", ["layer", "step"])
 def test_recurrent_loop_matches_numpy(schedule):
-    """``x -> n -> rec -> n``: the cycle is cut at the edge leaving the neuron (the previous step's spikes)."""
+    """``x -> n -> rec -> n``: the cycle is cut at the edge leaving the neuron (previous step's spikes)."""
     rng = np.random.default_rng(5)
     p = params(rng)
     w = rng.normal(0, 0.4, (N, N))
@@ -136,6 +136,8 @@ def test_bad_parameters_are_named(change, message):
 def test_save_raises_export_error_naming_the_node(tmp_path):
     g = Graph.sequential([("adapt", AdaptiveNeuron(**params(np.random.default_rng(0))))], input_shape=(N,))
     path = tmp_path / "g.nir"
-    with pytest.raises(spyx.ExportError, match=r"node adapt is a spyx.AdaptiveNeuron.*product of two signals"):
+    with pytest.raises(
+        spyx.ExportError, match=r"node adapt is a spyx.AdaptiveNeuron.*product of two signals"
+    ):
         spyx.save(g, path)
     assert not path.exists()

@@ -154,7 +154,10 @@ def test_unknown_layer_is_named():
 def test_alif_lowers_but_has_no_nir_form(tmp_path):
     model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.ALIF((4,)))
     graph = snn.lower(model, (3,))
-    assert graph.nodes["1_alif"].kind == "spyx.AdaptiveNeuron" and graph.nodes["1_alif_shift"].kind == "spyx.Shift"
+    assert (
+        graph.nodes["1_alif"].kind == "spyx.AdaptiveNeuron"
+        and graph.nodes["1_alif_shift"].kind == "spyx.Shift"
+    )
     with pytest.raises(spyx.ExportError, match=r"1_alif \(ALIF\).*no NIR primitive"):
         snn.export(model, (3,), dt=DT)
     path = tmp_path / "alif.nir"
