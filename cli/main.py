@@ -107,7 +107,11 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
     if target is not None and result is not None and not problems:
         from spyx.targets import check, get_target
 
-        problems = [str(v) for v in check(result.graph, get_target(target))]
+        violations = check(result.graph, get_target(target))
+        for v in violations:
+            if v.severity != "error":
+                click.echo(f"{file}: {v}")
+        problems = [str(v) for v in violations if v.severity == "error"]
     for r in (result.repairs if result is not None else ()):
         click.echo(f"note: {r}")
     if problems:

@@ -1,6 +1,6 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir
+from spyx import axn, io, ir, profiles, quant, targets
 from spyx.backend import Program, compile, run_file
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
@@ -26,9 +26,12 @@ __all__ = [
     "compile",
     "io",
     "ir",
+    "quant",
+    "targets",
     "load",
     "lower",
     "nn",
+    "profiles",
     "run_file",
     "save",
     "to_text",

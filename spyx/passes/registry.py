@@ -29,6 +29,7 @@ PASSES: dict[str, str] = {
     "outline-recurrent": "spyx.passes.outline:OutlineRecurrent",
     "fuse": "spyx.passes.fuse:Fuse",
     "cse": "spyx.passes.cse:CommonSubexpressionElimination",
+    "quantize": "spyx.passes.quantize:Quantize",
 }
 
 
