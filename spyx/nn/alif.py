@@ -40,9 +40,10 @@ class ALIF(Layer):
         threshold: baseline ``thr`` > 0. activation: surrogate spike function.
 
     State: ``{"v", "a"}``, each ``(*batch, *shape)``.
-    No IR or NIR form: the reset ``S_t * A_t`` multiplies two signals, which neither ``spyx.Neuron`` nor any
-    NIR primitive expresses; :func:`spyx.nn.lower` raises ``UnsupportedError`` and :func:`spyx.nn.export`
-    raises ``ExportError``.
+    IR: ``spyx.AdaptiveNeuron(g_x=1, v_threshold=thr, b, rho)`` then ``spyx.Shift(1)`` (:func:`spyx.nn.lower`,
+    outputs identical to :func:`spyx.nn.run`).
+    NIR: none. The reset ``S_t * A_t`` multiplies two signals, which no NIR primitive computes;
+    :func:`spyx.nn.export` raises ``ExportError``.
     """
 
     def __init__(
@@ -76,6 +77,8 @@ class ALIF(Layer):
         thr = self.threshold + self.adaptation * a
         s = spike(self.activation, v - thr)
         v = expand(decay_value(self.beta), v) * v + x - s * thr
-        rho = expand(decay_value(self.rho), a)
+        # 1 - rho in the state's dtype even for a fixed Python-float rho (not 1 - rho in float64 rounded
+        # once): the same arithmetic as a learnable rho, and as the lowered spyx.AdaptiveNeuron
+        rho = expand(jnp.asarray(decay_value(self.rho), a.dtype), a)
         a = rho * a + (1.0 - rho) * s
         return s, {"v": v, "a": a}

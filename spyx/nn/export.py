@@ -154,8 +154,9 @@ class _Export:
         def alif(w, name, layer):
             raise ExportError(
                 f"layer {name} (ALIF) cannot be exported to NIR: its threshold adapts with a spike-driven "
-                "state (thr + b a_t) and its reset subtracts that adapted threshold, a product of two "
-                "signals that no NIR primitive computes"
+                "state (thr + b a_t) and its reset subtracts that adapted threshold, S_t (thr + b a_t), a "
+                "product of two signals that no NIR primitive computes (no NIR primitive multiplies two "
+                "signals). It runs in spyx: spyx.compile(spyx.nn.lower(model, input_shape))"
             )
 
         return {

@@ -1,19 +1,19 @@
-"""``lower``: a spyx NNX model -> a discrete spyx IR graph (``spyx.Neuron`` / ``spyx.Shift``) that the JAX
-backend runs with the same outputs as :func:`spyx.nn.run`, without a time step.
+"""``lower``: a spyx NNX model -> a discrete spyx IR graph (``spyx.Neuron``, ``spyx.AdaptiveNeuron``,
+``spyx.Shift``) that the JAX backend runs with the same outputs as :func:`spyx.nn.run`, without a time step.
 
 Every spiking layer of the Spyx design (spike from the current membrane, subtractive reset) is the
 snnTorch-form ``spyx.Neuron(reset="subtract", reset_delay=True)`` followed by ``spyx.Shift(1)``: the neuron's
 ``u_t`` is the layer's ``V_{t+1}`` and its spike ``s_t = H(V_{t+1} - thr)`` is the layer's ``S_{t+1}``, so
 shifting it by one step gives ``S_t`` (``S_0 = 0`` because ``thr > 0``). The neuron's ``v`` state is the
-layer's membrane state, step for step. See ``docs/nn.md``.
+layer's membrane state, step for step. ``ALIF`` is the same with ``spyx.AdaptiveNeuron`` (adaptive threshold,
+reset by the adapted threshold) in place of ``spyx.Neuron``. See ``docs/nn.md``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from spyx.errors import UnsupportedError
-from spyx.ir import Graph, Linear, Neuron, Shift
+from spyx.ir import AdaptiveNeuron, Graph, Linear, Neuron, Shift
 from spyx.nn.alif import ALIF
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.integrate_fire import IF
@@ -85,12 +85,20 @@ def _li(w: Walk, name: str, layer: LI) -> None:
 
 
 def _alif(w: Walk, name: str, layer: ALIF) -> None:
-    raise UnsupportedError(
-        f"layer {name} (ALIF) cannot be lowered: its adaptive threshold A_t = thr + b a_t needs an "
-        "adaptation "
-        "state a_t = rho a_{t-1} + (1 - rho) s_{t-1} and a reset by the adapted threshold, which spyx.Neuron "
-        "does not have (it would need an option such as adaptation=True with parameters rho and b)"
+    """``AdaptiveNeuron -> Shift(1)``: the node integrates then spikes (snnTorch timing), so its ``u_t``,
+    ``a_t``, ``s_t`` are the layer's ``V_{t+1}``, ``a_{t+1}``, ``S_{t+1}`` and the shift gives ``S_t``
+    (``S_0 = 0`` because ``thr > 0``). Decays are clipped to [0, 1] here as the layer clips them at use."""
+    w.expect(name, layer, layer.shape)
+    shape = w.ir_shape
+    node = AdaptiveNeuron(
+        beta=np.clip(w.neuron_param(layer.beta, layer.shape), 0, 1),
+        g_x=np.ones(shape, F32),
+        v_threshold=np.full(shape, layer.threshold, F32),
+        b=np.full(shape, layer.adaptation, F32),
+        rho=np.clip(w.neuron_param(layer.rho, layer.shape), 0, 1),
     )
+    w.add(name, node)
+    w.prev = w.add(f"{name}_shift", Shift(steps=np.ones(shape, np.int64)), name)
 
 
 DISCRETE_RULES = {

@@ -96,6 +96,32 @@ def conv1d_net(seed: int, act=None):
     )
 
 
+def alif_stack(seed: int):
+    """Input (9,): Linear -> RLIF -> Linear -> ALIF (fixed rho) -> Linear -> LI."""
+    r = nnx.Rngs(seed)
+    alif = snn.ALIF((10,), rho=0.9, learn_rho=False, adaptation=0.7, threshold=0.8)
+    return snn.Sequential(
+        nnx.Linear(9, 8, rngs=r),
+        neuron("RLIF", (8,), seed + 1),
+        nnx.Linear(8, 10, rngs=r),
+        randomize(alif, seed + 2),
+        nnx.Linear(10, 4, rngs=r),
+        neuron("LI", (4,), seed + 3),
+    )
+
+
+def alif_conv_net(seed: int):
+    """Input (6, 6, 2): conv (SAME) -> ALIF on a (H, W, C) map -> Flatten -> ALIF (pending permutation to
+    the output): per-neuron beta and rho in both layouts."""
+    r = nnx.Rngs(seed)
+    return snn.Sequential(
+        nnx.Conv(2, 3, (3, 3), padding="SAME", rngs=r),
+        neuron("ALIF", (6, 6, 3), seed + 1),
+        snn.Flatten(),
+        neuron("ALIF", (108,), seed + 2),
+    )
+
+
 def random_stack(seed: int):
     """A random MLP of 1-3 (Linear, neuron) blocks with random kinds and widths, ending in an LI readout
     half of the time. Returns (model, input_shape)."""

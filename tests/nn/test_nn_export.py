@@ -151,12 +151,21 @@ def test_unknown_layer_is_named():
             fn()
 
 
-def test_alif_errors_say_why():
+def test_alif_lowers_but_has_no_nir_form(tmp_path):
     model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.ALIF((4,)))
-    with pytest.raises(spyx.UnsupportedError, match=r"1_alif \(ALIF\).*adaptation"):
-        snn.lower(model, (3,))
+    graph = snn.lower(model, (3,))
+    assert (
+        graph.nodes["1_alif"].kind == "spyx.AdaptiveNeuron"
+        and graph.nodes["1_alif_shift"].kind == "spyx.Shift"
+    )
     with pytest.raises(spyx.ExportError, match=r"1_alif \(ALIF\).*no NIR primitive"):
         snn.export(model, (3,), dt=DT)
+    path = tmp_path / "alif.nir"
+    with pytest.raises(spyx.ExportError, match=r"1_alif \(ALIF\).*product of two signals"):
+        spyx.save(model, path, input_shape=(3,), dt=DT)
+    with pytest.raises(spyx.ExportError, match=r"node 1_alif is a spyx.AdaptiveNeuron.*no NIR equivalent"):
+        spyx.save(graph, path)
+    assert not path.exists()
 
 
 def test_dt_and_encoding_errors(tmp_path):

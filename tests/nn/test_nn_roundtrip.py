@@ -1,5 +1,7 @@
 """spyx.nn.run(model) == program of lower(model) == program of load(save(export(model))) == from_nir(file).
 
+ALIF has no NIR form, so models with it take the lowering path only (both schedules).
+
 Spikes must be identical and membranes (final states, LI readouts) within 1e-6 of their scale
 (``max(1, max |v|)``).
 """
@@ -13,7 +15,17 @@ import pytest
 
 import spyx
 import spyx.nn as snn
-from tests.nn.models import LOWERABLE, conv1d_net, convnet, mlp, neuron, random_stack, spikes
+from tests.nn.models import (
+    LOWERABLE,
+    alif_conv_net,
+    alif_stack,
+    conv1d_net,
+    convnet,
+    mlp,
+    neuron,
+    random_stack,
+    spikes,
+)
 
 DT = 1e-3
 
@@ -117,6 +129,45 @@ def test_faithful_nir_file_equals_run(results, label):
 def test_from_nir_equals_run(results, label):
     model, _, ref, *_, imp = results[label]
     compare_outputs(model, ref, cf(imp), f"{label} from_nir")
+
+
+def lower_only_cases():
+    """(label, model, input_shape, {layer name: NIR-order permutation of its flat state}); every case runs
+    in the default ``layer`` schedule, the cheap ones in ``step`` too."""
+    yield "ALIF alone", neuron("ALIF", (11,), seed=7), (11,), {}
+    yield "ALIF+LI mlp", mlp(30, "ALIF"), (12,), {}
+    yield "RLIF+ALIF+LI stack", alif_stack(31), (9,), {}
+    # the ALIF after Flatten keeps NIR order (c, h, w) internally; the output Linear restores NNX order
+    perm = np.moveaxis(np.arange(108).reshape(3, 6, 6), 0, -1).reshape(-1)
+    yield "ALIF conv net", alif_conv_net(32), (6, 6, 2), {"3_alif": perm}
+
+
+LOWER_ONLY = {c[0]: c[1:] for c in lower_only_cases()}
+LOWER_RUNS = [(label, "layer") for label in LOWER_ONLY] + [
+    ("ALIF alone", "step"),
+    ("RLIF+ALIF+LI stack", "step"),
+]
+
+
+@pytest.mark.parametrize(("label", "schedule"), LOWER_RUNS)
+def test_lowered_alif_program_equals_run(label, schedule):
+    model, shape, perms = LOWER_ONLY[label]
+    x = spikes((30, 3, *shape), seed=200) * 1.5
+    ref, ref_state = snn.run(model, x)
+    prog = spyx.compile(snn.lower(model, shape), schedule=schedule)
+    low, low_state = jax.jit(prog.run)(prog.params, cf(x))
+    what = f"{label} lowered ({schedule})"
+    compare_outputs(model, ref, cf(low), what)
+    compare_membranes(model, ref_state, low_state, what, skip=tuple(perms))
+    for name, i, layer in neuron_layers(model):
+        ref = ref_state[i] if isinstance(model, snn.Sequential) else ref_state
+        keys = ("v", "a") if isinstance(layer, snn.ALIF) else ("v",)
+        for key in keys:
+            got = np.asarray(low_state[name][key])
+            got = got[..., perms[name]] if name in perms else got
+            close(got, cf(ref[key], 1), f"{what}: {key} of {name}")
+        if isinstance(layer, snn.ALIF):
+            assert float(np.max(np.asarray(ref["a"]))) > 0, f"{what}: {name} never spiked"
 
 
 def test_spiking_cases_fire():
