@@ -91,14 +91,14 @@ class _Export:
     def spiking(self, w: Walk, name: str, layer, beta, alpha=None, reset: bool = True) -> None:
         w.expect(name, layer, layer.shape)
         shape = w.ir_shape
-        beta = w.neuron_param(beta, layer.shape)
+        beta = w.decay(beta, layer.shape)
         thr = np.full(shape, layer.threshold, F32)
         if self.encoding == "native":
             self.native(w, name, layer, beta, thr, alpha, reset)
             return
         entry = name
         if alpha is not None:
-            entry = self.integrator(w, f"{name}_syn", w.neuron_param(alpha, layer.shape))
+            entry = self.integrator(w, f"{name}_syn", w.decay(alpha, layer.shape))
             self.integrator(w, name, beta, entry)
         else:
             self.integrator(w, name, beta)
@@ -116,7 +116,7 @@ class _Export:
         shape = beta.shape
         zeros = np.zeros(shape, F32)
         if alpha is not None:
-            alpha = w.neuron_param(alpha, layer.shape)
+            alpha = w.decay(alpha, layer.shape)
             tau_syn, w_in = time_constant(alpha, self.dt)
             tau_mem, r = time_constant(beta, self.dt)
             node = CubaLIF(
@@ -149,7 +149,7 @@ class _Export:
 
         def li(w, name, layer):
             w.expect(name, layer, layer.shape)
-            w.prev = self.integrator(w, name, w.neuron_param(layer.beta, layer.shape))
+            w.prev = self.integrator(w, name, w.decay(layer.beta, layer.shape))
 
         def alif(w, name, layer):
             raise ExportError(

@@ -31,7 +31,7 @@ def _spiking(w: Walk, name: str, layer, *, beta, synapse_alpha=None, reset: str 
     w.expect(name, layer, layer.shape)
     shape = w.ir_shape
     p = {
-        "beta": w.neuron_param(beta, layer.shape),
+        "beta": w.decay(beta, layer.shape),
         "bias": np.zeros(shape, F32),
         "v_threshold": np.full(shape, layer.threshold, F32),
     }
@@ -40,7 +40,7 @@ def _spiking(w: Walk, name: str, layer, *, beta, synapse_alpha=None, reset: str 
     else:
         p.update(
             g_x=np.zeros(shape, F32),
-            alpha=w.neuron_param(synapse_alpha, layer.shape),
+            alpha=w.decay(synapse_alpha, layer.shape),
             w_syn=np.ones(shape, F32),
             g_prev=np.zeros(shape, F32),
             g_syn=np.ones(shape, F32),
@@ -75,7 +75,7 @@ def _li(w: Walk, name: str, layer: LI) -> None:
     w.expect(name, layer, layer.shape)
     shape = w.ir_shape
     node = Neuron(
-        beta=w.neuron_param(layer.beta, layer.shape),
+        beta=w.decay(layer.beta, layer.shape),
         g_x=np.ones(shape, F32),
         bias=np.zeros(shape, F32),
         fires=False,
@@ -91,11 +91,11 @@ def _alif(w: Walk, name: str, layer: ALIF) -> None:
     w.expect(name, layer, layer.shape)
     shape = w.ir_shape
     node = AdaptiveNeuron(
-        beta=np.clip(w.neuron_param(layer.beta, layer.shape), 0, 1),
+        beta=w.decay(layer.beta, layer.shape),
         g_x=np.ones(shape, F32),
         v_threshold=np.full(shape, layer.threshold, F32),
         b=np.full(shape, layer.adaptation, F32),
-        rho=np.clip(w.neuron_param(layer.rho, layer.shape), 0, 1),
+        rho=w.decay(layer.rho, layer.shape),
     )
     w.add(name, node)
     w.prev = w.add(f"{name}_shift", Shift(steps=np.ones(shape, np.int64)), name)

@@ -84,6 +84,11 @@ class Walk:
             return out
         return np.array(arr)
 
+    def decay(self, p, shape: tuple[int, ...]) -> np.ndarray:
+        """A decay factor as a step uses it: clipped to [0, 1] (the layers clip at use, so a trained value
+        outside that range must lower to what the layer computes), in IR layout."""
+        return np.clip(self.neuron_param(p, shape), 0, 1).astype(np.float32)
+
     def square_weight(self, w_out_in: np.ndarray) -> np.ndarray:
         """An (out, in) weight mapping this signal to itself, in IR index order."""
         if self.perm is None:

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import nnx
 
 import spyx
 import spyx.nn as snn
@@ -175,3 +176,24 @@ def test_spiking_cases_fire():
     x = spikes((30, 3, 12), seed=1)
     out, _ = snn.run(snn.Sequential(*list(mlp(20, "LIF").layers)[:2]), x)
     assert 0.02 < float(jnp.mean(out)) < 0.98
+
+
+@pytest.mark.parametrize("kind", ["LIF", "CuBaLIF", "PSU_LIF"])
+def test_trained_decays_outside_unit_interval_lower_as_the_layer_clips_them(kind):
+    """Training can push a stored decay past [0, 1]; the layer clips at use, so the lowered graph must too."""
+    model = mlp(40, kind)
+    hidden, readout = model.layers[1], model.layers[3]
+    for layer in (hidden, readout):
+        for attr in ("beta", "alpha"):
+            p = getattr(layer, attr, None)
+            if isinstance(p, nnx.Param):
+                values = np.array(p[...])
+                values[::2] = 1.25  # above 1: clipped to 1
+                values[1::4] = -0.5  # below 0: clipped to 0
+                p[...] = jnp.asarray(values)
+    x = spikes((30, 3, 12), seed=41) * 1.5
+    ref, ref_state = snn.run(model, x)
+    prog = spyx.compile(snn.lower(model, (12,)))
+    low, low_state = jax.jit(prog.run)(prog.params, cf(x))
+    compare_outputs(model, ref, cf(low), f"{kind} with out-of-range decays, lowered")
+    compare_membranes(model, ref_state, low_state, f"{kind} with out-of-range decays, lowered")
