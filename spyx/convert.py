@@ -32,12 +32,13 @@ def convert_file(src, dst, *, passes: str = "", repair: bool = False, to_profile
                  dt: float | None = None) -> ConvertReport:
     """Read ``src``, run the pass pipeline, optionally re-encode for a peer profile, write ``dst`` atomically.
 
-    Nothing is written if any step fails.
+    Nothing is written if any step fails. The input is verified before any pass runs, so an invalid file is
+    reported with the file name and its own node names (passes such as ``reorder{rename=true}`` rename them).
     """
     from spyx.io import read_nir, write_nir
     from spyx.passes import describe_changes, run_pipeline
 
-    result = read_nir(src, repair=repair)
+    result = read_nir(src, repair=repair, verify=True)
     graph = result.graph
     report = ConvertReport(Path(src), Path(dst), result.version, result.repairs)
     if passes.strip():

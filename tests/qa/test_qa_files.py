@@ -76,3 +76,17 @@ def test_big_endian_round_trip_keeps_bytes_and_byte_order(tmp_path):
     for name, v in da.items():
         if isinstance(v, np.ndarray) and v.dtype.kind in "iuf":
             assert db[name].dtype == v.dtype and db[name].tobytes() == v.tobytes(), name
+
+
+def test_convert_names_the_file_and_original_node_when_input_is_invalid(tmp_path):
+    src = tmp_path / "bad.nir"
+    spyx.save(_rnn(), src)
+    with h5py.File(src, "r+") as f:
+        bias = f["node/nodes/aff/bias"][()]
+        bias[1] = np.nan
+        del f["node/nodes/aff/bias"]
+        f.create_dataset("node/nodes/aff/bias", data=bias)
+    code, _, err = cli("convert", src, tmp_path / "out.nir", "--passes", "inline,dce,infer-shapes,reorder{rename=true}")
+    assert code == 1
+    assert err.startswith(f"error: {src}: node aff (Affine)") and "bias" in err, err
+    assert not (tmp_path / "out.nir").exists()
