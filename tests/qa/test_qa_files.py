@@ -90,3 +90,30 @@ def test_convert_names_the_file_and_original_node_when_input_is_invalid(tmp_path
     assert code == 1
     assert err.startswith(f"error: {src}: node aff (Affine)") and "bias" in err, err
     assert not (tmp_path / "out.nir").exists()
+
+
+def test_complex_parameter_is_one_short_line(tmp_path):
+    src = tmp_path / "c.nir"
+    spyx.save(_rnn(), src)
+    with h5py.File(src, "r+") as f:
+        w = f["node/nodes/rec/weight"][()]
+        del f["node/nodes/rec/weight"]
+        f.create_dataset("node/nodes/rec/weight", data=w.astype(np.complex64))
+    code, _, err = cli("validate", src)
+    assert code == 1
+    assert err.strip() == (
+        f"{src}: node 'rec' (Linear) field 'weight' must be an integer or float array, "
+        "got complex64 array of shape (4, 4)"
+    )
+
+
+def test_half_written_file_says_re_export(tmp_path):
+    # what nir.write leaves when it fails after creating the groups (seen with norse and sinabs exports)
+    src = tmp_path / "partial.nir"
+    with h5py.File(src, "w") as f:
+        f.create_dataset("version", data="1.0.8")
+        f.create_group("node").create_group("nodes")
+    code, _, err = cli("inspect", src)
+    assert code == 1
+    assert err.startswith(f"error: {src}: node '<top>' has no 'type' string (fields: nodes)")
+    assert "re-export" in err and len(err.strip().splitlines()) == 1
