@@ -96,8 +96,11 @@ def validate_file(path: str | Path, *, repair: bool = False) -> tuple[list[str],
     """Diagnostics for a file (empty when valid) and the load result. Unreadable files raise ReadError."""
     from spyx.io import read_nir
 
+    from spyx.io.reader import repair_hint
+
     result = read_nir(path, repair=repair)
-    return [m for _, m in diagnose(result.graph)], result
+    problems = [m for _, m in diagnose(result.graph)]
+    return (problems + repair_hint(result.graph) if problems else problems), result
 
 
 def array_summary(arr: np.ndarray) -> str:

@@ -117,3 +117,42 @@ def test_half_written_file_says_re_export(tmp_path):
     assert code == 1
     assert err.startswith(f"error: {src}: node '<top>' has no 'type' string (fields: nodes)")
     assert "re-export" in err and len(err.strip().splitlines()) == 1
+
+
+def _with_batch_ports(path) -> None:
+    """Port shapes as rockpool 3.1's to_nir writes them: Input (1, 3), Output (1, 1, 4)."""
+    with h5py.File(path, "r+") as f:
+        for name, shape in (("input", [1, 3]), ("output", [1, 1, 4])):
+            del f[f"node/nodes/{name}/shape"]
+            f.create_dataset(f"node/nodes/{name}/shape", data=np.array(shape, np.int64))
+
+
+def test_port_shapes_with_a_batch_axis_are_repaired_and_run_like_the_original(tmp_path):
+    clean, batched = tmp_path / "clean.nir", tmp_path / "rockpool.nir"
+    spyx.save(_rnn(), clean)
+    spyx.save(_rnn(), batched)
+    _with_batch_ports(batched)
+    with pytest.raises(spyx.VerifyError, match="run with --repair"):
+        spyx.load(batched)
+    code, _, err = cli("validate", batched)
+    assert code == 1 and "leading batch axis" in err.splitlines()[-1]
+
+    result = spyx.io.read_nir(batched, repair=True, verify=True)
+    assert [r.split(":")[1].split(" shape")[0].strip() for r in result.repairs] == ["Input input", "Output output"]
+    x = (np.random.default_rng(1).random((6, 2, 3)) < 0.5).astype(F)
+    ref, prog = spyx.compile(clean, dt=1e-3), spyx.compile(result.graph, dt=1e-3)
+    np.testing.assert_array_equal(np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref.run(ref.params, x)[0]))
+    code, out, _ = cli("run", batched, "--repair", "--dt", "1e-3", "--random-input", "3,2")
+    assert code == 0 and "output output: (3, 2, 4)" in out
+
+
+def test_port_repair_leaves_agreeing_and_ambiguous_shapes_alone(tmp_path):
+    path = tmp_path / "ok.nir"
+    spyx.save(_rnn(), path)
+    assert spyx.io.read_nir(path, repair=True).repairs == ()
+    with h5py.File(path, "r+") as f:  # (2, 3): not a batch axis of 1, so no repair and still an error
+        del f["node/nodes/input/shape"]
+        f.create_dataset("node/nodes/input/shape", data=np.array([2, 3], np.int64))
+    with pytest.raises(spyx.VerifyError) as e:
+        spyx.io.read_nir(path, repair=True, verify=True)
+    assert "input produces (2, 3)" in str(e.value) and "--repair" not in str(e.value)
