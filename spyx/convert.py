@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spyx.ir import Graph
-
 __all__ = ["ConvertReport", "convert_file"]
 
 

@@ -95,7 +95,6 @@ def to_dot(graph: Graph) -> str:
 def validate_file(path: str | Path, *, repair: bool = False) -> tuple[list[str], Any]:
     """Diagnostics for a file (empty when valid) and the load result. Unreadable files raise ReadError."""
     from spyx.io import read_nir
-
     from spyx.io.reader import repair_hint
 
     result = read_nir(path, repair=repair)

@@ -25,7 +25,9 @@ def _bind_cli_package() -> None:
     loaded = sys.modules.get("spyx_cli")
     if loaded is not None and Path(loaded.__file__).resolve() == init:
         return
-    spec = importlib.util.spec_from_file_location("spyx_cli", init, submodule_search_locations=[str(init.parent)])
+    spec = importlib.util.spec_from_file_location(
+        "spyx_cli", init, submodule_search_locations=[str(init.parent)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["spyx_cli"] = module
     spec.loader.exec_module(module)

@@ -6,7 +6,7 @@ neurons. The rule, per (sub)graph:
 
 1. an ``Input`` whose shape is ``(1, ..., 1, *s)`` where every node it feeds (that declares an input shape)
    expects exactly ``s``, becomes ``Input(shape=s)``;
-2. then an ``Output`` whose shape is ``(1, ..., 1, *p)`` where ``p`` is the shape its upstream produces becomes
+2. then an ``Output`` whose shape is ``(1, ..., 1, *p)``, ``p`` being what its upstream produces, becomes
    ``Output(shape=p)``.
 
 Only leading axes of size 1 are dropped, only when the neighbours agree on the rest; each change is reported.
@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from spyx.ir.graph import Graph
-from spyx.ir.ports import Input, Output
-from spyx.ir.ports import shape_of
+from spyx.ir.ports import Input, Output, shape_of
 from spyx.ir.shapes import fmt_shape, infer_shapes
 
 __all__ = ["drop_port_batch_axes"]
@@ -56,18 +55,23 @@ def drop_port_batch_axes(graph: Graph, where: str = "") -> tuple[Graph, list[str
                 wanted.add(tuple(declared))
         if len(wanted) == 1 and _strip(shape, (want := wanted.pop())):
             nodes[name] = _with_shape(node, want)
-            lines.append(f"{scope}: Input {name} shape {fmt_shape(shape)} has a leading batch axis; "
-                         f"now {fmt_shape(want)}, what {name}'s successors expect")
+            lines.append(
+                f"{scope}: Input {name} shape {fmt_shape(shape)} has a leading batch axis; "
+                f"now {fmt_shape(want)}, what {name}'s successors expect"
+            )
     graph = graph.replace(nodes=nodes)
     outputs = [n for n, node in nodes.items() if isinstance(node, Output) and node.shape is not None]
     if not outputs:
         return graph, lines
-    shapes = infer_shapes(graph.replace(nodes={**nodes, **{n: nodes[n].replace(shape=None) for n in outputs}}),
-                          diagnostics=[])
+    shapes = infer_shapes(
+        graph.replace(nodes={**nodes, **{n: nodes[n].replace(shape=None) for n in outputs}}), diagnostics=[]
+    )
     for name in outputs:
         shape, produced = shape_of(nodes[name].shape), shapes[name].input
         if produced is not None and _strip(shape, tuple(produced)):
             nodes[name] = _with_shape(nodes[name], tuple(produced))
-            lines.append(f"{scope}: Output {name} shape {fmt_shape(shape)} has a leading batch axis; "
-                         f"now {fmt_shape(produced)}, what its upstream produces")
+            lines.append(
+                f"{scope}: Output {name} shape {fmt_shape(shape)} has a leading batch axis; "
+                f"now {fmt_shape(produced)}, what its upstream produces"
+            )
     return graph.replace(nodes=nodes), lines

@@ -11,10 +11,10 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from spyx_cli.main import main
 
 import spyx
 from spyx.ir import LIF, Affine, Graph, Linear
-from spyx_cli.main import main
 
 F = np.float32
 
@@ -27,9 +27,22 @@ def cli(*args):
 def _rnn() -> Graph:
     rng = np.random.default_rng(3)
     g = Graph.sequential(
-        [("aff", Affine(weight=rng.standard_normal((4, 3)).astype(F), bias=rng.standard_normal(4).astype(F))),
-         ("lif", LIF(tau=np.full(4, 0.02, F), r=np.ones(4, F), v_leak=np.zeros(4, F),
-                     v_threshold=np.full(4, 0.5, F), v_reset=np.zeros(4, F)))],
+        [
+            (
+                "aff",
+                Affine(weight=rng.standard_normal((4, 3)).astype(F), bias=rng.standard_normal(4).astype(F)),
+            ),
+            (
+                "lif",
+                LIF(
+                    tau=np.full(4, 0.02, F),
+                    r=np.ones(4, F),
+                    v_leak=np.zeros(4, F),
+                    v_threshold=np.full(4, 0.5, F),
+                    v_reset=np.zeros(4, F),
+                ),
+            ),
+        ],
         input_shape=(3,),
     )
     rec = Linear(weight=rng.standard_normal((4, 4)).astype(F))
@@ -60,8 +73,12 @@ def test_big_endian_file_runs_like_native(tmp_path):
     x = (np.random.default_rng(0).random((6, 2, 3)) < 0.5).astype(F)
     ref = spyx.compile(native, dt=1e-3)
     prog = spyx.compile(swapped, dt=1e-3)
-    np.testing.assert_array_equal(np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref.run(ref.params, x)[0]))
-    code, out, err = cli("run", swapped, "--dt", "1e-3", "--random-input", "4,2", "--states", tmp_path / "s.npz")
+    np.testing.assert_array_equal(
+        np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref.run(ref.params, x)[0])
+    )
+    code, out, err = cli(
+        "run", swapped, "--dt", "1e-3", "--random-input", "4,2", "--states", tmp_path / "s.npz"
+    )
     assert code == 0, err
     assert "output output: (4, 2, 4)" in out
 
@@ -86,7 +103,9 @@ def test_convert_names_the_file_and_original_node_when_input_is_invalid(tmp_path
         bias[1] = np.nan
         del f["node/nodes/aff/bias"]
         f.create_dataset("node/nodes/aff/bias", data=bias)
-    code, _, err = cli("convert", src, tmp_path / "out.nir", "--passes", "inline,dce,infer-shapes,reorder{rename=true}")
+    code, _, err = cli(
+        "convert", src, tmp_path / "out.nir", "--passes", "inline,dce,infer-shapes,reorder{rename=true}"
+    )
     assert code == 1
     assert err.startswith(f"error: {src}: node aff (Affine)") and "bias" in err, err
     assert not (tmp_path / "out.nir").exists()
@@ -138,10 +157,15 @@ def test_port_shapes_with_a_batch_axis_are_repaired_and_run_like_the_original(tm
     assert code == 1 and "leading batch axis" in err.splitlines()[-1]
 
     result = spyx.io.read_nir(batched, repair=True, verify=True)
-    assert [r.split(":")[1].split(" shape")[0].strip() for r in result.repairs] == ["Input input", "Output output"]
+    assert [r.split(":")[1].split(" shape")[0].strip() for r in result.repairs] == [
+        "Input input",
+        "Output output",
+    ]
     x = (np.random.default_rng(1).random((6, 2, 3)) < 0.5).astype(F)
     ref, prog = spyx.compile(clean, dt=1e-3), spyx.compile(result.graph, dt=1e-3)
-    np.testing.assert_array_equal(np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref.run(ref.params, x)[0]))
+    np.testing.assert_array_equal(
+        np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref.run(ref.params, x)[0])
+    )
     code, out, _ = cli("run", batched, "--repair", "--dt", "1e-3", "--random-input", "3,2")
     assert code == 0 and "output output: (3, 2, 4)" in out
 
