@@ -7,6 +7,8 @@ one spyx error that names the file and node.
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from click.testing import CliRunner
 from spyx_cli.main import main
 
 import spyx
-from spyx.ir import LIF, Affine, Graph, Linear
+from spyx.ir import LIF, Affine, Graph, Linear, Scale
 
 F = np.float32
 
@@ -180,3 +182,34 @@ def test_port_repair_leaves_agreeing_and_ambiguous_shapes_alone(tmp_path):
     with pytest.raises(spyx.VerifyError) as e:
         spyx.io.read_nir(path, repair=True, verify=True)
     assert "input produces (2, 3)" in str(e.value) and "--repair" not in str(e.value)
+
+
+_DOT_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _dot_ids(text: str) -> tuple[set[str], list[tuple[str, str]]]:
+    """Declared node ids and edges of our DOT output, strings unescaped (a tiny reader for this layout)."""
+    declared, edges = set(), []
+    for line in text.splitlines():
+        quoted = [re.sub(r"\\(.)", r"\1", s) for s in _DOT_STRING.findall(line)]
+        if " -> " in line:
+            edges.append((quoted[0], quoted[1]))
+        elif "[label=" in line:
+            declared.add(quoted[0])
+    return declared, edges
+
+
+def test_dot_escapes_names_and_draws_nested_graphs_as_clusters(tmp_path):
+    inner = Graph.sequential([("s", Scale(scale=np.ones(2, F)))], input_shape=(2,))
+    g = Graph.sequential(
+        [('a"q\\b', Affine(weight=np.eye(2, dtype=F), bias=np.zeros(2, F))), ("sub", inner)], input_shape=(2,)
+    )
+    path = tmp_path / "n.nir"
+    spyx.save(g, path)
+    code, out, _ = cli("inspect", path, "--format", "dot")
+    assert code == 0
+    declared, edges = _dot_ids(out)
+    assert 'a"q\\b' in declared and {"sub.input", "sub.s", "sub.output"} <= declared
+    assert 'subgraph "cluster_sub"' in out
+    assert all(a in declared and b in declared for a, b in edges), edges
+    assert ("sub.output", "output") in edges and ('a"q\\b', "sub.input") in edges
