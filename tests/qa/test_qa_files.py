@@ -213,3 +213,21 @@ def test_dot_escapes_names_and_draws_nested_graphs_as_clusters(tmp_path):
     assert 'subgraph "cluster_sub"' in out
     assert all(a in declared and b in declared for a, b in edges), edges
     assert ("sub.output", "output") in edges and ('a"q\\b', "sub.input") in edges
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("run", "{src}", "--dt", "1e-3", "--random-input", "3,1", "--profile", "frobnicate"),
+        ("convert", "{src}", "{tmp}/o.nir", "--to-profile", "frobnicate"),
+        ("validate", "{src}", "--target", "frobnicate"),
+    ],
+    ids=["run-profile", "convert-to-profile", "validate-target"],
+)
+def test_unknown_profile_or_target_is_one_spyx_line(tmp_path, args):
+    src = tmp_path / "m.nir"
+    spyx.save(_rnn(), src)
+    code, _, err = cli(*(a.format(src=src, tmp=tmp_path) for a in args))
+    assert code in (1, 2) and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    assert "frobnicate" in err
+    assert not (tmp_path / "o.nir").exists()
