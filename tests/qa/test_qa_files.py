@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from spyx_cli.main import main
 
 import spyx
-from spyx.ir import LIF, Affine, Graph, Linear, Scale
+from spyx.ir import LIF, Affine, Graph, Input, Linear, Output, Scale
 
 F = np.float32
 
@@ -231,3 +231,29 @@ def test_unknown_profile_or_target_is_one_spyx_line(tmp_path, args):
     assert code in (1, 2) and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
     assert "frobnicate" in err
     assert not (tmp_path / "o.nir").exists()
+
+
+def test_convert_with_rename_says_which_port_became_which(tmp_path):
+    # two inputs and two outputs whose canonical order is not the file's: o2 (fed by y alone) comes first
+    g = Graph(
+        nodes={
+            "x": Input(shape=np.array([3])),
+            "y": Input(shape=np.array([3])),
+            "a": Scale(scale=np.full(3, 2.0, F)),
+            "o1": Output(shape=np.array([3])),
+            "o2": Output(shape=np.array([3])),
+        },
+        edges=(("x", "a"), ("y", "a"), ("a", "o1"), ("y", "o2")),
+    )
+    src, dst = tmp_path / "m.nir", tmp_path / "c.nir"
+    spyx.save(g, src)
+    code, out, _ = cli("convert", src, dst, "--passes", "reorder{rename=true}")
+    assert code == 0
+    said = dict(re.findall(r"^\s+(?:input|output) (\S+) is now (\S+)$", out, re.M))
+    assert set(said) == {"x", "y", "o1", "o2"}, out
+    x = {"x": np.ones((2, 1, 3), F), "y": np.full((2, 1, 3), 5.0, F)}
+    p1, p2 = spyx.compile(src), spyx.compile(dst)
+    y1 = p1.run(p1.params, x)[0]
+    y2 = p2.run(p2.params, {said[k]: v for k, v in x.items()})[0]
+    for name in ("o1", "o2"):
+        np.testing.assert_array_equal(np.asarray(y2[said[name]]), np.asarray(y1[name]))
