@@ -133,7 +133,7 @@ def _group(group, source: str) -> dict[str, Any]:
             item = group[key]
         except (KeyError, OSError, RuntimeError) as e:
             raise ReadError(
-                f"{source}: cannot read {group.name}/{key} ({e}); is the file truncated?"
+                f"{source}: cannot read {group.name}/{key} ({e}); {_link_hint(group, key)}"
             ) from None
         if isinstance(item, h5py.Group):
             out[_name(key)] = _group(item, source)
@@ -145,6 +145,24 @@ def _group(group, source: str) -> dict[str, Any]:
                 f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?"
             ) from None
     return out
+
+
+def _link_hint(group, key: str) -> str:
+    """Why an entry may not open: a link to nothing (said so), else damage."""
+    import h5py
+
+    try:
+        link = group.get(key, getlink=True)
+    except (KeyError, OSError, RuntimeError):
+        link = None
+    if isinstance(link, h5py.SoftLink):
+        return f"it is a soft link to {link.path}, which does not exist in the file"
+    if isinstance(link, h5py.ExternalLink):
+        return (
+            f"it is an external link to {link.path} in {link.filename}, which cannot be opened; "
+            "a NIR file should hold its own data"
+        )
+    return "is the file truncated?"
 
 
 def _name(key: str | bytes) -> str:

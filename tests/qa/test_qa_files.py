@@ -257,3 +257,19 @@ def test_convert_with_rename_says_which_port_became_which(tmp_path):
     y2 = p2.run(p2.params, {said[k]: v for k, v in x.items()})[0]
     for name in ("o1", "o2"):
         np.testing.assert_array_equal(np.asarray(y2[said[name]]), np.asarray(y1[name]))
+
+
+@pytest.mark.parametrize("kind", ["soft", "external"])
+def test_broken_links_are_named_as_links(tmp_path, kind):
+    src = tmp_path / "l.nir"
+    spyx.save(_rnn(), src)
+    with h5py.File(src, "r+") as f:
+        del f["node/nodes/aff/bias"]
+        f["node/nodes/aff/bias"] = (
+            h5py.SoftLink("/nowhere")
+            if kind == "soft"
+            else h5py.ExternalLink(str(tmp_path / "gone.h5"), "/b")
+        )
+    code, _, err = cli("validate", src)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "/node/nodes/aff/bias" in err and f"{kind} link to " in err and "truncated" not in err, err
