@@ -273,3 +273,40 @@ def test_broken_links_are_named_as_links(tmp_path, kind):
     code, _, err = cli("validate", src)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "/node/nodes/aff/bias" in err and f"{kind} link to " in err and "truncated" not in err, err
+
+
+def _lif(shape, *, tau, thr) -> LIF:
+    full = lambda v: np.full(shape, v, F)  # noqa: E731
+    return LIF(tau=full(tau), r=full(1.0), v_leak=full(0.0), v_threshold=full(thr), v_reset=full(0.0))
+
+
+def test_scalar_neuron_parameters_broadcast_like_per_neuron_ones(tmp_path):
+    # norse 1.1's to_nir writes LIF parameters as 0-d scalars shared by the population
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((4, 3)).astype(F)
+    rec = rng.standard_normal((4, 4)).astype(F) * F(0.3)
+
+    def net(lif: LIF) -> Graph:
+        g = Graph.sequential([("aff", Affine(weight=w, bias=np.zeros(4, F))), ("lif", lif)], input_shape=(3,))
+        return g.replace(
+            nodes={**g.nodes, "rec": Linear(weight=rec)}, edges=(*g.edges, ("lif", "rec"), ("rec", "lif"))
+        )
+
+    scalar, full = tmp_path / "scalar.nir", tmp_path / "full.nir"
+    spyx.save(net(_lif((), tau=0.005, thr=0.3)), scalar)
+    spyx.save(net(_lif((4,), tau=0.005, thr=0.3)), full)
+    with h5py.File(scalar) as f:
+        assert f["node/nodes/lif/tau"].shape == ()  # kept as the file had it
+    x = (rng.random((30, 2, 3)) < 0.5).astype(F)
+    ps, pf = spyx.compile(scalar, dt=1e-3), spyx.compile(full, dt=1e-3)
+    ys, yf = np.asarray(ps.run(ps.params, x)[0]), np.asarray(pf.run(pf.params, x)[0])
+    assert ys.shape == (30, 2, 4) and yf.sum() > 0
+    np.testing.assert_array_equal(ys, yf)
+    code, out, err = cli("inspect", scalar)
+    assert code == 0 and "lif: LIF (4,) -> (4,)" in out, out
+
+
+def test_scalar_neuron_with_no_shape_upstream_is_a_named_error():
+    g = Graph(nodes={"lif": _lif((), tau=0.01, thr=1.0)}, edges=())
+    with pytest.raises(spyx.SpyxError, match="lif"):
+        spyx.compile(g, dt=1e-3)
