@@ -219,7 +219,8 @@ class Discretize(Pass):
                 if shape is None:
                     raise ShapeError(
                         f"node {name} ({node.kind}): its parameters are scalars and no input shape "
-                        "reaches it; give the neurons per-neuron parameters or an upstream node with a known shape"
+                        "reaches it; give the neurons per-neuron parameters or an upstream node with a "
+                        "known shape"
                     )
             nodes[name] = _lower(name, node, float(self.dt), self.method, self.delay_rounding, shape)
             changes.append(f"{name}: {node.kind} -> {nodes[name].kind} (dt={self.dt}, {self.method})")
