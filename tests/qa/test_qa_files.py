@@ -310,3 +310,19 @@ def test_scalar_neuron_with_no_shape_upstream_is_a_named_error():
     g = Graph(nodes={"lif": _lif((), tau=0.01, thr=1.0)}, edges=())
     with pytest.raises(spyx.SpyxError, match="lif"):
         spyx.compile(g, dt=1e-3)
+
+
+def test_inputs_of_different_lengths_are_named(tmp_path):
+    g = Graph(
+        nodes={
+            "x": Input(shape=np.array([3])),
+            "y": Input(shape=np.array([3])),
+            "o": Output(shape=np.array([3])),
+        },
+        edges=(("x", "o"), ("y", "o")),
+    )
+    src, inp = tmp_path / "two.nir", tmp_path / "in.npz"
+    spyx.save(g, src)
+    np.savez(inp, x=np.ones((4, 1, 3), F), y=np.ones((5, 1, 3), F))
+    code, _, err = cli("run", src, "--input", inp)
+    assert code == 1 and "x (4, 1)" in err and "y (5, 1)" in err, err
