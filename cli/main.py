@@ -93,7 +93,8 @@ def _add_detection(info: dict, graph) -> None:
 @main.command(epilog="Example: spyx-convert validate model.nir --target xylo")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--repair", is_flag=True, help="Apply unambiguous repairs before validating.")
-@click.option("--target", default=None, help="Also check the rules of a hardware target (xylo, loihi2, speck, spinnaker2).")
+@click.option("--target", default=None,
+              help="Also check the rules of a hardware target (xylo, loihi2, speck, spinnaker2).")
 def validate(file: Path, repair: bool, target: str | None) -> None:
     """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
     from spyx.inspect import validate_file
@@ -112,7 +113,11 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
                 f"--target {target}: hardware targets are not available in this spyx ({e})"
             ) from None
 
-        problems = [str(v) for v in check(result.graph, get_target(target))]
+        violations = check(result.graph, get_target(target))
+        for v in violations:
+            if v.severity != "error":
+                click.echo(f"{file}: {v}")
+        problems = [str(v) for v in violations if v.severity == "error"]
     for r in (result.repairs if result is not None else ()):
         click.echo(f"note: {r}")
     if problems:

@@ -24,6 +24,8 @@ __all__ = [
     "ExportError",
     "UnsupportedError",
     "TargetError",
+    "SpyxWarning",
+    "ApproximationWarning",
 ]
 
 
@@ -99,3 +101,11 @@ class UnsupportedError(SpyxError):
 
 class TargetError(SpyxError):
     """A graph violates the rules of a hardware target."""
+
+
+class SpyxWarning(UserWarning):
+    """Base of spyx's warnings (results that are valid but not what the user may assume)."""
+
+
+class ApproximationWarning(SpyxWarning):
+    """An export or conversion that cannot keep the model's exact semantics; the message says what differs."""

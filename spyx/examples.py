@@ -72,7 +72,8 @@ def demo(outdir: str | Path) -> list[str]:
     elapsed = time.perf_counter() - t0
     atomic_save_npy(out / "output.npy", y)
     atomic_save_npz(out / "states.npz", {f"{k}.{s}": np.asarray(v) for k, d in traces.items() for s, v in d.items()})
-    lines.append(f"compiled for dt = {DEMO_DT} s (exact discretisation) and ran input (T=200, B=4, 12) in {elapsed:.2f} s "
+    lines.append(f"compiled for dt = {DEMO_DT} s (exact discretisation) and ran input (T=200, B=4, 12) "
+                 f"in {elapsed:.2f} s "
                  "(including JIT compilation)")
     lines.append(f"output {out / 'output.npy'}: shape {y.shape}, readout range [{y.min():.3f}, {y.max():.3f}]")
     lines.append(f"membrane traces of {', '.join(sorted(traces))} in {out / 'states.npz'}")

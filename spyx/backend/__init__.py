@@ -1,5 +1,6 @@
 """spyx.backend: compile a NIR graph into a JAX :class:`Program` (jit, vmap, grad) and run it."""
 
+from spyx.backend import adaptive as _adaptive  # noqa: F401  (registers the spyx.AdaptiveNeuron kernel)
 from spyx.backend.compile import compile, lower, resolve_surrogate
 from spyx.backend.kernels import KERNELS, Kernel, kernel_for, register_kernel
 from spyx.backend.program import Program

@@ -1,7 +1,9 @@
 """``spyx.compile``: a NIR graph (or file) -> :class:`Program`.
 
 Pipeline: ``inline`` -> ``discretize{dt, method, delay_rounding}`` (when the graph has continuous nodes)
--> ``verify`` -> plan. Errors keep their own kind: a continuous graph without ``dt`` raises
+-> ``verify`` -> plan. With a peer ``profile`` (argument, or ``spyx.profile`` recorded in the graph's
+metadata by ``spyx.load(path, profile=...)``), the profile's lowering (:mod:`spyx.profiles`) replaces
+``discretize``. Errors keep their own kind: a continuous graph without ``dt`` raises
 :class:`MissingDtError`, a Delay that is not a whole number of steps :class:`CompileError` naming it.
 """
 
@@ -55,9 +57,20 @@ def _load(source) -> Graph:
     raise OptionError(f"compile expects a spyx Graph or a path to a .nir file, got {type(source).__name__}")
 
 
-def lower(graph, *, dt: float | None = None, method: str = "exact", delay_rounding: str = "error") -> Graph:
-    """The flat, discrete, verified graph that :func:`compile` executes."""
+def lower(graph, *, dt: float | None = None, method: str = "exact", delay_rounding: str = "error",
+          profile: Any = None) -> Graph:
+    """The flat, discrete, verified graph that :func:`compile` executes.
+
+    ``profile``: ``None`` (the graph's recorded ``spyx.profile``, else ``nir``), a profile name or spec
+    (``"snntorch{reset=zero}"``), a :class:`spyx.profiles.Profile`, or ``"auto"``. The ``nir`` profile is the
+    ``discretize`` pass with ``method`` and ``delay_rounding``.
+    """
     graph = _load(graph)
+    spec = profile if profile is not None else graph.metadata.get("spyx.profile")
+    if spec is not None and not (isinstance(spec, str) and spec.strip() == "nir"):
+        from spyx.profiles import lower_with_profile
+
+        return lower_with_profile(graph, spec, dt=None if dt is None else float(dt)).graph
     if dt is None:
         from spyx.passes.retime import graph_dt
 
@@ -79,6 +92,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     dtype: Any = None,
     delay_rounding: str = "error",
     precision: str = "highest",
+    profile: Any = None,
     scan_unroll: int | None = None,
     parallel_linear: bool = False,
 ) -> Program:
@@ -99,12 +113,16 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
             prefix scans (``lax.associative_scan``); same function, rounding may differ by ~1 ulp per step.
         precision: matmul/conv precision: ``"highest"`` (faithful float32; default), ``"high"`` or
             ``"default"``.
+        profile: whose semantics to import the file with (docs/interop.md): ``None`` (the profile recorded by
+            ``spyx.load(path, profile=...)``, else ``"nir"``), ``"snntorch"``, ``"norse"``, ``"sinabs"``,
+            ``"rockpool"``, ``"spyx1"``, a spec with options (``"snntorch{reset=zero,reset_delay=false}"``),
+            or ``"auto"`` (detect the exporter; refuses to guess on an ambiguous file).
     """
     check_schedule(schedule)
     if precision not in _PRECISIONS:
         raise OptionError(f"precision must be one of {', '.join(_PRECISIONS)}, got {precision!r}")
     spike_fn = resolve_surrogate(surrogate)
-    flat = lower(graph, dt=dt, method=method, delay_rounding=delay_rounding)
+    flat = lower(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
     if scan_unroll is None:
         scan_unroll = 1 if jax.default_backend() == "cpu" else 32
     if not (isinstance(scan_unroll, int) and scan_unroll >= 1):

@@ -133,7 +133,8 @@ def _pool(average: bool):
 # -- spyx.Neuron ----------------------------------------------------------------------------------------
 def _neuron_init(node, batch, dtype):
     shape = (batch, *node.shape)
-    state = {"v": jnp.zeros(shape, dtype)}
+    v0 = jnp.zeros(shape, dtype) if node.v0 is None else jnp.broadcast_to(jnp.asarray(node.v0, dtype), shape)
+    state = {"v": v0}
     if node.synapse:
         state["i"] = jnp.zeros(shape, dtype)
     if node.reset_delay:
@@ -147,27 +148,33 @@ def neuron_step(node, p, state, x, ctx):
     s_prev = state.get("s")
     thr = _b(p["v_threshold"]) if node.fires else None
     # 1. delayed reset
-    if node.reset_delay and node.reset == "value":
+    delayed_value = node.fires and node.reset_delay and node.reset == "value"
+    if delayed_value and node.delayed_reset_on == "v":
         v = jnp.where(s_prev > 0, _b(p["v_reset"]), v)
-    # 2. synapse
     new = {}
-    u = _b(p["beta"]) * v + _b(p["g_x"]) * x + _b(p["bias"])
+    # 2. synapse and 3. integrate, summed in the documented order (float32 rounding then matches the peers')
+    u = _b(p["beta"]) * v + _b(p["g_x"]) * x
     if node.synapse:
         i_prev = state["i"]
         i = _b(p["alpha"]) * i_prev + _b(p["w_syn"]) * x
         new["i"] = i
-        # 3. integrate
         u = u + _b(p["g_prev"]) * i_prev + _b(p["g_syn"]) * i
-    if node.reset_delay and node.reset == "subtract":
+    u = u + _b(p["bias"])
+    if node.fires and node.reset_delay and node.reset == "subtract":
         u = u - s_prev * thr
+    if delayed_value and node.delayed_reset_on == "u":
+        u = jnp.where(s_prev > 0, _b(p["v_reset"]), u)
     if not node.fires:
         v = u
         out = None
     else:
         # 4. spike
-        h = ctx.spike_fn(u - thr, strict=node.spike_test == "gt")
+        w = u
+        if node.reset_guard:  # the test sees the membrane as if last step's spike had been subtracted
+            w = u - lax.stop_gradient((state["v"] > thr).astype(u.dtype)) * thr
+        h = ctx.spike_fn(w - thr, strict=node.spike_test == "gt")
         if node.spike_count == "multi":
-            count = jnp.where(h > 0, jnp.floor(u / thr), 0.0).astype(u.dtype)
+            count = jnp.where(h > 0, jnp.floor(w / thr), 0.0).astype(u.dtype)
             if node.max_spikes > 0:
                 count = jnp.minimum(count, node.max_spikes)
             s = h + lax.stop_gradient(count - h)
@@ -184,11 +191,14 @@ def neuron_step(node, p, state, x, ctx):
             new["s"] = s
         out = s
     # 6. clamp
+    pre_clamp = v
     if node.v_min is not None:
         v = jnp.maximum(v, _b(p["v_min"]))
     new["v"] = v
     # 7. output
-    return new, (v if out is None else out)
+    if out is None:
+        out = pre_clamp if node.output_pre_clamp else v
+    return new, out
 
 
 _NEURON_PARAMS = (

@@ -93,7 +93,7 @@ class Program:
         return outs, state
 
     def run_traced(self, params, inputs, state=None):
-        """As :meth:`run`, plus traces: node -> {"v"|"i"|"s": (T, B, *shape)} for every neuron."""
+        """As :meth:`run`, plus traces: node -> {"v"|"i"|"s"|"a": (T, B, *shape)} for every neuron."""
         return self._run(params, inputs, state, traced=True)
 
     # -- internals ----------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ Two schedules compute the same function:
   ``lax.scan`` (a ``spyx.Shift`` a single gather); each strongly connected component runs one
   ``lax.scan`` over its nodes, with the step interpreter restricted to them.
 
-State is a dict ``node -> {name: (B, *shape)}``: ``v``/``i``/``s`` of neurons, ``buf`` of shifts, and
+State is a dict ``node -> {name: (B, *shape)}``: ``v``/``i``/``s`` of neurons (``a``: adaptation of
+``spyx.AdaptiveNeuron``), ``buf`` of shifts, and
 ``out`` (the previous step's output) for sources of previous-step edges.
 """
 
@@ -37,7 +38,7 @@ from spyx.ir.shapes import infer_shapes
 __all__ = ["SCHEDULES", "NodePlan", "Group", "Plan", "make_plan", "run_step_schedule", "run_layer_schedule"]
 
 SCHEDULES = ("layer", "step")
-TRACED = ("v", "i", "s")
+TRACED = ("v", "i", "s", "a")
 
 
 @dataclass(frozen=True)

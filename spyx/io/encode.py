@@ -7,7 +7,8 @@ accepts them.
 
 Discrete-time spyx kinds (``spyx.Neuron``, ``spyx.Shift``) are not NIR. :data:`ENCODERS` maps such a kind to a
 function that returns a NIR-only :class:`~spyx.ir.Graph` (with ``Input``/``Output`` ports) to be written in
-the node's place; without one, encoding raises :class:`~spyx.errors.ExportError`.
+the node's place; without one, encoding raises :class:`~spyx.errors.ExportError` (with the kind's
+``no_nir_reason`` when it declares why no encoding can exist, as ``spyx.AdaptiveNeuron`` does).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def encode_node(node: Node, where: str = "") -> dict[str, Any]:
     label = where or "<top>"
     if node.kind.startswith("spyx."):
         encoder = ENCODERS.get(node.kind)
+        reason = getattr(type(node), "no_nir_reason", None)
+        if encoder is None and reason:
+            raise ExportError(
+                f"node {label} is a {node.kind}, which has no NIR equivalent: {reason}; it cannot be saved "
+                "as NIR (run it with spyx.compile, or replace it before saving)"
+            )
         if encoder is None:
             raise ExportError(
                 f"node {label} is a {node.kind}, a discrete-time spyx kind with no NIR equivalent; the graph "

@@ -1,5 +1,6 @@
 """The spyx graph IR: declared node kinds, graphs, shape inference, verification, text form."""
 
+from spyx.ir.adaptive import AdaptiveNeuron
 from spyx.ir.algorithms import feedback_edges, is_causal, sccs, to_networkx, topological_order
 from spyx.ir.conv import Conv1d, Conv2d
 from spyx.ir.delay import Delay
@@ -17,8 +18,8 @@ from spyx.ir.threshold import Threshold
 from spyx.ir.verify import diagnose, verify
 
 __all__ = [
-    "Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge", "Flatten", "Graph",
-    "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output", "Scale", "Shape",
+    "AdaptiveNeuron", "Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge",
+    "Flatten", "Graph", "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output", "Scale", "Shape",
     "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges", "infer_shapes", "is_causal",
     "kind_class", "param", "register", "registered_kinds", "sccs", "to_networkx", "to_text",
     "topological_order", "verify",

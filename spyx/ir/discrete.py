@@ -17,6 +17,7 @@ from spyx.ir.node import Node, Shape, param, register, same_shape_check
 SPIKE_TESTS = ("gt", "ge")
 SPIKE_COUNTS = ("binary", "multi")
 RESETS = ("value", "subtract", "none")
+DELAYED_RESET_ON = ("v", "u")
 
 
 @register
@@ -24,18 +25,26 @@ RESETS = ("value", "subtract", "none")
 class Neuron(Node):
     r"""A population of discrete-time neurons; one step, in this order, for input ``x_t`` (summed over edges):
 
-    1. delayed reset (``reset_delay``): ``reset="value"``: ``v := where(s_{t-1} > 0, v_reset, v)``;
-       ``reset="subtract"``: subtract ``s_{t-1} * v_threshold`` in step 3, not decayed.
+    1. delayed reset (``reset_delay``): ``reset="value"`` with ``delayed_reset_on="v"`` (default):
+       ``v := where(s_{t-1} > 0, v_reset, v)``; ``reset="subtract"``: subtract ``s_{t-1} * v_threshold`` in
+       step 3, not decayed.
     2. synapse (``synapse``): ``i_t = alpha * i_{t-1} + w_syn * x_t``.
-    3. integrate: ``u = beta * v + g_x * x_t + g_prev * i_{t-1} + g_syn * i_t + bias``.
-    4. spike (``spiking``): ``binary``: ``s_t = H(u - v_threshold)`` (``gt``: strict ``>``; ``ge``: ``>=``);
-       ``multi``: ``s_t = floor(u / v_threshold)`` where the test passes, else 0, capped at ``max_spikes`` > 0.
+    3. integrate: ``u = beta * v + g_x * x_t + g_prev * i_{t-1} + g_syn * i_t + bias`` (``- s_{t-1} *
+       v_threshold`` for a delayed subtract); with ``reset_delay``, ``reset="value"`` and
+       ``delayed_reset_on="u"``: ``u := where(s_{t-1} > 0, v_reset, u)`` (the delayed reset lands after the
+       integration, so this step's input is lost too: snnTorch Synaptic/RLeaky/RSynaptic ``zero``).
+    4. spike (``spiking``): the tested value is ``w = u``, or with ``reset_guard``
+       ``w = u - H(v_{t-1} - v_threshold) * v_threshold`` (snnTorch ``reset_delay=False`` + subtract);
+       ``binary``: ``s_t = H(w - v_threshold)`` (``gt``: strict ``>``; ``ge``: ``>=``);
+       ``multi``: ``s_t = floor(w / v_threshold)`` where the test passes, else 0, capped at ``max_spikes`` > 0.
     5. reset (spiking, no ``reset_delay``): ``value``: ``v_t = where(s_t > 0, v_reset, u)``;
        ``subtract``: ``v_t = u - s_t * v_threshold``; ``none``: ``v_t = u``.
     6. clamp (``v_min`` given): ``v_t = max(v_t, v_min)``.
-    7. output: ``s_t`` if spiking else ``v_t``.
+    7. output: ``s_t`` if spiking else ``v_t`` (``u``, the membrane before the clamp, with
+       ``output_pre_clamp``: Sinabs ExpLeak).
 
-    State: ``v``; ``i`` with a synapse; ``s`` (last spikes) with ``reset_delay``. All zero at t = 0.
+    State: ``v`` (``v0`` at t = 0, zero when ``v0`` is absent); ``i`` with a synapse; ``s`` (last spikes)
+    with ``reset_delay``; ``i`` and ``s`` are zero at t = 0.
     Parameters all have the population's shape. Maps to NIR LIF/IF/LI/I/CubaLIF/CubaLI through a profile.
     """
 
@@ -51,6 +60,7 @@ class Neuron(Node):
     v_threshold: object = param(required=False)
     v_reset: object = param(required=False)
     v_min: object = param(required=False)
+    v0: object = param(required=False, doc="initial membrane (zero when absent)")
     synapse: bool = False
     fires: bool = True
     spike_test: str = "gt"
@@ -58,6 +68,9 @@ class Neuron(Node):
     max_spikes: int = 0
     reset: str = "value"
     reset_delay: bool = False
+    delayed_reset_on: str = "v"
+    reset_guard: bool = False
+    output_pre_clamp: bool = False
 
     @property
     def spiking(self) -> bool:  # type: ignore[override]
@@ -87,6 +100,7 @@ class Neuron(Node):
             ("spike_test", self.spike_test, SPIKE_TESTS),
             ("spike_count", self.spike_count, SPIKE_COUNTS),
             ("reset", self.reset, RESETS),
+            ("delayed_reset_on", self.delayed_reset_on, DELAYED_RESET_ON),
         ):
             if value not in allowed:
                 problems.append(f"option {name}={value!r} is not one of {', '.join(allowed)}")

@@ -55,7 +55,9 @@ def diagnose(graph: Graph, prefix: str = "") -> list[tuple[str, str]]:
     shape_problems: list[str] = []
     infer_shapes(graph, diagnostics=shape_problems)
     if prefix:
-        shape_problems = [p.replace("edge ", f"edge {prefix}", 1).replace("node ", f"node {prefix}", 1) for p in shape_problems]
+        shape_problems = [
+            p.replace("edge ", f"edge {prefix}", 1).replace("node ", f"node {prefix}", 1) for p in shape_problems
+        ]
     found.extend(("shape", p) for p in shape_problems)
     for comp in cycles_without_state(graph):
         loop = " -> ".join(prefix + n for n in comp)

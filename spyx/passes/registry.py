@@ -8,7 +8,6 @@ that list what is valid.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import typing
 from typing import Any, Literal, get_args, get_origin
 
@@ -29,14 +28,14 @@ PASSES: dict[str, str] = {
     "outline-recurrent": "spyx.passes.outline:OutlineRecurrent",
     "fuse": "spyx.passes.fuse:Fuse",
     "cse": "spyx.passes.cse:CommonSubexpressionElimination",
+    "quantize": "spyx.passes.quantize:Quantize",
 }
 
 
 def get_pass_class(name: str) -> type[Pass]:
-    if name not in PASSES:
-        raise OptionError(f"unknown pass {name!r}; available passes: {', '.join(sorted(PASSES))}")
-    module, cls = PASSES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    from spyx.lazy import lazy_class
+
+    return lazy_class(PASSES, name, "pass", plural="passes")
 
 
 def parse_spec(text: str) -> list[tuple[str, dict[str, str]]]:

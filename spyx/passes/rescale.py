@@ -44,7 +44,7 @@ from spyx.passes.weights import (
 __all__ = ["Rescale", "input_gain"]
 
 _CONT_GAIN = {"LIF": "r", "IF": "r", "LI": "r", "I": "r", "CubaLIF": "w_in", "CubaLI": "w_in"}
-_SCALED_WITH_V = ("v_threshold", "v_reset", "v_min")
+_SCALED_WITH_V = ("v_threshold", "v_reset", "v_min", "v0")  # v0: the initial membrane
 
 
 def input_gain(node: Node) -> str | None:

@@ -231,3 +231,30 @@ def test_console_script_and_demo(tmp_path):
                                rtol=1e-6, atol=1e-6)
     r = subprocess.run(exe + ["validate", str(tmp_path / "nothing.nir")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_quantize_for_a_target_writes_integer_weights_and_validates(corpus, tmp_path):
+    from spyx.targets import quantize_for
+
+    src = corpus / "cnn_sinabs.nir"
+    rc, _, err = cli("validate", "--target", "speck", src)
+    assert rc == 1 and "not integer-valued" in err and "(0)" in err  # names the conv node "0"
+    rc, out, _ = cli("quantize", src, tmp_path / "q.nir", "--target", "speck", "--report", "--dt", "1")
+    assert rc == 0 and "agreement" in out and "wrote" in out
+    q = spyx.load(tmp_path / "q.nir")
+    expected = quantize_for(spyx.load(src), "speck", dt=1.0).graph
+    for name, node in q.nodes.items():
+        if node.kind in ("Conv2d", "Affine"):
+            w = node.weight
+            assert np.array_equal(w, np.round(w)) and np.abs(w).max() <= 127, name
+            assert np.array_equal(w, expected.nodes[name].weight)
+    rc, out, _ = cli("validate", "--target", "speck", tmp_path / "q.nir")
+    assert rc == 0 and "valid for target speck" in out
+
+
+def test_quantize_bad_options_and_unknown_target(corpus, tmp_path):
+    src = corpus / "lif_norse.nir"
+    rc, _, err = cli("quantize", src, tmp_path / "q.nir", "--bits", "0")
+    assert rc == 1 and "bits" in err and not (tmp_path / "q.nir").exists()
+    rc, _, err = cli("quantize", src, tmp_path / "q.nir", "--target", "truenorth")
+    assert rc == 1 and "xylo" in err and "loihi2" in err and not (tmp_path / "q.nir").exists()

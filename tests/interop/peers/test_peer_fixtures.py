@@ -1,14 +1,12 @@
 """The peer fixtures reproduce with numpy_ref (the executable specification of each peer profile).
 
-Needs the peer frameworks (``/work/peers-venv``, see tests/interop/peers/generate.py); skips without them.
+Needs the peer frameworks (see tests/interop/conftest.py); skips without them.
 A case whose peer export is known to fail or lose information must keep failing the same way: if a peer
 fixes its
 exporter, the test says so and the case list should be updated.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 import pytest
 
@@ -27,25 +25,13 @@ KNOWN_BAD = {
     ("sinabs", "merge_skip"): "no export",
     ("rockpool", "lif_has_rec"): "lossy export",
 }
-PEERS = [p for p in ("snntorch", "norse", "sinabs", "rockpool") if importlib.util.find_spec(p) is not None]
-
-
-@pytest.fixture(scope="module")
-def fixtures(tmp_path_factory):
-    if not PEERS or importlib.util.find_spec("torch") is None:
-        pytest.skip("peer frameworks not installed (see tests/interop/peers/generate.py)")
-    from .generate import generate
-
-    out = tmp_path_factory.mktemp("peer-fixtures")
-    generate(out, tuple(PEERS))
-    return out
+pytestmark = pytest.mark.interop
 
 
 @pytest.mark.parametrize("peer", ["snntorch", "norse", "sinabs", "rockpool"])
-def test_peer_cases_reproduce(fixtures, peer):
-    if peer not in PEERS:
-        pytest.skip(f"{peer} not installed")
-    rows = [check_case(m.parent) for m in sorted((fixtures / peer).glob("*/meta.json"))]
+def test_peer_cases_reproduce(peer_fixtures, peer):
+    """The fixtures come from tests/interop/conftest.py (generated once per session by the real peers)."""
+    rows = [check_case(m.parent) for m in sorted((peer_fixtures / peer).glob("*/meta.json"))]
     assert rows, f"no fixtures written for {peer}"
     wrong = []
     for r in rows:

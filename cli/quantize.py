@@ -1,0 +1,35 @@
+"""``spyx-convert quantize``: integer weights with folded scales, a target's formats and rules, a report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command(epilog="Example: spyx-convert quantize model.nir model_int8.nir --target xylo --dt 1e-3 --report")
+@click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--target", default=None, help="Hardware target (xylo, loihi2, speck, spinnaker2; options as name{k=v}).")
+@click.option("--bits", type=int, default=None, help="Weight bits, 2..16 (default: the target's, else 8).")
+@click.option("--granularity", type=click.Choice(["channel", "tensor"]), default=None)
+@click.option("--pow2", is_flag=True, help="Power-of-two scales (integer files then reproduce spikes bit for bit).")
+@click.option("--ternary", is_flag=True, help="Ternary weights {-1, 0, 1} times a scale (BitNet absmean).")
+@click.option("--dt", type=float, default=None, help="Time step, for decay formats and for --report.")
+@click.option("--report", is_flag=True, help="Run float and quantized graphs and print spike agreement per layer.")
+@click.option("--report-input", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Input for --report (T, B, *shape) .npy/.npz; default: seeded random spikes.")
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
+@click.option("--force", is_flag=True, help="Write the file even if target rules are still violated.")
+def quantize(src: Path, dst: Path, target, bits, granularity, pow2, ternary, dt, report, report_input, repair,
+             force) -> None:
+    """Quantize weights to integers (scales folded into the neurons) and write NIR."""
+    from spyx.quantize_cli import quantize_file
+
+    result = quantize_file(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2, ternary=ternary,
+                           dt=dt, report=report, report_input=report_input, repair=repair, force=force)
+    for line in result.lines:
+        click.echo(line)
+    if result.errors:
+        sys.exit(1)

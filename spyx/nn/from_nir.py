@@ -1,0 +1,67 @@
+"""``from_nir``: any graph the JAX backend runs -> a trainable NNX module usable with :func:`spyx.nn.run`."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from spyx.errors import OptionError
+from spyx.nn.base import Layer, batch_tuple
+
+__all__ = ["NIRModule", "from_nir"]
+
+
+class NIRModule(Layer):
+    """A compiled graph (:class:`spyx.Program`) as a spyx layer.
+
+    ``params``: the program's trainable arrays as ``nnx.Param`` (``params[node][name]``), so ``nnx.Optimizer``
+    fine-tunes them. ``program``: the compiled program (static). Each call is one ``program.step``: input
+    ``(B, *shape)`` in the graph's channels-first layout, output likewise; the state is the program's state
+    dict. Outputs equal ``program.run(program.params, x)`` for the same parameters.
+    """
+
+    def __init__(self, program):
+        self.program = program
+        self.params = nnx.data(
+            {
+                node: {k: nnx.Param(jnp.asarray(v)) for k, v in arrays.items()}
+                for node, arrays in program.params.items()
+            }
+        )
+
+    def param_values(self) -> dict:
+        """The current parameters as the program's pytree of arrays."""
+        return jax.tree.map(lambda p: p[...], self.params, is_leaf=lambda p: isinstance(p, nnx.Variable))
+
+    def init_state(self, batch_shape=()):
+        batch = batch_tuple(batch_shape)
+        if len(batch) != 1:
+            raise OptionError(f"a NIR module runs with exactly one batch axis, got batch_shape {batch}")
+        return self.program.init_state(batch[0])
+
+    def __call__(self, x, state):
+        state, out = self.program.step(self.param_values(), state, x)
+        return out, state
+
+
+def from_nir(
+    graph_or_path, *, dt: float | None = None, method: str = "exact", **compile_options
+) -> NIRModule:
+    """A trainable NNX module computing ``spyx.compile(graph, dt=dt, method=method)``.
+
+    ``graph_or_path``: a :class:`spyx.Graph` or a ``.nir`` path (read with ``spyx.load``). ``dt`` is needed
+    when the graph has continuous-time nodes (``MissingDtError`` otherwise). Further keyword arguments
+    (``surrogate``, ``dtype``, ``delay_rounding``, ...) go to :func:`spyx.compile`. Drive it with
+    ``spyx.nn.run(module, x)`` on ``(T, B, *shape)`` inputs in the graph's (channels-first) layout.
+    """
+    from spyx.backend import compile as compile_graph
+
+    source = os.fspath(graph_or_path) if isinstance(graph_or_path, str | os.PathLike) else graph_or_path
+    if isinstance(source, str):
+        from spyx.io import load
+
+        source = load(source)
+    return NIRModule(compile_graph(source, dt=dt, method=method, **compile_options))

@@ -1,0 +1,124 @@
+r"""Number formats of neuron parameters: integer thresholds/state values and quantized decays.
+
+Thresholds (``threshold_bits``): after the weight scales are folded into a neuron (``fold=threshold``) its
+threshold, reset level, leak level and bias are in units of the integer weights. They are rounded to the
+nearest integer (half to even) and clipped to the signed ``threshold_bits`` range. Parameters per kind:
+LIF/CubaLIF ``v_threshold, v_reset, v_leak``; IF ``v_threshold, v_reset``; LI/CubaLI ``v_leak``;
+spyx.Neuron ``v_threshold, v_reset, bias, v_min``; Threshold ``threshold``.
+
+Decays (``decay``):
+
+``shift`` (Xylo): ``beta = 1 - 2**-dash`` with an integer ``dash >= 1``. A discrete ``beta``/``alpha``
+    becomes ``1 - 2**-round(-log2(1 - beta))``. A continuous time constant is first read as a decay, by
+    ``method="euler"`` (``beta = 1 - dt/tau``: ``dash = round(log2(tau / dt))``, ``tau' = dt * 2**dash``,
+    Rockpool's ``tau_to_bitshift``) or ``method="exact"`` (``beta = exp(-dt/tau)``,
+    ``tau' = -dt / ln(1 - 2**-dash)``, so that ``spyx.compile(method="exact")`` runs the chip's decay).
+``fraction12`` (Loihi 2 via Lava): ``d = round((1 - beta) * 4095)`` in 1..4095, ``beta' = 1 - d / 4095``
+    (Lava's ``du, dv`` with the Euler reading ``1 - beta = dt / tau``: ``tau' = dt * 4095 / d``).
+
+Time constants and decays carry no scale, so the same change is made to the fake-quantized float graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spyx.ir.node import Node
+from spyx.quant.arith import fraction12_decay, int_range, shift_decay
+
+__all__ = ["STATE_PARAMS", "DECAY_PARAMS", "DECAYS", "FormatChange", "round_state", "quantize_decays"]
+
+STATE_PARAMS: dict[str, tuple[str, ...]] = {
+    "LIF": ("v_threshold", "v_reset", "v_leak"),
+    "CubaLIF": ("v_threshold", "v_reset", "v_leak"),
+    "IF": ("v_threshold", "v_reset"),
+    "LI": ("v_leak",),
+    "CubaLI": ("v_leak",),
+    "spyx.Neuron": ("v_threshold", "v_reset", "bias", "v_min"),
+    "Threshold": ("threshold",),
+}
+# (parameter, continuous?) per kind: continuous time constants need dt.
+DECAY_PARAMS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "LIF": (("tau", True),),
+    "LI": (("tau", True),),
+    "CubaLIF": (("tau_syn", True), ("tau_mem", True)),
+    "CubaLI": (("tau_syn", True), ("tau_mem", True)),
+    "spyx.Neuron": (("beta", False), ("alpha", False)),
+}
+DECAYS = ("float", "shift", "fraction12")
+
+
+@dataclass(frozen=True)
+class FormatChange:
+    """One parameter of one node put into a number format."""
+
+    param: str
+    format: str
+    max_abs_change: float
+    clipped: int = 0
+    codes: np.ndarray | None = None  # the integers stored on chip (dash, d, or the rounded values)
+
+
+def round_state(node: Node, bits: int) -> tuple[Node, list[FormatChange]]:
+    """Round the node's threshold/state parameters (already in integer units) to signed ``bits`` integers."""
+    qmin, qmax = int_range(bits)
+    changes, new = [], {}
+    for name in STATE_PARAMS.get(node.kind, ()):
+        value = getattr(node, name)
+        if value is None:
+            continue
+        raw = np.round(np.asarray(value, dtype=np.float64))
+        q = np.clip(raw, qmin, qmax) + 0.0  # no negative zeros
+        new[name] = q.astype(value.dtype if value.dtype.kind == "f" else np.float32)
+        err = float(np.max(np.abs(q - value))) if value.size else 0.0
+        changes.append(
+            FormatChange(name, f"int{bits}", err, int(np.count_nonzero(raw != q)), q.astype(np.int64))
+        )
+    return (node.replace(**new) if new else node), changes
+
+
+METHODS = ("euler", "exact")
+
+
+def _tau(
+    tau: np.ndarray, dt: float, decay: str, max_shift: int | None, method: str
+) -> tuple[np.ndarray, np.ndarray]:
+    tau = np.asarray(tau, dtype=np.float64)
+    beta = 1.0 - dt / tau if method == "euler" else np.exp(-dt / tau)
+    if decay == "shift":
+        codes, beta_q = shift_decay(np.clip(beta, 0.0, 1.0), max_shift)
+    else:
+        codes, beta_q = fraction12_decay(np.clip(beta, 0.0, 1.0))
+        codes = np.maximum(codes, 1)  # d = 0 would mean no decay at all: no finite time constant
+        beta_q = 1.0 - codes / 4095.0
+    if method == "euler":
+        return codes, dt / (1.0 - beta_q)
+    return codes, -dt / np.log(beta_q)
+
+
+def quantize_decays(
+    node: Node, decay: str, dt: float | None, max_shift: int | None = None, method: str = "euler"
+) -> tuple[Node, list[FormatChange]]:
+    """Put the node's decays into the ``decay`` format (see the module docstring). ``method``: how a time
+    constant maps to a per-step decay, ``euler`` (``1 - dt/tau``, Rockpool's and Lava's reading) or ``exact``
+    (``exp(-dt/tau)``, what ``spyx.compile(method="exact")`` computes)."""
+    if decay == "float":
+        return node, []
+    changes, new = [], {}
+    for name, continuous in DECAY_PARAMS.get(node.kind, ()):
+        value = getattr(node, name)
+        if value is None:
+            continue
+        dtype = value.dtype if value.dtype.kind == "f" else np.dtype(np.float32)
+        if continuous:
+            codes, q = _tau(value, float(dt), decay, max_shift, method)  # dt checked by the caller
+        elif decay == "shift":
+            codes, q = shift_decay(value, max_shift)
+        else:
+            codes, q = fraction12_decay(value)
+        new[name] = q.astype(dtype)
+        err = float(np.max(np.abs(q - value))) if value.size else 0.0
+        changes.append(FormatChange(name, decay, err, 0, codes))
+    return (node.replace(**new) if new else node), changes

@@ -1,0 +1,325 @@
+"""Reusable rule checks over a flat graph. Each factory returns ``check(graph, target, dt) -> [Violation]``;
+the engine (:meth:`spyx.targets.base.Target.check`) fills in the rule id and source."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+
+import numpy as np
+
+from spyx.ir.algorithms import sccs
+from spyx.ir.conv import spatial
+from spyx.ir.graph import Graph
+from spyx.ir.node import Node
+from spyx.ir.shapes import infer_shapes
+from spyx.quant.formats import DECAY_PARAMS, STATE_PARAMS
+from spyx.targets.base import Violation
+
+NEURON_KINDS = ("LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "spyx.Neuron")
+WEIGHT_KINDS = ("Affine", "Linear", "Conv1d", "Conv2d")
+PORT_KINDS = ("Input", "Output")
+
+
+def _v(message: str, nodes=(), severity: str = "error") -> Violation:
+    return Violation("", tuple(nodes), message, severity)
+
+
+def kinds(graph: Graph, wanted: tuple[str, ...]) -> list[str]:
+    return [n for n, node in graph.nodes.items() if node.kind in wanted]
+
+
+_SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def neuron_size(graph: Graph, name: str) -> int:
+    """Elements of a node's output (0 when shapes cannot be inferred: verify reports that)."""
+    if graph not in _SHAPES:
+        _SHAPES[graph] = infer_shapes(graph, diagnostics=[])
+    out = _SHAPES[graph].get(name)
+    return int(np.prod(out.output)) if out is not None and out.output is not None else 0
+
+
+def output_neurons(graph: Graph) -> list[str]:
+    return [
+        p
+        for o in kinds(graph, ("Output",))
+        for p in graph.predecessors(o)
+        if graph.nodes[p].kind in NEURON_KINDS
+    ]
+
+
+# -- topology ---------------------------------------------------------------------------------------
+def allowed_kinds(allowed: tuple[str, ...]):
+    def check(graph, target, dt):
+        return [
+            _v(f"{node.kind} is not supported; supported: {', '.join(allowed)}", [n])
+            for n, node in graph.nodes.items()
+            if node.kind not in allowed
+        ]
+
+    return check
+
+
+def successors_must_be(of_kinds: tuple[str, ...], must: tuple[str, ...], what: str):
+    """Every node of ``of_kinds`` sends only to nodes of ``must``."""
+
+    def check(graph, target, dt):
+        out = []
+        for n in kinds(graph, of_kinds):
+            bad = [s for s in graph.successors(n) if graph.nodes[s].kind not in must]
+            if bad:
+                out.append(_v(f"{n} feeds {', '.join(bad)}; {what}", [n, *bad]))
+        return out
+
+    return check
+
+
+def predecessors_must_be(of_kinds: tuple[str, ...], must: tuple[str, ...], what: str):
+    """Every node of ``of_kinds`` receives only from nodes of ``must``."""
+
+    def check(graph, target, dt):
+        out = []
+        for n in kinds(graph, of_kinds):
+            bad = [p for p in graph.predecessors(n) if graph.nodes[p].kind not in must]
+            if bad:
+                out.append(_v(f"{n} receives from {', '.join(bad)}; {what}", [n, *bad]))
+        return out
+
+    return check
+
+
+def count_limit(select: Callable[[Graph], list[str]], limit_of: Callable, what: str, size=neuron_size):
+    """The summed size of the selected nodes is at most ``limit_of(target)`` (skipped if None)."""
+
+    def check(graph, target, dt):
+        limit = limit_of(target)
+        names = select(graph)
+        total = sum(size(graph, n) for n in names)
+        if limit is None or total <= limit:
+            return []
+        return [_v(f"{total} {what}, more than the {limit} the target has", names)]
+
+    return check
+
+
+def not_recurrent(select: Callable[[Graph], list[str]], what: str):
+    def check(graph, target, dt):
+        cyclic = {n for comp in sccs(graph) for n in comp}
+        return [_v(f"{n} is in a recurrent loop; {what}", [n]) for n in select(graph) if n in cyclic]
+
+    return check
+
+
+def min_count(select: Callable[[Graph], list[str]], least: int, what: str):
+    def check(graph, target, dt):
+        names = select(graph)
+        return [] if len(names) >= least else [_v(f"{len(names)} {what}; at least {least} are needed", names)]
+
+    return check
+
+
+def fan_out(limit_of: Callable, what: str):
+    """Each Input element or neuron drives at most ``limit`` targets through nonzero weights."""
+
+    def check(graph, target, dt):
+        limit = limit_of(target)
+        if limit is None:
+            return []
+        out = []
+        for n in kinds(graph, NEURON_KINDS + ("Input",)):
+            drives = np.zeros(neuron_size(graph, n) if graph.nodes[n].kind != "Input" else 0, dtype=np.int64)
+            for s in graph.successors(n):
+                w = getattr(graph.nodes[s], "weight", None)
+                if w is not None and w.ndim == 2:
+                    counts = np.count_nonzero(w, axis=0)
+                    drives = counts if drives.size != counts.size else drives + counts
+            if drives.size and drives.max() > limit:
+                out.append(_v(f"{n} drives up to {int(drives.max())} targets; {what} is {limit}", [n]))
+        return out
+
+    return check
+
+
+# -- parameters -------------------------------------------------------------------------------------
+def per_node(check_node: Callable[[str, Node, object, float | None], list[Violation]], of_kinds=None):
+    def check(graph, target, dt):
+        out = []
+        for n, node in graph.nodes.items():
+            if of_kinds is None or node.kind in of_kinds:
+                out.extend(check_node(n, node, target, dt))
+        return out
+
+    return check
+
+
+def _int_range_problem(arr: np.ndarray, bits: int) -> str | None:
+    a = np.asarray(arr, dtype=np.float64)
+    if not np.all(a == np.round(a)):
+        return "not integer-valued"
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if a.size and (a.min() < lo or a.max() > hi):
+        return f"outside the signed {bits}-bit range [{lo}, {hi}] (min {a.min():g}, max {a.max():g})"
+    return None
+
+
+def weight_format(bits_of: Callable):
+    def node_check(n, node, target, dt):
+        bits = bits_of(target)
+        if bits is None:
+            return []
+        problem = _int_range_problem(node.weight, bits)
+        hint = "; run the quantize pass (spyx.targets.quantize_for)"
+        return [_v(f"weights of {n} are {problem}{hint}", [n])] if problem else []
+
+    return per_node(node_check, WEIGHT_KINDS)
+
+
+def bias_integer():
+    def node_check(n, node, target, dt):
+        b = getattr(node, "bias", None)
+        if b is None or np.all(np.asarray(b) == np.round(b)):
+            return []
+        return [_v(f"bias of {n} is not integer-valued (biases are scaled like the weights)", [n])]
+
+    return per_node(node_check, WEIGHT_KINDS)
+
+
+def threshold_format(bits_of: Callable):
+    def node_check(n, node, target, dt):
+        bits = bits_of(target)
+        if bits is None:
+            return []
+        out = []
+        for p in STATE_PARAMS.get(node.kind, ()):
+            value = getattr(node, p)
+            problem = None if value is None else _int_range_problem(value, bits)
+            if problem:
+                out.append(_v(f"{p} of {n} is {problem}", [n]))
+        return out
+
+    return per_node(node_check, NEURON_KINDS + ("Threshold",))
+
+
+def no_bias():
+    def node_check(n, node, target, dt):
+        out = []
+        b = getattr(node, "bias", None)
+        if node.kind in WEIGHT_KINDS and b is not None and np.any(b != 0):
+            out.append(_v(f"{n} has a nonzero bias; the target has no biases", [n]))
+        if node.kind == "spyx.Neuron" and np.any(node.bias != 0):
+            out.append(_v(f"{n} has a nonzero constant input (bias); the target has no biases", [n]))
+        return out
+
+    return per_node(node_check)
+
+
+def zero_param(param: str, of_kinds: tuple[str, ...], what: str):
+    def node_check(n, node, target, dt):
+        value = getattr(node, param, None)
+        return (
+            [_v(f"{param} of {n} is nonzero; {what}", [n])]
+            if value is not None and np.any(value != 0)
+            else []
+        )
+
+    return per_node(node_check, of_kinds)
+
+
+def uniform(params: tuple[str, ...], of_kinds: tuple[str, ...], what: str):
+    def node_check(n, node, target, dt):
+        bad = [p for p in params if getattr(node, p, None) is not None and np.ptp(getattr(node, p)) != 0]
+        return [_v(f"{', '.join(bad)} of {n} differ between neurons; {what}", [n])] if bad else []
+
+    return per_node(node_check, of_kinds)
+
+
+def decay_format(decay_of: Callable, tol: float = 1e-6):
+    """Decays representable in the target's format: time constants need ``dt`` (skipped without it) and are
+    accepted when representable under the Euler or the exact reading of ``tau`` as a per-step decay."""
+    from spyx.quant.formats import quantize_decays
+
+    def node_check(n, node, target, dt):
+        decay = decay_of(target)
+        if decay in (None, "float"):
+            return []
+        if dt is None and any(c for _, c in DECAY_PARAMS.get(node.kind, ())):
+            return []
+        max_shift = getattr(target.formats(), "max_shift", None)
+        bad = None
+        for method in ("euler", "exact"):  # the graph does not say how its time constants are discretised
+            q, changes = quantize_decays(node, decay, dt, max_shift, method)
+            off = [
+                c.param
+                for c in changes
+                if not np.allclose(getattr(q, c.param), getattr(node, c.param), rtol=tol, atol=0)
+            ]
+            bad = off if bad is None or len(off) < len(bad) else bad
+        return (
+            [_v(f"{', '.join(bad)} of {n} not representable as {decay} decays (at dt={dt})", [n])]
+            if bad
+            else []
+        )
+
+    return per_node(node_check, tuple(DECAY_PARAMS))
+
+
+# -- convolutions and pooling -----------------------------------------------------------------------
+def conv_param(param: str, ok: Callable[[int], bool], what: str, of_kinds=("Conv2d",)):
+    def node_check(n, node, target, dt):
+        if param == "kernel":
+            values = node.kernel
+        elif param == "padding" and getattr(node, "padding", None) is None:
+            values = tuple(lo for lo, _ in node.pads())
+        else:
+            values = spatial(getattr(node, param), 2, param)
+        bad = [v for v in values if not ok(v)]
+        return [_v(f"{param} {tuple(values)} of {n}: {what}", [n])] if bad else []
+
+    return per_node(node_check, of_kinds)
+
+
+def features(limit_of: Callable, what: str):
+    def node_check(n, node, target, dt):
+        limit = limit_of(target)
+        c = int(node.weight.shape[0])
+        return (
+            [_v(f"{n} has {c} output features; {what} {limit}", [n])]
+            if limit is not None and c > limit
+            else []
+        )
+
+    return per_node(node_check, WEIGHT_KINDS)
+
+
+def reset_mode(mode_of: Callable):
+    """Reset semantics: ``zero`` (reset to 0) or ``subtract`` (subtract the threshold)."""
+
+    def node_check(n, node, target, dt):
+        mode = mode_of(target)
+        if mode is None or not node.spiking:
+            return []
+        if node.kind == "spyx.Neuron":
+            ok = (
+                node.reset == "subtract"
+                if mode == "subtract"
+                else (node.reset == "value" and not np.any(node.v_reset != 0))
+            )
+            return (
+                [] if ok else [_v(f"{n} resets with reset={node.reset!r}; the target resets by {mode}", [n])]
+            )
+        v_reset = getattr(node, "v_reset", None)
+        if mode == "zero":
+            if v_reset is not None and np.any(v_reset != 0):
+                return [_v(f"{n} resets to a nonzero v_reset; the target resets to zero", [n])]
+            return []
+        return [
+            _v(
+                f"{n} ({node.kind}) resets to v_reset as NIR defines; the target subtracts the threshold, so "
+                "spikes can differ after the first one",
+                [n],
+                "warning",
+            )
+        ]
+
+    return per_node(node_check, NEURON_KINDS)

@@ -1,0 +1,178 @@
+"""SynSense Speck (DYNAP-CNN): a chip of 9 convolutional cores of integrate-and-fire neurons.
+
+Sources (collected in ``hardware-targets.md``):
+
+* samna speck2b docs; Sinabs "available network architecture" docs: 9 convolutional cores; 8-bit weights;
+  16-bit neuron state; kernel <= 16x16; stride in {1, 2, 4, 8}; padding 0..7; sum-pool 1/2/4; <= 1024
+  features per layer; each core feeds <= 2 destinations.
+* NIR paper ``02_cnn/speck_accuracy.py``; specksim docs; sinabs#170: IAF neurons only after a convolution;
+  one threshold per layer; biases not simulated.
+
+A Linear/Affine layer is accepted as a convolution whose kernel covers its whole input (how Sinabs maps it).
+The threshold format is taken to be the 16-bit neuron state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spyx.targets import rules as R
+from spyx.targets.base import Formats, Rule, Target
+
+_HW = "samna speck2b docs; Sinabs 'available network architecture' docs"
+_SIM = "NIR paper 02_cnn/speck_accuracy.py; specksim docs; sinabs#170"
+_CONV = ("Conv2d", "Linear", "Affine")
+
+
+def _iaf_only(n, node, target, dt):
+    if node.kind == "IF":
+        return []
+    if node.kind == "spyx.Neuron" and node.fires and not node.synapse and np.all(node.beta == 1):
+        return []
+    return [R._v(f"{n} is {node.kind}; Speck has integrate-and-fire (IAF) neurons only", [n])]
+
+
+def _pool(n, node, target, dt):
+    k = tuple(int(x) for x in np.asarray(node.kernel_size).reshape(-1))
+    return (
+        []
+        if all(x in (1, 2, 4) for x in k)
+        else [R._v(f"pool kernel {k} of {n}: Speck sum-pools 1, 2 or 4", [n])]
+    )
+
+
+def _destinations(graph, target, dt):
+    out = []
+    for n in R.kinds(graph, R.NEURON_KINDS):
+        dests, stack, seen = set(), list(graph.successors(n)), set()
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            if graph.nodes[s].kind in ("SumPool2d", "Flatten"):
+                stack.extend(graph.successors(s))
+            else:
+                dests.add(s)
+        if len(dests) > target.max_destinations:
+            out.append(
+                R._v(
+                    f"{n} feeds {len(dests)} layers; a Speck core feeds at most {target.max_destinations}",
+                    [n, *sorted(dests)],
+                )
+            )
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Speck(Target):
+    """Speck. Options: bit widths and limits (defaults from the sources)."""
+
+    name = "speck"
+    description = "SynSense Speck: 9 convolutional cores of IAF neurons, 8-bit weights, no biases"
+    sources = (_HW, _SIM)
+    primitives = (
+        "Input",
+        "Output",
+        "Conv2d",
+        "Linear",
+        "Affine",
+        "IF",
+        "spyx.Neuron",
+        "SumPool2d",
+        "Flatten",
+    )
+
+    weight_bits: int = 8
+    threshold_bits: int = 16
+    cores: int = 9
+    max_kernel: int = 16
+    max_features: int = 1024
+    max_destinations: int = 2
+
+    def formats(self) -> Formats:
+        return Formats(self.weight_bits, self.threshold_bits, "float", "none", shared_threshold=True)
+
+    rules = (
+        Rule(
+            "speck.primitives",
+            "convolutions, IAF neurons, sum pooling, flatten",
+            _HW,
+            R.allowed_kinds(primitives),
+        ),
+        Rule(
+            "speck.iaf-only", "integrate-and-fire neurons only", _SIM, R.per_node(_iaf_only, R.NEURON_KINDS)
+        ),
+        Rule(
+            "speck.neuron-after-conv",
+            "IAF neurons only after a convolution",
+            _SIM,
+            R.predecessors_must_be(R.NEURON_KINDS, _CONV, "Speck neurons must follow a convolution"),
+        ),
+        Rule(
+            "speck.conv-then-neuron",
+            "every convolution feeds IAF neurons",
+            _SIM,
+            R.successors_must_be(_CONV, R.NEURON_KINDS, "a Speck convolution feeds its core's neurons"),
+        ),
+        Rule(
+            "speck.cores",
+            "<= 9 convolutional layers",
+            _HW,
+            R.count_limit(
+                lambda g: R.kinds(g, _CONV), lambda t: t.cores, "convolutional layers", size=lambda g, n: 1
+            ),
+        ),
+        Rule(
+            "speck.kernel",
+            "kernel <= 16x16",
+            _HW,
+            R.conv_param("kernel", lambda k: 1 <= k <= 16, "Speck kernels are at most 16x16"),
+        ),
+        Rule(
+            "speck.stride",
+            "stride in {1, 2, 4, 8}",
+            _HW,
+            R.conv_param("stride", lambda s: s in (1, 2, 4, 8), "Speck strides are 1, 2, 4 or 8"),
+        ),
+        Rule(
+            "speck.padding",
+            "padding 0..7",
+            _HW,
+            R.conv_param("padding", lambda p: 0 <= p <= 7, "Speck padding is 0..7"),
+        ),
+        Rule(
+            "speck.pooling",
+            "sum pooling 1, 2 or 4 (no average pooling)",
+            _HW,
+            R.per_node(_pool, ("SumPool2d",)),
+        ),
+        Rule(
+            "speck.features",
+            "<= 1024 features per layer",
+            _HW,
+            R.features(lambda t: t.max_features, "Speck layers have at most"),
+        ),
+        Rule("speck.destinations", "each core feeds <= 2 destinations", _HW, _destinations),
+        Rule(
+            "speck.one-threshold",
+            "one threshold per layer",
+            _SIM,
+            R.uniform(("v_threshold",), R.NEURON_KINDS, "Speck has one threshold per layer"),
+        ),
+        Rule("speck.no-bias", "no biases", _SIM, R.no_bias()),
+        Rule(
+            "speck.weight-format",
+            "signed 8-bit integer weights",
+            _HW,
+            R.weight_format(lambda t: t.weight_bits),
+        ),
+        Rule(
+            "speck.threshold-format",
+            "16-bit neuron state (thresholds)",
+            _HW,
+            R.threshold_format(lambda t: t.threshold_bits),
+        ),
+    )

@@ -1,0 +1,168 @@
+"""SynSense Xylo (Audio v2, IMU): a recurrent spiking network of current-based LIF neurons with integer state.
+
+Sources (collected in ``hardware-targets.md``):
+
+* Rockpool Xylo overview; ``rockpool/devices/xylo/syns61201/xylo_mapper.py``: <= 16 inputs, <= 1000 hidden
+  neurons, <= 8 outputs (Audio v2); IMU: 496 hidden, 16 outputs; max fan-out 512 (64 on Audio).
+* ``rockpool/transform/quantize_methods.py``: signed 8-bit weights (input, recurrent, output), signed 16-bit
+  thresholds, biases scaled like the weights.
+* Xylo mapper docstrings, Rockpool docs: decays are bit shifts (``dash``, uint8: ``beta = 1 - 2**-dash``),
+  subtractive reset, up to 31 spikes per step (output neurons 1).
+* ``rockpool/devices/xylo/syns61300/xylo_mapper.py`` (``xylo_drc``): input goes through weights first;
+  neurons receive input only from weights; no two weight layers in a row; outputs come from neurons; output
+  neurons are not recurrent; one dt for the whole network; at least 2 neuron layers.
+
+The bias bit width is not given (biases are "scaled like weights"); only integrality is checked. Fan-out is
+read as the number of nonzero weights leaving one input channel or neuron.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from spyx.targets import rules as R
+from spyx.targets.base import Formats, Rule, Target
+
+_MAPPER = "rockpool/devices/xylo/syns61300/xylo_mapper.py (xylo_drc)"
+_OVERVIEW = "Rockpool Xylo overview; rockpool/devices/xylo/syns61201/xylo_mapper.py"
+_QUANT = "rockpool/transform/quantize_methods.py"
+_DOCS = "Xylo mapper docstrings; Rockpool docs"
+
+_LIMITS = {"audio2": (16, 1000, 8, 64), "imu": (16, 496, 16, 512)}
+
+
+def _hidden(graph):
+    outs = set(R.output_neurons(graph))
+    return [n for n in R.kinds(graph, R.NEURON_KINDS) if n not in outs]
+
+
+def _spikes(n, node, target, dt):
+    if node.kind != "spyx.Neuron" or not node.fires or node.spike_count != "multi":
+        return []
+    if node.max_spikes == 0 or node.max_spikes > target.max_spikes:
+        return [
+            R._v(
+                f"{n} emits up to {node.max_spikes or 'unbounded'} spikes per step; Xylo allows "
+                f"{target.max_spikes}",
+                [n],
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Xylo(Target):
+    """Xylo. Options: ``variant`` (``audio2`` | ``imu``: neuron counts and fan-out), bit widths, limits."""
+
+    name = "xylo"
+    description = "SynSense Xylo (Audio v2 / IMU): integer recurrent SNN, bit-shift decays, subtractive reset"
+    sources = (_OVERVIEW, _QUANT, _DOCS, _MAPPER)
+    primitives = ("Input", "Output", "Linear", "Affine", "LIF", "CubaLIF", "spyx.Neuron")
+
+    variant: Literal["audio2", "imu"] = "audio2"
+    weight_bits: int = 8
+    threshold_bits: int = 16
+    max_shift: int = 255  # dash is stored as uint8
+    max_spikes: int = 31
+
+    def limits(self) -> tuple[int, int, int, int]:
+        """(inputs, hidden neurons, output neurons, fan-out) of the variant."""
+        return _LIMITS[self.variant]
+
+    def formats(self) -> Formats:
+        return Formats(self.weight_bits, self.threshold_bits, "shift", "weights", self.max_shift)
+
+    rules = (
+        Rule(
+            "xylo.primitives",
+            "only Input, Output, Linear/Affine weights and LIF/CubaLIF neurons",
+            _MAPPER,
+            R.allowed_kinds(("Input", "Output", "Linear", "Affine", "LIF", "CubaLIF", "spyx.Neuron")),
+        ),
+        Rule(
+            "xylo.input-through-weights",
+            "graph inputs feed weight layers only",
+            _MAPPER,
+            R.successors_must_be(("Input",), R.WEIGHT_KINDS, "Xylo inputs must go through weights first"),
+        ),
+        Rule(
+            "xylo.neuron-input",
+            "neurons receive input only from weight layers",
+            _MAPPER,
+            R.predecessors_must_be(
+                R.NEURON_KINDS, R.WEIGHT_KINDS, "Xylo neurons receive input only from weights"
+            ),
+        ),
+        Rule(
+            "xylo.no-weight-chain",
+            "no two weight layers in a row",
+            _MAPPER,
+            R.successors_must_be(
+                R.WEIGHT_KINDS, R.NEURON_KINDS, "weight layers must feed neurons (no two in a row)"
+            ),
+        ),
+        Rule(
+            "xylo.outputs-from-neurons",
+            "graph outputs come from neurons",
+            _MAPPER,
+            R.predecessors_must_be(("Output",), R.NEURON_KINDS, "Xylo outputs must come from neurons"),
+        ),
+        Rule(
+            "xylo.output-not-recurrent",
+            "output neurons have no recurrent connections",
+            _MAPPER,
+            R.not_recurrent(R.output_neurons, "Xylo output neurons are not recurrent"),
+        ),
+        Rule(
+            "xylo.min-neuron-layers",
+            "at least 2 neuron layers",
+            _MAPPER,
+            R.min_count(lambda g: R.kinds(g, R.NEURON_KINDS), 2, "neuron layers"),
+        ),
+        Rule(
+            "xylo.max-inputs",
+            "<= 16 input channels",
+            _OVERVIEW,
+            R.count_limit(lambda g: R.kinds(g, ("Input",)), lambda t: t.limits()[0], "input channels"),
+        ),
+        Rule(
+            "xylo.max-hidden",
+            "<= 1000 hidden neurons (IMU: 496)",
+            _OVERVIEW,
+            R.count_limit(_hidden, lambda t: t.limits()[1], "hidden neurons"),
+        ),
+        Rule(
+            "xylo.max-outputs",
+            "<= 8 output neurons (IMU: 16)",
+            _OVERVIEW,
+            R.count_limit(R.output_neurons, lambda t: t.limits()[2], "output neurons"),
+        ),
+        Rule(
+            "xylo.fan-out",
+            "fan-out <= 64 (Audio) / 512 (IMU)",
+            _OVERVIEW,
+            R.fan_out(lambda t: t.limits()[3], "the Xylo fan-out limit"),
+        ),
+        Rule(
+            "xylo.weight-format",
+            "signed 8-bit integer weights",
+            _QUANT,
+            R.weight_format(lambda t: t.weight_bits),
+        ),
+        Rule("xylo.bias-format", "integer biases (scaled like the weights)", _QUANT, R.bias_integer()),
+        Rule(
+            "xylo.threshold-format",
+            "signed 16-bit integer thresholds",
+            _QUANT,
+            R.threshold_format(lambda t: t.threshold_bits),
+        ),
+        Rule(
+            "xylo.decay-format",
+            "decays are bit shifts beta = 1 - 2^-dash (checked when dt is given)",
+            _DOCS,
+            R.decay_format(lambda t: "shift"),
+        ),
+        Rule("xylo.reset", "subtractive reset", _DOCS, R.reset_mode(lambda t: "subtract")),
+        Rule("xylo.spikes-per-step", "<= 31 spikes per neuron per step", _DOCS, R.per_node(_spikes)),
+    )
