@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spyx.errors import UnsupportedError
 
 __all__ = ["ConvertReport", "convert_file"]
 
@@ -31,12 +32,13 @@ def convert_file(src, dst, *, passes: str = "", repair: bool = False, to_profile
                  dt: float | None = None) -> ConvertReport:
     """Read ``src``, run the pass pipeline, optionally re-encode for a peer profile, write ``dst`` atomically.
 
-    Nothing is written if any step fails.
+    Nothing is written if any step fails. The input is verified before any pass runs, so an invalid file is
+    reported with the file name and its own node names (passes such as ``reorder{rename=true}`` rename them).
     """
     from spyx.io import read_nir, write_nir
     from spyx.passes import describe_changes, run_pipeline
 
-    result = read_nir(src, repair=repair)
+    result = read_nir(src, repair=repair, verify=True)
     graph = result.graph
     report = ConvertReport(Path(src), Path(dst), result.version, result.repairs)
     if passes.strip():
@@ -44,7 +46,12 @@ def convert_file(src, dst, *, passes: str = "", repair: bool = False, to_profile
         graph = run_pipeline(graph, passes, log=log).graph
         report.passes = describe_changes(result.graph, log)
     if to_profile is not None:
-        from spyx.profiles import encode_for
+        try:
+            from spyx.profiles import encode_for
+        except ImportError as e:
+            raise UnsupportedError(
+                f"--to-profile {to_profile}: export profiles are not available in this spyx ({e})"
+            ) from None
 
         graph, notes = encode_for(graph, to_profile, dt=dt)
         report.notes.extend(notes)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from spyx.errors import DanglingEdgeError
 from spyx.ir import Graph, diagnose, feedback_edges, infer_shapes, sccs, to_text
 from spyx.ir.shapes import fmt_shape
 
@@ -78,26 +79,61 @@ def describe_text(graph: Graph, info: dict[str, Any]) -> str:
 
 
 def to_dot(graph: Graph) -> str:
-    """Graphviz text: one box per node (name, kind, output shape), feedback edges dashed."""
-    shapes = infer_shapes(graph, diagnostics=[])
-    fb = set(feedback_edges(graph))
+    """Graphviz text: one box per node (name, kind, output shape), nested graphs as clusters whose port nodes
+    the edges reach, feedback edges dashed. Names are quoted and escaped, so any node name is valid DOT."""
     lines = ["digraph spyx {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
-    for name, node in graph.nodes.items():
-        label = f"{name}\\n{node.kind} {fmt_shape(shapes[name].output)}"
-        lines.append(f'  "{name}" [label="{label}"];')
-    for a, b in graph.edges:
-        style = ' [style=dashed, label="t-1"]' if (a, b) in fb else ""
-        lines.append(f'  "{a}" -> "{b}"{style};')
+    _dot_graph(graph, "", lines, "  ")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot_endpoint(graph: Graph, endpoint: str, prefix: str, *, as_source: bool) -> str:
+    """The DOT id an edge endpoint reaches: a node, or a nested graph's Input/Output port node."""
+    try:
+        name, port = graph.resolve(endpoint, as_source=as_source)
+    except DanglingEdgeError:
+        return prefix + endpoint
+    node = graph.nodes[name]
+    if isinstance(node, Graph) and port is None:
+        ports = node.outputs if as_source else node.inputs
+        port = next(iter(ports), None)
+    return prefix + name + ("" if port is None else "." + port)
+
+
+def _dot_graph(graph: Graph, prefix: str, lines: list[str], indent: str) -> None:
+    shapes = infer_shapes(graph, diagnostics=[])
+    fb = set(feedback_edges(graph))
+    for name, node in graph.nodes.items():
+        ident = prefix + name
+        if isinstance(node, Graph):
+            lines.append(f"{indent}subgraph {_dot_quote('cluster_' + ident)} {{")
+            lines.append(f"{indent}  label={_dot_quote(ident + ' (NIRGraph)')};")
+            _dot_graph(node, ident + ".", lines, indent + "  ")
+            lines.append(f"{indent}}}")
+            continue
+        # "\\n" is DOT's line break inside a label; quoting escapes the name's own backslashes first
+        detail = f"{node.kind} {fmt_shape(shapes[name].output)}"
+        label = _dot_quote(name)[:-1] + "\\n" + _dot_quote(detail)[1:]
+        lines.append(f"{indent}{_dot_quote(ident)} [label={label}];")
+    for a, b in graph.edges:
+        style = ' [style=dashed, label="t-1"]' if (a, b) in fb else ""
+        src = _dot_endpoint(graph, a, prefix, as_source=True)
+        dst = _dot_endpoint(graph, b, prefix, as_source=False)
+        lines.append(f"{indent}{_dot_quote(src)} -> {_dot_quote(dst)}{style};")
 
 
 def validate_file(path: str | Path, *, repair: bool = False) -> tuple[list[str], Any]:
     """Diagnostics for a file (empty when valid) and the load result. Unreadable files raise ReadError."""
     from spyx.io import read_nir
+    from spyx.io.reader import repair_hint
 
     result = read_nir(path, repair=repair)
-    return [m for _, m in diagnose(result.graph)], result
+    problems = [m for _, m in diagnose(result.graph)]
+    return (problems + repair_hint(result.graph) if problems else problems), result
 
 
 def array_summary(arr: np.ndarray) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spyx.errors import InputError, OptionError, ReadError
+from spyx.errors import InputError, OptionError, ReadError, UnsupportedError
 
 __all__ = ["run_command", "read_inputs", "random_spikes"]
 
@@ -96,6 +96,10 @@ def _apply_profile(graph, profile: str, dt):
     """The graph and dt after applying an import profile; the default ``nir`` profile changes nothing."""
     if profile in ("nir", "", None):
         return graph, dt, []
-    from spyx.profiles import apply_profile
-
+    try:
+        from spyx.profiles import apply_profile
+    except ImportError as e:
+        raise UnsupportedError(
+            f"--profile {profile}: import profiles are not available in this spyx ({e}); use --profile nir"
+        ) from None
     return apply_profile(graph, profile, dt=dt)

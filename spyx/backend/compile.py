@@ -141,6 +141,10 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
 
 
 def _as_jax(value: np.ndarray, dtype):
+    # files may store big-endian arrays (kept as read, for bit-exact round trips); XLA takes native order only
+    value = np.asarray(value)
+    if not value.dtype.isnative:
+        value = value.astype(value.dtype.newbyteorder("="))
     if dtype is not None:
         return jnp.asarray(value, dtype=dtype)
     if value.dtype.kind != "f":

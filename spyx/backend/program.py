@@ -126,7 +126,7 @@ class Program:
                 f"unknown: {', '.join(unknown) or 'none'}"
             )
         out = {}
-        lengths = set()
+        lengths: dict[str, tuple[int, ...]] = {}
         for n in names:
             x = inputs[n]
             if not hasattr(x, "shape"):
@@ -136,10 +136,12 @@ class Program:
             if x.ndim != len(expect) + k or tuple(x.shape[k:]) != expect:
                 want = lead + ", ".join(str(s) for s in expect) + ")"
                 raise InputError(f"input {n}: expected shape {want}, got {fmt_shape(tuple(x.shape))}")
-            lengths.add(tuple(x.shape[:k]))
+            lengths[n] = tuple(x.shape[:k])
             out[n] = jnp.asarray(x).astype(self.dtype)
-        if len(lengths) > 1:
-            raise InputError(f"inputs disagree on the leading (time, batch) axes: {sorted(lengths)}")
+        if len(set(lengths.values())) > 1:
+            axes = "(time, batch)" if time else "batch"
+            each = ", ".join(f"{n} {fmt_shape(v)}" for n, v in lengths.items())
+            raise InputError(f"inputs disagree on the leading {axes} axes: {each}; give every input the same")
         return out
 
 

@@ -46,7 +46,13 @@ def decode_node(raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
         raise FormatError(f"{ctx.source}: node {label!r} is a dataset, expected a group with a 'type'")
     type_name = raw.get("type")
     if not isinstance(type_name, str):
-        raise FormatError(f"{ctx.source}: node {label!r} has no 'type' string (fields: {', '.join(raw)})")
+        fields = ", ".join(raw) or "none"
+        hint = (
+            "; the writer may have stopped midway (nir.write fails after creating groups): re-export the file"
+            if not where
+            else ""
+        )
+        raise FormatError(f"{ctx.source}: node {label!r} has no 'type' string (fields: {fields}){hint}")
     kinds = nir_kinds()
     kind = TYPE_ALIASES.get(type_name, type_name)
     if kind not in kinds:
@@ -102,7 +108,8 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
     for name, value in values.items():
         if fields[name].metadata.get("array") and value is not None and not _is_numeric(value):
             raise FormatError(
-                f"{ctx.source}: node {where!r} ({kind}) field {name!r} must be numeric, got {value!r}"
+                f"{ctx.source}: node {where!r} ({kind}) field {name!r} must be an integer or float array, "
+                f"got {_describe(value)}"
             )
 
     metadata = _metadata(raw, where, ctx)
@@ -119,6 +126,15 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
 
 def _is_numeric(value: Any) -> bool:
     return np.asarray(value).dtype.kind in "biuf"
+
+
+def _describe(value: Any) -> str:
+    """A one-line description of a bad field value (an array's repr can run to many lines)."""
+    arr = np.asarray(value)
+    if arr.ndim == 0 and arr.dtype.kind in "OUS":
+        text = repr(arr.item())
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"{arr.dtype} array of shape {arr.shape}"
 
 
 def _edges(raw: Any, label: str, ctx: Decoder) -> tuple[tuple[str, str], ...]:

@@ -17,6 +17,7 @@ import numpy as np
 
 from spyx.errors import FormatError, ReadError, VerifyError
 from spyx.io.decode import Decoder, decode_node
+from spyx.io.port_repair import drop_port_batch_axes
 from spyx.ir.graph import Graph
 from spyx.ir.verify import verify as verify_graph
 
@@ -46,7 +47,8 @@ def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool
 
     Args:
         path: a ``.nir`` file.
-        repair: rename dangling edge endpoints when exactly one node fits (rule in :mod:`spyx.io.repair`);
+        repair: rename dangling edge endpoints when exactly one node fits (rule in :mod:`spyx.io.repair`)
+            and drop leading batch axes of 1 from Input/Output shapes (:mod:`spyx.io.port_repair`);
             every change is listed in :attr:`LoadResult.repairs`.
         verify: also run :func:`spyx.ir.verify` (errors prefixed with the file name). Off by default so that
             tools can read a structurally sound but invalid graph and report every problem
@@ -65,12 +67,26 @@ def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool
     graph = decode_node(raw, "", ctx)
     if not isinstance(graph, Graph):
         raise FormatError(f"{source}: /node is a {graph.kind}, expected a NIRGraph")
+    if repair:
+        graph, lines = drop_port_batch_axes(graph)
+        ctx.repairs.extend(lines)
     if verify:
         try:
             verify_graph(graph)
         except VerifyError as e:
-            raise type(e)([f"{source}: {e.diagnostics[0]}", *e.diagnostics[1:]]) from None
+            hint = repair_hint(graph)
+            raise type(e)([f"{source}: {e.diagnostics[0]}", *e.diagnostics[1:], *hint]) from None
     return LoadResult(graph=graph, version=version, repairs=tuple(ctx.repairs), path=p)
+
+
+def repair_hint(graph: Graph) -> list[str]:
+    """One line saying ``--repair`` would fix the graph's port shapes, or nothing."""
+    if not drop_port_batch_axes(graph)[1]:
+        return []
+    return [
+        "Input/Output shapes carry a leading batch axis of 1 (rockpool writes them so); run with --repair "
+        "(spyx.load(path, repair=True)) to drop it"
+    ]
 
 
 def _read_hdf5(p: Path, source: str) -> tuple[dict[str, Any], str | None]:
@@ -117,7 +133,7 @@ def _group(group, source: str) -> dict[str, Any]:
             item = group[key]
         except (KeyError, OSError, RuntimeError) as e:
             raise ReadError(
-                f"{source}: cannot read {group.name}/{key} ({e}); is the file truncated?"
+                f"{source}: cannot read {group.name}/{key} ({e}); {_link_hint(group, key)}"
             ) from None
         if isinstance(item, h5py.Group):
             out[_name(key)] = _group(item, source)
@@ -129,6 +145,24 @@ def _group(group, source: str) -> dict[str, Any]:
                 f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?"
             ) from None
     return out
+
+
+def _link_hint(group, key: str) -> str:
+    """Why an entry may not open: a link to nothing (said so), else damage."""
+    import h5py
+
+    try:
+        link = group.get(key, getlink=True)
+    except (KeyError, OSError, RuntimeError):
+        link = None
+    if isinstance(link, h5py.SoftLink):
+        return f"it is a soft link to {link.path}, which does not exist in the file"
+    if isinstance(link, h5py.ExternalLink):
+        return (
+            f"it is an external link to {link.path} in {link.filename}, which cannot be opened; "
+            "a NIR file should hold its own data"
+        )
+    return "is the file truncated?"
 
 
 def _name(key: str | bytes) -> str:

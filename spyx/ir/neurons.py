@@ -4,7 +4,8 @@ These nodes are *equations*, not programs: they say nothing about the time step,
 order of operations within a step. The ``discretize`` pass (the ``nir`` profile) or a peer profile lowers
 them to :class:`spyx.ir.discrete.Neuron`; ``docs/semantics.md`` gives the rules.
 
-All parameters share the neuron population's shape (e.g. ``(38,)`` or ``(16, 16, 16)`` after a conv).
+All parameters share the neuron population's shape (e.g. ``(38,)`` or ``(16, 16, 16)`` after a conv), or are
+all 0-d scalars shared by every neuron: the population then takes the shape of its input.
 Spiking kinds spike when ``v > v_threshold`` (strict) and then set ``v = v_reset``.
 """
 
@@ -21,12 +22,18 @@ class _Population(Node):
     continuous = True
     _shape_param = ""
 
+    def shared(self) -> bool:
+        """Whether every parameter is a 0-d scalar shared by the whole population (norse 1.1 writes these)."""
+        return all(getattr(self, n).ndim == 0 for n in self.param_names() if getattr(self, n) is not None)
+
     def declared_input_shape(self) -> Shape | None:
         arr = getattr(self, self._shape_param)
-        return None if arr is None else tuple(arr.shape)
+        if arr is None or self.shared():
+            return None  # scalar parameters fit any population: the input decides its shape
+        return tuple(arr.shape)
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        return self.declared_input_shape()
+        return input_shape if self.shared() else self.declared_input_shape()
 
     def check(self) -> list[str]:
         return super().check() + same_shape_check(self, self.param_names())

@@ -83,6 +83,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _port_renames(before: Graph, result: PassResult) -> list[str]:
+    """The graph's interface renamed (Input/Output nodes): callers address inputs and outputs by these names,
+    and a canonical renaming need not keep their order, so each one is spelled out."""
+    ports = set(before.inputs) | set(before.outputs)
+    out = []
+    for change in result.changes:
+        old, sep, new = change.removeprefix("renamed ").partition(" -> ")
+        if change.startswith("renamed ") and sep and old in ports:
+            kind = "input" if old in before.inputs else "output"
+            out.append(f"    {kind} {old} is now {new}")
+    return out
+
+
 def describe_changes(initial: Graph, log: Sequence[tuple[str, PassResult]]) -> list[str]:
     """One line per pass of a pipeline log (``PassManager.log`` or ``run_pipeline(..., log=[])``), e.g.
     ``fuse: 2 nodes removed, 1 node changed, 2 parameters touched, nodes 9 -> 7, edges 8 -> 6``;
@@ -107,6 +120,7 @@ def describe_changes(initial: Graph, log: Sequence[tuple[str, PassResult]]) -> l
             if not (d.added or d.removed or d.changed or d.renamed):
                 parts.insert(0, "order, names or metadata changed")
             lines.append(f"{spec}: " + ", ".join(p for p in parts if p))
+        lines.extend(_port_renames(before, result))
         lines.extend(f"    note: {n}" for n in result.notes)
         before = after
     return lines

@@ -44,10 +44,11 @@ from typing import Literal
 
 import numpy as np
 
-from spyx.errors import CompileError, MissingDtError, OptionError
+from spyx.errors import CompileError, MissingDtError, OptionError, ShapeError
 from spyx.ir.discrete import Neuron, Shift
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
+from spyx.ir.shapes import infer_shapes
 from spyx.passes.base import Pass, PassResult
 
 __all__ = ["Discretize", "neuron_factors", "delay_steps", "cuba_gain"]
@@ -72,11 +73,12 @@ def cuba_gain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return b * np.exp(-a) * ratio
 
 
-def neuron_factors(node: Node, dt: float, method: str) -> dict[str, np.ndarray]:
+def neuron_factors(node: Node, dt: float, method: str, shape=None) -> dict[str, np.ndarray]:
     """The ``spyx.Neuron`` parameters (float64) of a continuous neuron node for one step ``dt``."""
     kind = node.kind
     synapse = kind in ("CubaLI", "CubaLIF")
-    shape = tuple((node.tau_mem if synapse else (node.r if kind in ("I", "IF") else node.tau)).shape)
+    if shape is None:
+        shape = tuple((node.tau_mem if synapse else (node.r if kind in ("I", "IF") else node.tau)).shape)
     r = _full(node, "r", shape)
     out: dict[str, np.ndarray] = {}
     if kind in ("I", "IF"):
@@ -140,11 +142,11 @@ def delay_steps(name: str, node: Node, dt: float, rounding: str) -> np.ndarray:
     return steps.astype(np.int64)
 
 
-def _lower(name: str, node: Node, dt: float, method: str, rounding: str) -> Node:
+def _lower(name: str, node: Node, dt: float, method: str, rounding: str, shape=None) -> Node:
     if node.kind == "Delay":
         return Shift(steps=delay_steps(name, node, dt, rounding), metadata=node.metadata)
     dtype = _dtype(node)
-    factors = {k: v.astype(dtype) for k, v in neuron_factors(node, dt, method).items()}
+    factors = {k: v.astype(dtype) for k, v in neuron_factors(node, dt, method, shape).items()}
     return Neuron(
         **factors,
         synapse="alpha" in factors,
@@ -206,10 +208,21 @@ class Discretize(Pass):
             graph, inlined = inline_graph(graph)
             changes.extend(f"inline: {c}" for c in inlined)
         nodes = dict(graph.nodes)
+        shapes = None
         for name, node in graph.nodes.items():
             if node.kind not in _LOWERED:
                 continue
-            nodes[name] = _lower(name, node, float(self.dt), self.method, self.delay_rounding)
+            shape = None
+            if getattr(node, "shared", lambda: False)():  # scalar parameters: the population is its input's
+                shapes = shapes or infer_shapes(graph, diagnostics=[])
+                shape = shapes[name].input
+                if shape is None:
+                    raise ShapeError(
+                        f"node {name} ({node.kind}): its parameters are scalars and no input shape "
+                        "reaches it; give the neurons per-neuron parameters or an upstream node with a "
+                        "known shape"
+                    )
+            nodes[name] = _lower(name, node, float(self.dt), self.method, self.delay_rounding, shape)
             changes.append(f"{name}: {node.kind} -> {nodes[name].kind} (dt={self.dt}, {self.method})")
         if not changes:
             return PassResult(graph, False)
