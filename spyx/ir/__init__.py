@@ -19,8 +19,8 @@ from spyx.ir.verify import diagnose, verify
 
 __all__ = [
     "AdaptiveNeuron", "Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge",
-    "Flatten", "Graph", "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output", "Scale", "Shape",
-    "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges", "infer_shapes", "is_causal",
+    "Flatten", "Graph", "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output",
+    "Scale", "Shape", "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges", "infer_shapes", "is_causal",
     "kind_class", "param", "register", "registered_kinds", "sccs", "to_networkx", "to_text",
     "topological_order", "verify",
 ]
