@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from spyx.errors import SpyxError, UnsupportedError
+from spyx.errors import SpyxError
 
 EPILOG_INSPECT = "Example: spyx-convert inspect model.nir --format json"
 
@@ -106,12 +106,7 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
             raise
         problems, result = list(getattr(e, "diagnostics", [str(e)])), None
     if target is not None and result is not None and not problems:
-        try:
-            from spyx.targets import check, get_target
-        except ImportError as e:
-            raise UnsupportedError(
-                f"--target {target}: hardware targets are not available in this spyx ({e})"
-            ) from None
+        from spyx.targets import check, get_target
 
         violations = check(result.graph, get_target(target))
         for v in violations:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spyx.errors import UnsupportedError
 
 __all__ = ["ConvertReport", "convert_file"]
 
@@ -46,12 +45,7 @@ def convert_file(src, dst, *, passes: str = "", repair: bool = False, to_profile
         graph = run_pipeline(graph, passes, log=log).graph
         report.passes = describe_changes(result.graph, log)
     if to_profile is not None:
-        try:
-            from spyx.profiles import encode_for
-        except ImportError as e:
-            raise UnsupportedError(
-                f"--to-profile {to_profile}: export profiles are not available in this spyx ({e})"
-            ) from None
+        from spyx.profiles import encode_for
 
         graph, notes = encode_for(graph, to_profile, dt=dt)
         report.notes.extend(notes)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spyx.errors import InputError, OptionError, ReadError, UnsupportedError
+from spyx.errors import InputError, OptionError, ReadError
 
 __all__ = ["run_command", "read_inputs", "random_spikes"]
 
@@ -44,7 +44,6 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
                 profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
                 seed=0) -> list[str]:
     """Load, compile, run, write outputs (and traces) atomically; return the summary lines to print."""
-    from spyx.backend.compile import compile as compile_graph
     from spyx.backend.run import run_file
     from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
 
@@ -59,7 +58,7 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     if input_path is not None:
         inputs = read_inputs(Path(input_path))
     else:
-        shapes = compile_graph(graph, **compile_kw).input_shapes
+        shapes = {name: node.declared_input_shape() for name, node in graph.inputs.items()}
         inputs = random_spikes(random_input, shapes, seed)
     result = run_file(graph, inputs, states=states_path is not None, **compile_kw)
     if output_path is not None:
@@ -96,10 +95,6 @@ def _apply_profile(graph, profile: str, dt):
     """The graph and dt after applying an import profile; the default ``nir`` profile changes nothing."""
     if profile in ("nir", "", None):
         return graph, dt, []
-    try:
-        from spyx.profiles import apply_profile
-    except ImportError as e:
-        raise UnsupportedError(
-            f"--profile {profile}: import profiles are not available in this spyx ({e}); use --profile nir"
-        ) from None
+    from spyx.profiles import apply_profile
+
     return apply_profile(graph, profile, dt=dt)
