@@ -1,25 +1,29 @@
-r"""Spike functions with surrogate gradients.
+r"""Spike functions with surrogate gradients (Spyx 1.0's ``spyx.axn``, same names, arguments and numbers).
 
-Every factory here returns a :class:`SpikeFunction` ``H``: ``H(x)`` is the exact Heaviside step of ``x``
-on the forward pass (callers pass ``u - threshold``), and its derivative on the backward pass is the
-surrogate ``h(x)`` named by the factory. ``H(x, strict=True)`` (the default, NIR's ``v > v_threshold``)
-fires where ``x > 0``; ``H(x, strict=False)`` fires where ``x >= 0`` (profiles with a ``>=`` test).
+Every factory returns a :class:`SpikeFunction` ``f``: on the forward pass ``f(x)`` is the exact Heaviside step
+``H(x) = 1 where x > 0 else 0`` (``H(0) = 0``; callers pass ``v - threshold``) in ``x``'s dtype; on the
+backward pass an upstream cotangent ``g`` becomes ``g * s'(x)``, the factory's surrogate derivative at the
+primal input. The forward value is never smoothed. Each function works under ``jit``, ``vmap`` and ``grad``
+(a ``jax.custom_vjp`` inside ``jax.jit``) and is hashable, so a compiled program can hold it as a static choice.
 
-The derivative at ``x`` is the surrogate, wherever ``x`` lies; the forward value is never smoothed. Each
-function works under ``jit``, ``vmap`` and ``grad`` (it is a ``jax.custom_vjp``), keeps the dtype of ``x``
-(spikes are 0.0/1.0 in that dtype) and is hashable, so a program can hold it as a static choice.
+=================================  ==========================================  =============
+factory (Spyx 1.0 defaults)        surrogate derivative ``s'(x)``               ``s'(0)``
+=================================  ==========================================  =============
+``superspike(k=25)``               ``1 / (1 + k |x|)^2``                         1
+``arctan(k=2)``                    ``1 / (pi (1 + (k pi x)^2))``                 1/pi
+``tanh(k=1)``                      ``4 / (e^{-kx} + e^{kx})^2 = sech^2(kx)``     1
+``boxcar(width=2, height=0.5)``    ``height`` where ``|x| < width/2`` (strict)   height
+``triangular(k=2)``                ``max(0, 1 - |k x|)``                         1
+``custom(bwd=identity, fwd=H)``    ``bwd(x)`` (the default gives ``x``)          0
+``straight_through()`` (spyx)      ``1``                                         1
+=================================  ==========================================  =============
 
-=============  ===============================================  =========================================
-factory        surrogate derivative ``h(x)``                    note
-=============  ===============================================  =========================================
-heaviside()    ``1``                                            straight-through estimator
-superspike(k)  ``1 / (1 + k |x|)^2``                            Zenke & Ganguli 2018, default k = 25
-arctan(alpha)  ``alpha / (2 (1 + (pi alpha x / 2)^2))``         snnTorch ``ATan``, default alpha = 2
-tanh(k)        ``k (1 - tanh(k x)^2)``                          default k = 1
-boxcar(width)  ``1 / width`` where ``|x| <= width / 2``, else 0 unit area
-triangular(w)  ``max(0, 1 - |x| / w) / w``                      unit area, default w = 1
-custom(f, b)   ``b(x)``                                         forward ``f(x)``, any callable pair
-=============  ===============================================  =========================================
+``heaviside(x)`` is a plain function (Spyx 1.0): the step itself, with no surrogate (its gradient is zero).
+``tanh`` has no factor ``k`` (its peak is 1 for every ``k``) and ``custom()``'s default backward is the identity
+(the gradient equals the input value), both as Spyx 1.0 computes them (``../shared/spyx-api.md`` §3, §15).
+
+spyx extras: ``f(x, strict=False)`` fires where ``x >= 0`` (profiles whose peers test ``>=``), and
+:func:`by_name` builds a surrogate from its name, as ``spyx.compile(surrogate=...)`` and the CLI do.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = [
+    "Activation",
     "SpikeFunction",
     "heaviside",
     "superspike",
@@ -40,12 +45,21 @@ __all__ = [
     "boxcar",
     "triangular",
     "custom",
+    "straight_through",
     "by_name",
 ]
 
+Activation = Callable[[jax.Array], jax.Array]
 
-def _step(x, strict: bool):
-    return (x > 0).astype(x.dtype) if strict else (x >= 0).astype(x.dtype)
+
+def heaviside(x):
+    """``1`` where ``x > 0``, else ``0``, in ``x``'s dtype (integer inputs stay integer). No surrogate."""
+    x = jnp.asarray(x)
+    return (x > 0).astype(x.dtype)
+
+
+def _ge(x):
+    return (x >= 0).astype(x.dtype)
 
 
 def _make(forward: Callable, derivative: Callable) -> Callable:
@@ -60,17 +74,19 @@ def _make(forward: Callable, derivative: Callable) -> Callable:
         return (g * derivative(x).astype(g.dtype),)
 
     fn.defvjp(fwd, bwd)
-    return fn
+    return jax.jit(fn)
 
 
 @dataclass(frozen=True, eq=False)
 class SpikeFunction:
-    """A spike function: ``H(x, strict=True)``; exact step forward, ``derivative(x)`` backward.
+    """A spike function ``f(x, strict=True)``: ``forward(x)`` (default: the Heaviside step) on the forward pass,
+    ``derivative(x)`` times the cotangent on the backward pass.
 
     Attributes:
-        name: the factory name (``superspike``), for display and ``by_name``.
+        name: the factory name (``"superspike"``), for display and :func:`by_name`.
         options: the factory's arguments, e.g. ``{"k": 25.0}``.
-        derivative: ``x -> h(x)``, the surrogate derivative, elementwise.
+        derivative: ``x -> s'(x)``, elementwise.
+        forward: the forward function; ``None`` is the Heaviside step (and allows ``strict=False``).
     """
 
     name: str
@@ -84,16 +100,17 @@ class SpikeFunction:
         if self.forward is not None:
             gt = ge = _make(self.forward, self.derivative)
         else:
-            gt = _make(lambda x: _step(x, True), self.derivative)
-            ge = _make(lambda x: _step(x, False), self.derivative)
+            gt = _make(heaviside, self.derivative)
+            ge = _make(_ge, self.derivative)
         object.__setattr__(self, "_gt", gt)
         object.__setattr__(self, "_ge", ge)
 
     def __call__(self, x, *, strict: bool = True):
-        """Spikes of ``x`` (1 where ``x > 0``, or ``x >= 0`` when ``strict=False``), same dtype and shape."""
+        """Spikes of ``x`` (1 where ``x > 0``, or ``x >= 0`` with ``strict=False``), same shape and dtype."""
         x = jnp.asarray(x)
         if not jnp.issubdtype(x.dtype, jnp.floating):
-            x = x.astype(jnp.result_type(float))
+            # no gradient flows into integers: the step alone, in the input's dtype (as Spyx 1.0)
+            return heaviside(x) if strict else _ge(x)
         return (self._gt if strict else self._ge)(x)
 
     def __repr__(self) -> str:
@@ -101,65 +118,61 @@ class SpikeFunction:
         return f"{self.name}({opts})"
 
 
-def heaviside() -> SpikeFunction:
-    """Straight-through estimator: ``h(x) = 1``."""
-    return SpikeFunction("heaviside", {}, lambda x: jnp.ones_like(x))
+def superspike(k: float = 25) -> SpikeFunction:
+    """SuperSpike (fast sigmoid, Zenke & Ganguli 2018): ``s'(x) = 1 / (1 + k |x|)^2``."""
+    return SpikeFunction("superspike", {"k": k}, lambda x: 1 / (1 + k * jnp.abs(x)) ** 2)
 
 
-def superspike(k: float = 25.0) -> SpikeFunction:
-    """SuperSpike (fast sigmoid) surrogate: ``h(x) = 1 / (1 + k |x|)^2``."""
-    k = float(k)
-    return SpikeFunction("superspike", {"k": k}, lambda x: 1.0 / (1.0 + k * jnp.abs(x)) ** 2)
+def arctan(k: float = 2) -> SpikeFunction:
+    """Arctangent: ``s'(x) = 1 / (pi (1 + (k pi x)^2))`` (``1/pi`` at 0, Spyx 1.0's formula)."""
+    return SpikeFunction("arctan", {"k": k}, lambda x: 1 / (math.pi * (1 + (k * math.pi * x) ** 2)))
 
 
-def arctan(alpha: float = 2.0) -> SpikeFunction:
-    """Arctangent surrogate (snnTorch ``ATan``): ``h(x) = alpha / (2 (1 + (pi alpha x / 2)^2))``."""
-    alpha = float(alpha)
-    return SpikeFunction(
-        "arctan", {"alpha": alpha}, lambda x: alpha / (2.0 * (1.0 + (math.pi * alpha * x / 2.0) ** 2))
-    )
+def tanh(k: float = 1) -> SpikeFunction:
+    """Tanh: ``s'(x) = 4 / (e^{-kx} + e^{kx})^2 = sech^2(kx)`` (no factor ``k``: the peak is 1 for every ``k``)."""
+    return SpikeFunction("tanh", {"k": k}, lambda x: 4 / (jnp.exp(-k * x) + jnp.exp(k * x)) ** 2)
 
 
-def tanh(k: float = 1.0) -> SpikeFunction:
-    """Tanh surrogate: ``h(x) = k (1 - tanh(k x)^2)``, evaluated as ``k / cosh(k x)^2`` (no cancellation)."""
-    k = float(k)
-    return SpikeFunction("tanh", {"k": k}, lambda x: k / jnp.cosh(k * x) ** 2)
-
-
-def boxcar(width: float = 1.0) -> SpikeFunction:
-    """Rectangular surrogate of unit area: ``h(x) = 1/width`` where ``|x| <= width/2``, else 0."""
-    width = float(width)
-    if width <= 0:
-        raise ValueError(f"boxcar width must be > 0, got {width}")
+def boxcar(width: float = 2, height: float = 0.5) -> SpikeFunction:
+    """Rectangle: ``s'(x) = height`` where ``|x| < width / 2`` (strict: 0 on the edges), else 0."""
     return SpikeFunction(
         "boxcar",
-        {"width": width},
-        lambda x: jnp.where(jnp.abs(x) <= width / 2, 1.0 / width, 0.0).astype(x.dtype),
+        {"width": width, "height": height},
+        lambda x: jnp.where(jnp.abs(x) < width / 2, height, 0.0).astype(x.dtype),
     )
 
 
-def triangular(width: float = 1.0) -> SpikeFunction:
-    """Triangular surrogate of unit area: ``h(x) = max(0, 1 - |x|/width) / width``."""
-    width = float(width)
-    if width <= 0:
-        raise ValueError(f"triangular width must be > 0, got {width}")
-    return SpikeFunction(
-        "triangular", {"width": width}, lambda x: jnp.maximum(0.0, 1.0 - jnp.abs(x) / width) / width
-    )
+def triangular(k: float = 2) -> SpikeFunction:
+    """Triangle: ``s'(x) = max(0, 1 - |k x|)``."""
+    return SpikeFunction("triangular", {"k": k}, lambda x: jnp.maximum(0.0, 1 - jnp.abs(k * x)))
 
 
-def custom(fwd: Callable, bwd: Callable, name: str = "custom") -> SpikeFunction:
-    """Any pair: forward ``fwd(x)`` (for both ``strict`` settings), surrogate derivative ``bwd(x)``."""
-    return SpikeFunction(name, {}, bwd, forward=fwd)
+def _identity(x):
+    return x
+
+
+def custom(bwd: Callable = _identity, fwd: Callable = heaviside) -> SpikeFunction:
+    """Any pair, **backward first** (Spyx 1.0's order): forward ``fwd(x)``, surrogate derivative ``bwd(x)``.
+
+    ``custom()`` with no arguments has ``bwd`` the identity, so the gradient of ``sum(custom()(x))`` is ``x``
+    itself (Spyx 1.0 calls it straight-through; :func:`straight_through` is the ``s'(x) = 1`` estimator).
+    """
+    forward = None if fwd is heaviside else fwd
+    return SpikeFunction("custom", {}, bwd, forward=forward)
+
+
+def straight_through() -> SpikeFunction:
+    """The straight-through estimator: ``s'(x) = 1`` (a spyx extra)."""
+    return SpikeFunction("straight_through", {}, jnp.ones_like)
 
 
 _FACTORIES = {
-    "heaviside": heaviside,
     "superspike": superspike,
     "arctan": arctan,
     "tanh": tanh,
     "boxcar": boxcar,
     "triangular": triangular,
+    "straight_through": straight_through,
 }
 
 

@@ -87,8 +87,9 @@ class MissingDtError(CompileError):
     """A continuous-time graph was compiled without a time step."""
 
 
-class InputError(SpyxError):
-    """Input data of the wrong shape or type was given to a program."""
+class InputError(SpyxError, ValueError):
+    """Input data of the wrong shape or type was given to a program or layer (also a ``ValueError``, which is
+    what Spyx 1.0 raised for such input, so code catching that keeps working)."""
 
 
 class ExportError(SpyxError):

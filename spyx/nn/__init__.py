@@ -1,11 +1,12 @@
-"""spyx.nn: Flax-NNX spiking layers (Spyx design), their lowering to the spyx IR, and NIR export/import.
+"""spyx.nn: Flax-NNX spiking layers with Spyx 1.0's API and numbers, their lowering to the spyx IR, and NIR export.
 
-See ``docs/nn.md`` for every layer's equations, step order, state and NIR mapping.
+Every layer documents its equations, step order, state layout and IR/NIR mapping in its docstring; ``docs/nn.md``
+collects them. Spyx 1.0 code runs unchanged (``../shared/spyx-api.md`` §2-§4).
 """
 
 from spyx.nn.activity import ActivityRegularization
 from spyx.nn.alif import ALIF
-from spyx.nn.base import Layer
+from spyx.nn.base import StatefulLayer
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.export import export
 from spyx.nn.flatten import Flatten
@@ -14,8 +15,9 @@ from spyx.nn.integrate_fire import IF
 from spyx.nn.li import LI
 from spyx.nn.lif import LIF
 from spyx.nn.lower import lower
-from spyx.nn.pool import SumPool
-from spyx.nn.psu_lif import PSU_LIF
+from spyx.nn.pool import SumPool, sum_pool
+from spyx.nn.population import PopulationCode
+from spyx.nn.psu_lif import PSU_LIF, AssociativeLIF, _leaky_associative_op  # noqa: F401  (used by Spyx 1.0 tests)
 from spyx.nn.recurrent import RIF, RLIF, RCuBaLIF
 from spyx.nn.run import run
 from spyx.nn.sequential import Sequential
@@ -23,21 +25,24 @@ from spyx.nn.sequential import Sequential
 __all__ = [
     "ALIF",
     "ActivityRegularization",
+    "AssociativeLIF",
     "CuBaLIF",
     "Flatten",
     "IF",
     "LI",
     "LIF",
-    "Layer",
+    "NIRModule",
     "PSU_LIF",
+    "PopulationCode",
     "RCuBaLIF",
     "RIF",
     "RLIF",
     "Sequential",
-    "NIRModule",
+    "StatefulLayer",
     "SumPool",
-    "from_nir",
     "export",
+    "from_nir",
     "lower",
     "run",
+    "sum_pool",
 ]

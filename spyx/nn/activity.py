@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+from flax import nnx
 
-from spyx.nn.base import Layer, as_shape, batch_tuple
+from spyx.nn.base import zeros
 
 __all__ = ["ActivityRegularization"]
 
 
-class ActivityRegularization(Layer):
-    """Pass spikes through unchanged and add them to a running count kept in the state.
+class ActivityRegularization(nnx.Module):
+    """Pass spikes through unchanged and add them to a running count carried in the state.
 
-    Step: ``out_t = x_t``; ``count_{t+1} = count_t + x_t`` (``count_0 = 0``). After :func:`spyx.nn.run`, the
-    count in the returned state is the number of spikes per neuron and batch element, for a firing-rate
-    penalty in the loss (e.g. ``jnp.mean((count / T - target) ** 2)``).
+    Step: ``(spikes, count) -> (spikes, count + spikes.astype(dtype))``. After :func:`spyx.nn.run` this layer's
+    entry of the final state is the per-neuron spike total over time (``outputs.sum(axis=0)``), for a rate
+    penalty such as ``spyx.fn.silence_reg`` / ``sparsity_reg``.
 
-    State: ``{"count": (*batch, *shape)}``. IR/NIR: the identity (no node); the count is a training
-    statistic, not an output of the network.
+    Args:
+        hidden_shape: an int (``(n,)``) or a sequence. batch_size: accepted and ignored (the count's batch comes
+            from ``initial_state``), as Spyx 1.0. dtype: the count's dtype (default float32).
+
+    State: ``(B, *hidden_shape)`` of ``dtype``. IR/NIR: the identity (no node).
     """
 
-    def __init__(self, shape):
-        self.shape = as_shape(shape, "ActivityRegularization")
+    def __init__(self, hidden_shape, batch_size=1, dtype=jnp.float32):
+        self.hidden_shape = (int(hidden_shape),) if isinstance(hidden_shape, int) else tuple(hidden_shape)
+        self.dtype = dtype
 
-    def init_state(self, batch_shape=()):
-        return {"count": jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)}
+    def initial_state(self, batch_size):
+        return zeros(batch_size, self.hidden_shape, self.dtype)
 
-    def __call__(self, x, state):
-        return x, {"count": state["count"] + x}
+    def __call__(self, spikes, count):
+        return spikes, count + spikes.astype(self.dtype)

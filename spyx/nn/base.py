@@ -1,125 +1,130 @@
-"""What every spyx layer shares: the step protocol, decay parameters and the default surrogate.
+"""What every spyx.nn layer shares: the stateful-layer protocol, decay parameters, thresholds, the spike function.
 
-A spyx layer is an ``nnx.Module`` with
+A *stateful layer* (Spyx 1.0's protocol, ``../shared/spyx-api.md`` §2.2) has
 
-* ``init_state(batch_shape) -> state``: a pytree of zeros (``()`` for stateless layers);
-* ``__call__(x, state) -> (out, state)``: one time step on a batch ``x`` of shape ``(*batch_shape, *shape)``.
+* ``initial_state(batch_size) -> state``: a fresh zero state whose leading axis is the batch;
+* ``__call__(x, state) -> (out, new_state)``: one time step on ``x`` of shape ``(B, *hidden_shape)``, with
+  ``new_state`` of the same structure, shapes and dtypes (so ``jax.lax.scan`` can carry it).
 
-Both are pure functions of the layer's parameters and the given state (nothing is written into the module
-during a step), so ``jax.lax.scan`` (see :func:`spyx.nn.run`), ``nnx.jit``, ``nnx.vmap`` and
-``nnx.value_and_grad`` can drive them. Signals with more than one per-sample axis are channels-last, as in
-``nnx.Conv``; the IR and NIR are channels-first, and :func:`spyx.nn.lower` does the transposes.
+A step is a pure function of the layer's parameters and the given state (nothing is written into the module),
+so :func:`spyx.nn.run`, ``nnx.jit``, ``nnx.vmap`` and ``nnx.value_and_grad`` can drive it. Signals with more
+than one per-sample axis are channels-last (``(H, W, C)``, as ``nnx.Conv``); the IR and NIR are channels-first,
+and :func:`spyx.nn.lower` does the transposes.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
-from spyx.errors import InputError, ParameterError
+from spyx.errors import ParameterError
 
 __all__ = [
-    "Layer",
-    "as_shape",
-    "batch_tuple",
+    "StatefulLayer",
+    "clip01",
     "decay_param",
-    "decay_value",
-    "default_activation",
+    "default_spike",
     "expand",
-    "spike",
-    "threshold_value",
+    "hidden_tuple",
+    "param_value",
+    "recurrent_param",
+    "split_state",
+    "zeros",
 ]
 
 
-def as_shape(shape, what: str) -> tuple[int, ...]:
-    """A per-sample shape as a tuple of positive ints."""
-    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
-    if not shape or min(shape) < 1:
-        raise ParameterError(f"{what}: shape must be a non-empty tuple of positive ints, got {shape}")
-    return shape
+@runtime_checkable
+class StatefulLayer(Protocol):
+    """Anything with ``initial_state(batch_size)`` and ``__call__(x, state) -> (out, state)``.
 
+    ``isinstance(obj, StatefulLayer)`` checks that both attributes exist (not their signatures): true for every
+    spyx neuron, ``LI``, ``ActivityRegularization`` and ``Sequential``; false for ``nnx.Linear``.
+    """
 
-def batch_tuple(batch_shape) -> tuple[int, ...]:
-    if batch_shape is None:
-        return ()
-    return (
-        (int(batch_shape),)
-        if isinstance(batch_shape, int | np.integer)
-        else tuple(int(b) for b in batch_shape)
-    )
+    def initial_state(self, batch_size): ...
+
+    def __call__(self, x, state) -> tuple: ...
 
 
 @functools.cache
-def default_activation() -> Callable:
-    """The default spike function: straight-through Heaviside from :mod:`spyx.axn` (imported on first use)."""
+def default_spike():
+    """The default spike function, ``spyx.axn.superspike()`` (k = 25), made once and shared by every layer."""
     from spyx import axn
 
-    return axn.heaviside()
+    return axn.superspike()
 
 
-def decay_param(value, shape: tuple[int, ...], learn: bool, what: str):
-    """A decay factor: an ``nnx.Param`` of ``shape`` (learnable, per neuron) or a fixed Python float.
+def hidden_tuple(shape, what: str) -> tuple[int, ...]:
+    """A layer's per-sample shape: a tuple of positive ints (a ``ParameterError`` naming the layer otherwise)."""
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError:
+        raise ParameterError(f"{what}: hidden_shape must be a tuple of ints such as (128,), got {shape!r}") from None
+    if not out or min(out) < 1:
+        raise ParameterError(f"{what}: hidden_shape must be a non-empty tuple of positive ints, got {shape!r}")
+    return out
 
-    ``value`` may be a scalar or an array of ``shape``; it must lie in [0, 1] (it is clipped to [0, 1] at use
-    time, so training can push the stored value outside without breaking the neuron).
+
+def decay_param(value, shape: tuple[int, ...], rngs, what: str, *, learn: bool = True, default=None):
+    """A decay (``beta``, ``alpha``, ``gamma``) as Spyx 1.0 makes it.
+
+    ``value=None``: a per-unit ``nnx.Param`` of ``shape``, ``0.5 + TN(0.25)`` from one ``rngs.params()`` draw
+    (or ``default`` filled in, with no draw, where given: ``LI``'s 0.8). A number: a **0-d** ``nnx.Param`` holding
+    it (``jnp.full((), value)``: float32 for a float, int32 for an int), trainable. ``learn=False`` (spyx
+    extra): a fixed Python float instead of a Param. Steps use :func:`clip01` of the stored value.
     """
-    arr = np.asarray(value, dtype=np.float32)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > 1):
-        raise ParameterError(f"{what} must lie in [0, 1], got {value!r}")
-    if learn:
-        return nnx.Param(jnp.broadcast_to(jnp.asarray(arr), shape).astype(jnp.float32))
-    if arr.ndim:
-        raise ParameterError(f"{what}: a fixed (learn=False) decay must be a scalar, got shape {arr.shape}")
-    return float(arr)
+    if value is None:
+        if default is not None:
+            arr = jnp.full(shape, default, jnp.float32)
+        else:
+            if rngs is None:
+                raise ParameterError(f"{what}: pass rngs=nnx.Rngs(seed) to draw the initial value (or give one)")
+            arr = 0.5 + nnx.initializers.truncated_normal(stddev=0.25)(rngs.params(), shape)
+        return nnx.Param(arr) if learn else arr
+    if not learn:
+        return float(value)
+    return nnx.Param(jnp.full((), value))
 
 
-def decay_value(p) -> jnp.ndarray | float:
-    """The decay a step uses: the stored value clipped to [0, 1]."""
-    if isinstance(p, nnx.Variable):
-        return jnp.clip(p[...], 0.0, 1.0)
-    return p
+def recurrent_param(shape: tuple[int, ...], rngs, what: str):
+    """``recurrent_w``: an ``nnx.Param`` of ``shape + shape``, ``TN(0.01)`` from one draw (rows presynaptic)."""
+    if rngs is None:
+        raise ParameterError(f"{what}: pass rngs=nnx.Rngs(seed) to initialise recurrent_w")
+    return nnx.Param(nnx.initializers.truncated_normal(stddev=0.01)(rngs.params(), shape + shape))
 
 
-def threshold_value(value, what: str) -> float:
-    thr = float(value)
-    if not math.isfinite(thr) or thr <= 0:
-        raise ParameterError(f"{what}: threshold must be a finite number > 0, got {value!r}")
-    return thr
+def param_value(p):
+    """The array (or number) held by ``p``: an ``nnx.Variable``'s value, else ``p`` itself."""
+    return p[...] if isinstance(p, nnx.Variable) else p
+
+
+def clip01(p):
+    """The decay a step uses: the stored value clipped to ``[0, 1]`` (the stored value is never changed)."""
+    return jnp.clip(param_value(p), 0, 1)
 
 
 def expand(p, like):
-    """``p`` (a per-neuron array of the layer's shape, or a scalar) reshaped to broadcast against ``like``
-    (``(*batch, *shape)``) without implicit rank promotion."""
-    if isinstance(p, float | int):
+    """``p`` (a scalar, or an array of the trailing per-sample shape) reshaped to broadcast against ``like``
+    ``(B, *hidden)`` without implicit rank promotion."""
+    p = param_value(p)
+    if isinstance(p, float | int) or getattr(p, "ndim", 0) == 0:
         return p
     return jnp.reshape(p, (1,) * (like.ndim - p.ndim) + tuple(p.shape))
 
 
-def check_step(layer, x, v) -> None:
-    """InputError unless a step's input ``x`` has the membrane's shape ``(*batch, *layer.shape)``."""
-    if tuple(x.shape) != tuple(v.shape):
-        raise InputError(
-            f"{type(layer).__name__}{tuple(layer.shape)}: step input has shape {tuple(x.shape)}, but the "
-            f"state is {tuple(v.shape)} (*batch, *shape); initialise the state with init_state(batch_shape)"
-        )
+def zeros(batch_size, shape, dtype=None):
+    """A zero state ``(batch_size, *shape)`` in ``dtype`` (default: JAX's default float)."""
+    return jnp.zeros((int(batch_size), *shape), dtype if dtype is not None else jnp.result_type(float))
 
 
-def spike(activation, x):
-    """``activation(x)`` with the default surrogate when ``activation`` is None; cast to ``x``'s dtype."""
-    act = activation if activation is not None else default_activation()
-    return act(x).astype(x.dtype)
+def paired_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The per-sample shape of a two-component state ``[X | Y]`` concatenated on the last axis."""
+    return (*shape[:-1], 2 * shape[-1])
 
 
-class Layer(nnx.Module):
-    """Base of spyx layers: the step protocol (see the module docstring)."""
-
-    def init_state(self, batch_shape=()):
-        return ()
-
-    def __call__(self, x, state):
-        raise NotImplementedError
+def split_state(state):
+    """``[X | Y]`` (concatenated on the last axis) -> ``(X, Y)``."""
+    return jnp.split(state, 2, axis=-1)

@@ -1,76 +1,70 @@
-"""``CuBaLIF``: current-based LIF, Spyx design."""
+"""``CuBaLIF``: current-based leaky integrate-and-fire, Spyx 1.0's step."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
-from spyx.nn.base import (
-    Layer,
-    as_shape,
-    batch_tuple,
-    check_step,
-    decay_param,
-    decay_value,
-    expand,
-    spike,
-    threshold_value,
-)
+from spyx.nn.base import clip01, decay_param, expand, paired_shape, split_state, zeros
+from spyx.nn.neuron import Neuron
 
 __all__ = ["CuBaLIF"]
 
 
-class CuBaLIF(Layer):
-    r"""Current-based leaky integrate-and-fire neurons: a synaptic current ``I`` feeds the membrane ``V``.
+class CuBaLIF(Neuron):
+    r"""Current-based LIF: a synaptic current ``I`` feeds the membrane ``V``.
 
-    For input ``x_t``, current ``I_t`` and membrane ``V_t`` (both zero at t = 0), in this order:
+    One step, in this order, for input ``x`` and incoming ``V``, ``I`` (both zero at t = 0):
 
-    1. ``S_t = H(V_t - thr)`` from the current membrane;
-    2. synapse: ``I_{t+1} = alpha * I_t + x_t``;
-    3. membrane: ``V_{t+1} = beta * V_t + I_{t+1} - S_t * thr`` (the reset is not decayed);
-    4. output ``S_t``.
+    1. spike on the incoming membrane: ``s = spike(V - threshold)``;
+    2. reset **before** the leak: ``V_r = V - s * threshold``;
+    3. synapse: ``I' = clip01(alpha) * I + x``;
+    4. membrane: ``V' = clip01(beta) * V_r + I'`` (so the reset is scaled by ``beta``);
+    5. return ``(s, [V' | I'])``.
 
-    (Spyx 1.0 subtracted the reset before the decay, ``beta * (V_t - S_t thr)``; spyx 2 does not, so that
-    the layer is exactly the documented ``spyx.Neuron`` step and the NIR graph below.)
+    Worked check (Spyx 1.0's test): ``alpha=0.9, beta=0.8, threshold=1, V=2, I=0.5, x=0.3`` gives ``s=1``,
+    ``I'=0.75``, ``V'=1.55``.
 
     Args:
-        shape: per-sample neuron shape. alpha, beta: synaptic and membrane decays in [0, 1] (clipped at use).
-        learn_alpha, learn_beta: per-neuron ``nnx.Param`` (True) or fixed scalars (False).
-        threshold: ``thr`` > 0. activation: surrogate spike function (default ``spyx.axn.heaviside()``).
+        hidden_shape: per-sample shape. alpha, beta: synaptic and membrane decays (``None``: drawn from ``rngs``,
+            ``alpha`` first; a number: a 0-d ``nnx.Param``), clipped to [0, 1] at use. threshold: default 1.
+        activation: spike function (default ``spyx.axn.superspike()``). learn_alpha, learn_beta: spyx extras.
 
-    State: ``{"v", "i"}``, each ``(*batch, *shape)``.
-    IR: ``spyx.Neuron(synapse=True, w_syn=1, g_syn=1, g_prev=0, g_x=0, reset="subtract", reset_delay=True)``
-    then ``spyx.Shift(1)``. NIR (faithful): ``LI(synapse) -> LI(membrane) -> Threshold -> Delay`` with
-    ``Delay -> Scale(-thr) -> LI(membrane)``; (native): ``CubaLIF``.
+    State: ``[V | I]`` concatenated on the last axis, ``(B, 2N)`` for ``hidden_shape = (N,)`` (for more axes,
+    ``(B, *hidden[:-1], 2 * hidden[-1])``). IR: ``spyx.Neuron(synapse=True, reset="subtract")`` (an immediate
+    reset of the previous step is this step's decayed one) then ``spyx.Shift(1)``. NIR: ``CubaLIF(tau_mem,
+    tau_syn, r = beta)`` (``spyx.nir.to_nir``); faithful export ``LI(syn) -> LI(mem) -> Threshold -> Delay``
+    with the reset fed back through ``Scale(-beta * threshold)``.
     """
 
     def __init__(
         self,
-        shape,
+        hidden_shape,
+        alpha=None,
+        beta=None,
+        threshold=1,
+        activation=None,
         *,
-        alpha=0.8,
-        beta=0.9,
+        rngs,
         learn_alpha: bool = True,
         learn_beta: bool = True,
-        threshold: float = 1.0,
-        activation=None,
     ):
-        self.shape = as_shape(shape, "CuBaLIF")
-        self.alpha = decay_param(alpha, self.shape, learn_alpha, "CuBaLIF alpha")
-        self.beta = decay_param(beta, self.shape, learn_beta, "CuBaLIF beta")
-        self.threshold = threshold_value(threshold, "CuBaLIF")
-        self.activation = activation
+        super().__init__(hidden_shape, threshold, activation)
+        self.alpha = decay_param(alpha, self.hidden_shape, rngs, "CuBaLIF alpha", learn=learn_alpha)
+        self.beta = decay_param(beta, self.hidden_shape, rngs, "CuBaLIF beta", learn=learn_beta)
 
-    def init_state(self, batch_shape=()):
-        z = jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)
-        return {"v": z, "i": z}
+    def initial_state(self, batch_size):
+        return zeros(batch_size, paired_shape(self.hidden_shape))
 
     def feedback(self, s):
+        """Extra synaptic input from this step's spikes (RCuBaLIF); none here."""
         return 0.0
 
     def __call__(self, x, state):
-        v, i = state["v"], state["i"]
-        check_step(self, x, v)
-        s = spike(self.activation, v - self.threshold)
-        i = expand(decay_value(self.alpha), i) * i + x + self.feedback(s)
-        v = expand(decay_value(self.beta), v) * v + i - s * self.threshold
-        return s, {"v": v, "i": i}
+        self._check(x)
+        V, I = split_state(state)
+        thr = self._threshold(V)
+        s = self.spike(V - thr)
+        V = V - s * thr
+        I = expand(clip01(self.alpha), I) * I + x + self.feedback(s)
+        V = expand(clip01(self.beta), V) * V + I
+        return s, jnp.concatenate([V, I], axis=-1)

@@ -18,12 +18,17 @@ Two encodings (``docs/nn.md`` has the details and the measured agreement of ``na
     (gain ``r dt = 1``).
     ``beta = 0``: ``tau = dt / 1000``, whose ``exp(-1000)`` is exactly 0 in float32 and float64; a ``beta``
     of 1 among others below 1: ``tau = 2^30 dt`` (see :func:`time_constant`). CuBaLIF puts
-    a second LI (the synapse, ``alpha``) in front of the membrane LI.
+    a second LI (the synapse, ``alpha``) in front of the membrane LI, and its reset is fed back as
+    ``Scale(-beta thr)`` (it resets before the leak: ``V' = beta (V - S thr) + I'``). PSU_LIF (integrate, then
+    spike in the same step, no reset) is ``LI -> Threshold``, with no Delay and no reset.
 
 ``native``
     One NIR neuron node per layer (``LIF``, ``IF``, ``CubaLIF``, ``LI``) with ``v_reset = 0``, for hardware
     toolchains and other frameworks. NIR neurons reset to a value and spike from the membrane of the same
     step, so a spiking layer's output differs from the model's: an :class:`ApproximationWarning` says so.
+    PSU_LIF is ``LI -> Threshold`` here too (exact).
+
+Spyx 1.0's own file convention (``spyx.nir.to_nir``) is a third writer of the same walk: see :mod:`spyx.nir`.
 """
 
 from __future__ import annotations
@@ -43,9 +48,10 @@ from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.integrate_fire import IF
 from spyx.nn.li import LI
 from spyx.nn.lif import LIF
-from spyx.nn.psu_lif import PSU_LIF
+from spyx.nn.lower import threshold_array
+from spyx.nn.psu_lif import PSU_LIF, AssociativeLIF
 from spyx.nn.recurrent import RIF, RLIF, RCuBaLIF
-from spyx.nn.walk import F32, Walk, array, walk
+from spyx.nn.walk import F32, Walk, array, layer_shape, walk
 from spyx.passes.retime import DT_KEY
 
 __all__ = ["export", "ENCODINGS", "time_constant"]
@@ -88,35 +94,42 @@ class _Export:
         return w.add(name, NIR_LI(tau=tau, r=r, v_leak=np.zeros(shape, F32)), *sources)
 
     # -- layers ---------------------------------------------------------------------------------------------
-    def spiking(self, w: Walk, name: str, layer, beta, alpha=None, reset: bool = True) -> None:
-        w.expect(name, layer, layer.shape)
-        shape = w.ir_shape
-        beta = w.decay(beta, layer.shape)
-        thr = np.full(shape, layer.threshold, F32)
+    def spiking(self, w: Walk, name: str, layer, beta, alpha=None, reset: bool = True, delay: bool = True) -> None:
+        shape = layer_shape(layer)
+        w.expect(name, layer, shape)
+        beta = w.decay(beta, shape)
+        thr = threshold_array(w, name, layer, shifted=delay)
         if self.encoding == "native":
-            self.native(w, name, layer, beta, thr, alpha, reset)
+            self.native(w, name, layer, beta, thr, alpha, reset, delay)
             return
         entry = name
         if alpha is not None:
-            entry = self.integrator(w, f"{name}_syn", w.decay(alpha, layer.shape))
+            entry = self.integrator(w, f"{name}_syn", w.decay(alpha, shape))
             self.integrator(w, name, beta, entry)
         else:
             self.integrator(w, name, beta)
-        w.add(f"{name}_threshold", Threshold(threshold=thr), name)
-        delay = w.add(f"{name}_delay", Delay(delay=np.full(shape, self.dt)), f"{name}_threshold")
+        out = w.add(f"{name}_threshold", Threshold(threshold=thr), name)
+        if delay:
+            out = w.add(f"{name}_delay", Delay(delay=np.full(w.ir_shape, self.dt)), out)
         if reset:
-            w.add(f"{name}_reset", Scale(scale=-thr), delay)
+            # CuBaLIF resets before the leak (V' = beta (V - s thr) + I'): the membrane LI sees -beta thr s
+            scale = -thr if alpha is None else -(beta * thr)
+            w.add(f"{name}_reset", Scale(scale=scale.astype(F32)), out)
             w.connect(f"{name}_reset", name)
-        if hasattr(layer, "w_rec"):
-            w.add(f"{name}_rec", Linear(weight=w.square_weight(array(layer.w_rec).T)), delay)
+        if hasattr(layer, "recurrent_w"):
+            w.add(f"{name}_rec", Linear(weight=w.square_weight(array(layer.recurrent_w).T)), out)
             w.connect(f"{name}_rec", entry)
-        w.prev = delay
+        w.prev = out
 
-    def native(self, w: Walk, name: str, layer, beta, thr, alpha, reset: bool) -> None:
+    def native(self, w: Walk, name: str, layer, beta, thr, alpha, reset: bool, delay: bool) -> None:
         shape = beta.shape
         zeros = np.zeros(shape, F32)
+        if not delay:  # PSU_LIF spikes in the same step without a reset: LI -> Threshold is exact
+            self.integrator(w, name, beta)
+            w.prev = w.add(f"{name}_threshold", Threshold(threshold=thr), name)
+            return
         if alpha is not None:
-            alpha = w.decay(alpha, layer.shape)
+            alpha = w.decay(alpha, layer_shape(layer))
             tau_syn, w_in = time_constant(alpha, self.dt)
             tau_mem, r = time_constant(beta, self.dt)
             node = CubaLIF(
@@ -128,10 +141,10 @@ class _Export:
             tau, r = time_constant(beta, self.dt)
             node = NIR_LIF(tau=tau, r=r, v_leak=zeros, v_threshold=thr, v_reset=zeros)
         w.add(name, node)
-        if hasattr(layer, "w_rec"):
-            w.add(f"{name}_rec", Linear(weight=w.square_weight(array(layer.w_rec).T)), name)
+        if hasattr(layer, "recurrent_w"):
+            w.add(f"{name}_rec", Linear(weight=w.square_weight(array(layer.recurrent_w).T)), name)
             w.connect(f"{name}_rec", name)
-        self.approximated.append(f"{name} ({type(layer).__name__}{'' if reset else ', reset-free'})")
+        self.approximated.append(f"{name} ({type(layer).__name__})")
         w.prev = name
 
     def rules(self):
@@ -145,11 +158,11 @@ class _Export:
             self.spiking(w, name, layer, layer.beta, alpha=layer.alpha)
 
         def psu(w, name, layer):
-            self.spiking(w, name, layer, layer.beta, reset=False)
+            self.spiking(w, name, layer, layer.beta, reset=False, delay=False)
 
         def li(w, name, layer):
-            w.expect(name, layer, layer.shape)
-            w.prev = self.integrator(w, name, w.decay(layer.beta, layer.shape))
+            w.expect(name, layer, layer.layer_shape)
+            w.prev = self.integrator(w, name, w.decay(layer.beta, layer.layer_shape))
 
         def alif(w, name, layer):
             raise ExportError(
@@ -167,6 +180,7 @@ class _Export:
             CuBaLIF: cuba,
             RCuBaLIF: cuba,
             PSU_LIF: psu,
+            AssociativeLIF: psu,
             LI: li,
             ALIF: alif,
         }
@@ -201,7 +215,7 @@ def export(model, input_shape, *, dt: float | None = None, encoding: str = "fait
         warnings.warn(
             f"native NIR export approximates {', '.join(ex.approximated)}: NIR neurons spike from the "
             "membrane of the same step and reset to v_reset, while spyx layers spike from the previous "
-            "membrane and reset by subtraction (PSU_LIF: no reset); outputs will differ (see docs/nn.md for "
+            "membrane and reset by subtraction; outputs will differ (see docs/nn.md for "
             "the measured agreement). Use encoding='faithful' for an exact graph.",
             ApproximationWarning,
             stacklevel=2,

@@ -8,13 +8,11 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from spyx.errors import OptionError
-from spyx.nn.base import Layer, batch_tuple
 
 __all__ = ["NIRModule", "from_nir"]
 
 
-class NIRModule(Layer):
+class NIRModule(nnx.Module):
     """A compiled graph (:class:`spyx.Program`) as a spyx layer.
 
     ``params``: the program's trainable arrays as ``nnx.Param`` (``params[node][name]``), so ``nnx.Optimizer``
@@ -36,11 +34,8 @@ class NIRModule(Layer):
         """The current parameters as the program's pytree of arrays."""
         return jax.tree.map(lambda p: p[...], self.params, is_leaf=lambda p: isinstance(p, nnx.Variable))
 
-    def init_state(self, batch_shape=()):
-        batch = batch_tuple(batch_shape)
-        if len(batch) != 1:
-            raise OptionError(f"a NIR module runs with exactly one batch axis, got batch_shape {batch}")
-        return self.program.init_state(batch[0])
+    def initial_state(self, batch_size):
+        return self.program.init_state(int(batch_size))
 
     def __call__(self, x, state):
         state, out = self.program.step(self.param_values(), state, x)

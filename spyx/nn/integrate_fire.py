@@ -1,46 +1,44 @@
-"""``IF``: integrate-and-fire, Spyx design (spike from the current membrane, subtractive reset)."""
+"""``IF``: integrate-and-fire (no leak), Spyx 1.0's step."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
-from spyx.nn.base import Layer, as_shape, batch_tuple, check_step, spike, threshold_value
+from spyx.nn.neuron import Neuron
 
 __all__ = ["IF"]
 
 
-class IF(Layer):
-    r"""Integrate-and-fire neurons (no leak), discrete time.
+class IF(Neuron):
+    r"""Integrate-and-fire neurons with subtractive reset.
 
-    For input ``x_t`` and membrane ``V_t`` (``V_0 = 0``), in this order:
+    One step, in this order, for input ``x`` and incoming membrane ``V`` (zero at t = 0):
 
-    1. ``S_t = H(V_t - thr)`` (strict ``>``, surrogate gradient backward);
-    2. ``V_{t+1} = V_t + x_t - S_t * thr`` (reset by subtraction);
-    3. output ``S_t``.
+    1. spike on the incoming membrane: ``s = spike(V - threshold)`` (forward ``H``: 1 where ``V > threshold``);
+    2. integrate and reset: ``V' = V + x - s * threshold``;
+    3. return ``(s, V')``.
+
+    An input shows in the spikes one step later. ``rngs`` is accepted and ignored (IF has no parameters), so IF
+    is a drop-in for the parametric neurons.
 
     Args:
-        shape: per-sample neuron shape. threshold: ``thr`` > 0. activation: surrogate spike function
-            (default ``spyx.axn.heaviside()``).
+        hidden_shape: per-sample shape (a tuple; channels-last ``(H, W, C)`` after a conv).
+        threshold: firing threshold (default the int 1, as Spyx 1.0).
+        activation: spike function with a surrogate gradient (default ``spyx.axn.superspike()``).
 
-    State: ``{"v": (*batch, *shape)}``. IR: ``spyx.Neuron(beta=1, reset="subtract", reset_delay=True)`` then
-    ``spyx.Shift(1)``. NIR (faithful): ``I -> Threshold -> Delay`` with ``Delay -> Scale(-thr) -> I``;
-    (native): ``IF``.
+    State: ``V`` of shape ``(B, *hidden_shape)``. IR: ``spyx.Neuron(beta=1, reset="subtract",
+    reset_delay=True)`` then ``spyx.Shift(1)``. NIR: ``IF`` (``spyx.nir.to_nir``); faithful export ``I ->
+    Threshold -> Delay`` with the reset fed back through ``Scale(-threshold)``.
     """
 
-    def __init__(self, shape, *, threshold: float = 1.0, activation=None):
-        self.shape = as_shape(shape, "IF")
-        self.threshold = threshold_value(threshold, "IF")
-        self.activation = activation
-
-    def init_state(self, batch_shape=()):
-        return {"v": jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)}
+    def __init__(self, hidden_shape, threshold=1, activation=None, *, rngs=None):
+        super().__init__(hidden_shape, threshold, activation)
 
     def feedback(self, s):
+        """Extra input from this step's spikes (the recurrent layers); none here."""
         return 0.0
 
-    def __call__(self, x, state):
-        v = state["v"]
-        check_step(self, x, v)
-        s = spike(self.activation, v - self.threshold)
-        v = v + x + self.feedback(s) - s * self.threshold
-        return s, {"v": v}
+    def __call__(self, x, V):
+        self._check(x)
+        thr = self._threshold(V)
+        s = self.spike(V - thr)
+        V = V + x + self.feedback(s) - s * thr
+        return s, V

@@ -1,35 +1,35 @@
-"""``LI``: leaky integrator (non-spiking readout)."""
+"""``LI``: leaky integrator (non-spiking readout), Spyx 1.0's step."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+from flax import nnx
 
-from spyx.nn.base import Layer, as_shape, batch_tuple, check_step, decay_param, decay_value, expand
+from spyx.nn.base import clip01, decay_param, expand, hidden_tuple, zeros
 
 __all__ = ["LI"]
 
 
-class LI(Layer):
-    r"""Leaky integrator: ``V_{t+1} = beta * V_t + x_t``; outputs ``V_{t+1}`` (the membrane after this
-    step's input, so a readout sees ``x_t`` in the same step). ``V_0 = 0``.
+class LI(nnx.Module):
+    r"""Leaky integrator: ``V' = clip01(beta) * V + x``; returns ``(V', V')`` (the output is the new membrane, so
+    a readout sees ``x_t`` in the same step). ``V`` is zero at t = 0.
 
     Args:
-        shape: per-sample shape. beta: decay in [0, 1] (clipped at use). learn_beta: per-neuron
-            ``nnx.Param`` (True) or a fixed scalar (False).
+        layer_shape: per-sample shape (a tuple). The attribute is ``layer_shape`` (Spyx 1.0).
+        beta: ``None``: a per-unit ``nnx.Param`` filled with 0.8 (no random draw; ``rngs`` is required but
+            unused); a number: a 0-d trainable ``nnx.Param``. Clipped to [0, 1] at use.
+        learn_beta: spyx extra; ``False`` keeps ``beta`` a fixed number.
 
-    State: ``{"v": (*batch, *shape)}``. IR: ``spyx.Neuron(fires=False, beta, g_x=1)``.
-    NIR: ``LI(tau = -dt / ln beta, r = 1 / (1 - beta), v_leak = 0)``; ``beta = 1``: ``I(r = 1/dt)``.
+    State: ``V`` ``(B, *layer_shape)``. No threshold, no ``spike``. IR: ``spyx.Neuron(fires=False, g_x=1)``.
+    NIR: ``spyx.nir.to_nir`` skips it (Spyx 1.0); faithful export ``LI(tau = -dt / ln beta, r = 1 / (1 - beta))``.
     """
 
-    def __init__(self, shape, *, beta=0.9, learn_beta: bool = True):
-        self.shape = as_shape(shape, "LI")
-        self.beta = decay_param(beta, self.shape, learn_beta, "LI beta")
+    def __init__(self, layer_shape, beta=None, *, rngs, learn_beta: bool = True):
+        self.layer_shape = hidden_tuple(layer_shape, "LI")
+        self.beta = decay_param(beta, self.layer_shape, rngs, "LI beta", learn=learn_beta, default=0.8)
 
-    def init_state(self, batch_shape=()):
-        return {"v": jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)}
+    def initial_state(self, batch_size):
+        return zeros(batch_size, self.layer_shape)
 
-    def __call__(self, x, state):
-        v = state["v"]
-        check_step(self, x, v)
-        v = expand(decay_value(self.beta), v) * v + x
-        return v, {"v": v}
+    def __call__(self, x, V):
+        V = expand(clip01(self.beta), V) * V + x
+        return V, V

@@ -1,65 +1,49 @@
-"""``LIF``: leaky integrate-and-fire, Spyx design (spike from the current membrane, subtractive reset)."""
+"""``LIF``: leaky integrate-and-fire, Spyx 1.0's step."""
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-
-from spyx.nn.base import (
-    Layer,
-    as_shape,
-    batch_tuple,
-    check_step,
-    decay_param,
-    decay_value,
-    expand,
-    spike,
-    threshold_value,
-)
+from spyx.nn.base import clip01, decay_param, expand
+from spyx.nn.neuron import Neuron
 
 __all__ = ["LIF"]
 
 
-class LIF(Layer):
-    r"""Leaky integrate-and-fire neurons, discrete time (one step per call).
+class LIF(Neuron):
+    r"""Leaky integrate-and-fire neurons with subtractive reset.
 
-    For input ``x_t`` and membrane ``V_t`` (the state, ``V_0 = 0``), in this order:
+    One step, in this order, for input ``x`` and incoming membrane ``V`` (zero at t = 0):
 
-    1. spike from the *current* membrane: ``S_t = H(V_t - thr)`` (strict ``>``; the
-       surrogate on the backward pass);
-    2. integrate and reset by subtraction: ``V_{t+1} = beta * V_t + x_t - S_t * thr``;
-    3. output ``S_t``.
+    1. spike on the incoming membrane: ``s = spike(V - threshold)`` (forward ``H``: 1 where ``V > threshold``);
+    2. leak, integrate and reset: ``V' = clip01(beta) * V + x - s * threshold``;
+    3. return ``(s, V')``.
 
-    An input therefore shows in the spikes one step later (``S_t`` depends on ``x_{<t}`` only).
+    An input shows in the spikes one step later (``s_t`` depends on ``x_{<t}``).
 
     Args:
-        shape: per-sample neuron shape (channels-last for conv maps, e.g. ``(H, W, C)``).
-        beta: membrane decay, in [0, 1]; clipped to [0, 1] at every step.
-        learn_beta: ``True``: ``beta`` is a per-neuron ``nnx.Param`` of ``shape``; ``False``: a fixed scalar.
-        threshold: firing threshold ``thr`` > 0 (fixed).
-        activation: spike function with a surrogate gradient (any ``spyx.axn`` surrogate); default
-            ``spyx.axn.heaviside()`` (straight-through).
+        hidden_shape: per-sample shape (a tuple; channels-last ``(H, W, C)`` after a conv).
+        beta: membrane decay. ``None``: per-unit ``nnx.Param`` ``0.5 + TN(0.25)`` drawn from ``rngs``; a number:
+            a 0-d trainable ``nnx.Param``. Clipped to [0, 1] at every step (the stored value is not changed).
+        threshold: firing threshold (default 1.0).
+        activation: spike function with a surrogate gradient (default ``spyx.axn.superspike()``).
+        rngs: ``nnx.Rngs`` (required keyword, as Spyx 1.0).
+        learn_beta: spyx extra; ``False`` keeps ``beta`` a fixed number (not an ``nnx.Param``).
 
-    State: ``{"v": (*batch, *shape)}``. Input and output: ``(*batch, *shape)``.
-    IR: ``spyx.Neuron(reset="subtract", reset_delay=True, g_x=1)`` then ``spyx.Shift(1)``.
-    NIR (faithful): ``LI -> Threshold -> Delay(dt)`` with ``Delay -> Scale(-thr) -> LI``; (native): ``LIF``.
+    State: ``V`` ``(B, *hidden_shape)``. IR: ``spyx.Neuron(reset="subtract", reset_delay=True)`` then
+    ``spyx.Shift(1)``. NIR: ``LIF(tau = dt / (1 - beta), r = beta)`` (``spyx.nir.to_nir``); faithful export ``LI
+    -> Threshold -> Delay`` with the reset fed back through ``Scale(-threshold)``.
     """
 
-    def __init__(self, shape, *, beta=0.9, learn_beta: bool = True, threshold: float = 1.0, activation=None):
-        self.shape = as_shape(shape, "LIF")
-        self.beta = decay_param(beta, self.shape, learn_beta, "LIF beta")
-        self.threshold = threshold_value(threshold, "LIF")
-        self.activation = activation
-
-    def init_state(self, batch_shape=()):
-        return {"v": jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)}
+    def __init__(self, hidden_shape, beta=None, threshold=1.0, activation=None, *, rngs, learn_beta: bool = True):
+        super().__init__(hidden_shape, threshold, activation)
+        self.beta = decay_param(beta, self.hidden_shape, rngs, "LIF beta", learn=learn_beta)
 
     def feedback(self, s):
-        """Extra input computed from this step's spikes (recurrent layers); zero here."""
+        """Extra input from this step's spikes (the recurrent layers); none here."""
         return 0.0
 
-    def __call__(self, x, state):
-        v = state["v"]
-        check_step(self, x, v)
-        s = spike(self.activation, v - self.threshold)
-        v = expand(decay_value(self.beta), v) * v + x + self.feedback(s) - s * self.threshold
-        return s, {"v": v}
+    def __call__(self, x, V):
+        self._check(x)
+        thr = self._threshold(V)
+        s = self.spike(V - thr)
+        V = expand(clip01(self.beta), V) * V + x + self.feedback(s) - s * thr
+        return s, V

@@ -1,54 +1,70 @@
-"""``SumPool``: 2-D sum pooling over channels-last maps."""
+"""``sum_pool`` and ``SumPool``: sum pooling with Spyx 1.0's window rules (channels-last by default)."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from flax import nnx
 
-from spyx.errors import InputError, ParameterError
-from spyx.nn.base import Layer
+from spyx.errors import ParameterError
 
-__all__ = ["SumPool"]
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    pair = (int(value),) * 2 if isinstance(value, int) else tuple(int(v) for v in value)
-    if len(pair) != 2:
-        raise ParameterError(f"SumPool {name} must be an int or a pair, got {value!r}")
-    return pair
+__all__ = ["SumPool", "sum_pool"]
 
 
-class SumPool(Layer):
-    """Sum over ``kernel_size`` windows of the two spatial axes of ``(*batch, H, W, C)`` (channels-last),
-    moving by ``strides`` (default: the kernel), with ``padding`` zeros on both sides of each axis.
-    Output ``(*batch, H', W', C)`` with ``H' = (H + 2 p - k) // s + 1``. Stateless. IR/NIR: ``SumPool2d``
-    over the channels-first ``(C, H, W)``.
+class PoolingError(ParameterError, ValueError):
+    """A bad ``padding`` or ``channel_axis`` (a ``ValueError``, as Spyx 1.0 raises)."""
+
+
+def full_window(value, nd: int, channel_axis) -> tuple[int, ...]:
+    """``window_shape`` or ``strides`` expanded to ``nd`` axes by Spyx 1.0's rule (``spyx-api.md`` §4.14).
+
+    An int ``k``: 1 on axis 0 (batch) and on the channel axis, ``k`` elsewhere. A sequence as long as the spatial
+    axes (all but 0 and the channel axis): on those, 1 elsewhere. Another sequence shorter than ``nd``: left-padded
+    with 1s (so it applies to the trailing axes). A sequence of length ``nd``: as is.
+    """
+    if channel_axis and abs(channel_axis) >= nd:
+        raise PoolingError(f"Invalid channel axis {channel_axis} for a {nd}-D input")
+    ch = channel_axis + nd if channel_axis and channel_axis < 0 else channel_axis
+    if isinstance(value, int):
+        return tuple(1 if (i == 0 or (ch and i == ch)) else value for i in range(nd))
+    value = tuple(int(v) for v in value)
+    if len(value) > nd:
+        raise PoolingError(f"window {value} has more axes than the {nd}-D input")
+    if len(value) == nd:
+        return value
+    spatial = [i for i in range(1, nd) if not (ch and i == ch)]
+    if len(value) == len(spatial):
+        out = [1] * nd
+        for i, v in zip(spatial, value, strict=True):
+            out[i] = v
+        return tuple(out)
+    return (1,) * (nd - len(value)) + value
+
+
+def sum_pool(value, window_shape, strides, padding, channel_axis=-1):
+    """Sum over windows (``lax.reduce_window``, zeros outside the input): ``padding`` is ``"SAME"`` or
+    ``"VALID"`` exactly (case-sensitive); window and strides expand by :func:`full_window`."""
+    if padding not in ("SAME", "VALID"):
+        raise PoolingError(f"Invalid padding {padding!r}: must be 'SAME' or 'VALID'")
+    nd = value.ndim
+    window = full_window(window_shape, nd, channel_axis)
+    stride = full_window(strides, nd, channel_axis)
+    return jax.lax.reduce_window(value, jnp.zeros((), value.dtype), jax.lax.add, window, stride, padding)
+
+
+class SumPool(nnx.Module):
+    """Stateless sum pooling: ``SumPool(window_shape, strides, padding, channel_axis=-1)(x) = sum_pool(x, ...)``.
+
+    All three of ``window_shape, strides, padding`` are required; they are stored as given. For ``(B, H, W, C)``
+    inputs ``SumPool(2, 2, "VALID")`` and ``SumPool((2, 2), (2, 2), "VALID")`` both pool ``H, W`` and keep ``C``.
+    IR/NIR: ``SumPool2d`` over the channels-first ``(C, H, W)``.
     """
 
-    def __init__(self, kernel_size, strides=None, padding=0):
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides if strides is not None else kernel_size, "strides")
-        self.padding = _pair(padding, "padding")
-        if min(self.kernel_size) < 1 or min(self.strides) < 1 or min(self.padding) < 0:
-            raise ParameterError(
-                f"SumPool needs kernel_size, strides >= 1 and padding >= 0, got "
-                f"{self.kernel_size}, {self.strides}, {self.padding}"
-            )
+    def __init__(self, window_shape, strides, padding, channel_axis=-1):
+        self.window_shape = window_shape
+        self.strides = strides
+        self.padding = padding
+        self.channel_axis = channel_axis
 
-    def __call__(self, x, state=()):
-        if x.ndim < 3:
-            raise InputError(
-                f"SumPool expects (*batch, H, W, C) input (channels-last), got shape {tuple(x.shape)}"
-            )
-        lead = (1,) * (x.ndim - 3)
-        (ph, pw) = self.padding
-        pads = ((0, 0),) * (x.ndim - 3) + ((ph, ph), (pw, pw), (0, 0))
-        y = jax.lax.reduce_window(
-            x,
-            jnp.zeros((), x.dtype),
-            jax.lax.add,
-            (*lead, *self.kernel_size, 1),
-            (*lead, *self.strides, 1),
-            pads,
-        )
-        return y, state
+    def __call__(self, value):
+        return sum_pool(value, self.window_shape, self.strides, self.padding, self.channel_axis)

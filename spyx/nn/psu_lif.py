@@ -1,4 +1,5 @@
-"""``PSU_LIF``: reset-free LIF whose whole sequence can be computed in parallel (a linear recurrence)."""
+"""``PSU_LIF`` and ``AssociativeLIF``: reset-free LIF whose whole sequence is a linear recurrence, so it can be
+computed in parallel over time (``jax.lax.associative_scan``)."""
 
 from __future__ import annotations
 
@@ -6,69 +7,76 @@ import jax
 import jax.numpy as jnp
 
 from spyx.errors import InputError
-from spyx.nn.base import (
-    Layer,
-    as_shape,
-    batch_tuple,
-    check_step,
-    decay_param,
-    decay_value,
-    expand,
-    spike,
-    threshold_value,
-)
+from spyx.nn.base import clip01, decay_param, expand
+from spyx.nn.neuron import Neuron
 
-__all__ = ["PSU_LIF"]
+__all__ = ["PSU_LIF", "AssociativeLIF", "_leaky_associative_op"]
 
 
-class PSU_LIF(Layer):  # noqa: N801  (the published name)
-    r"""Reset-free LIF ("parallel spiking unit").
+def _leaky_associative_op(e_i, e_j):
+    """Compose two affine maps ``V -> A V + b``, ``i`` first: ``(A_i, b_i), (A_j, b_j) -> (A_j A_i, A_j b_i +
+    b_j)``. Associative, so ``associative_scan`` over ``(beta, x)`` gives every ``V_t`` of ``V_t = beta V_{t-1}
+    + x_t`` (``V_{-1} = 0``)."""
+    a_i, b_i = e_i
+    a_j, b_j = e_j
+    return a_j * a_i, a_j * b_i + b_j
 
-    Step (``V_0 = 0``): ``S_t = H(V_t - thr)`` from the current membrane; ``V_{t+1} = beta * V_t + x_t``
-    (no reset); output ``S_t``. Because spikes do not feed back into ``V``, the membrane is a linear
-    recurrence and :meth:`parallel` computes a whole sequence with ``jax.lax.associative_scan`` (depth
-    ``log T``) instead of ``T`` sequential steps; both give the same result up to float rounding.
 
-    State: ``{"v": (*batch, *shape)}``. IR: ``spyx.Neuron(reset="none", reset_delay=True)`` then
-    ``spyx.Shift(1)``. NIR (faithful): ``LI -> Threshold -> Delay``; (native): ``LIF``
-    (with a reset, approximate).
+class PSU_LIF(Neuron):  # noqa: N801  (the published name)
+    r"""Reset-free LIF ("parallel spiking unit"); it integrates first and spikes in the same step.
+
+    One step, in this order, for input ``x`` and incoming membrane ``V`` (zero at t = 0):
+
+    1. ``V' = clip01(beta) * V + x`` (no reset);
+    2. ``s = spike(V' - threshold)`` on the *updated* membrane (``s_t`` depends on ``x_t``, unlike :class:`LIF`);
+    3. return ``(s, V')``.
+
+    :meth:`parallel` computes a whole sequence at once (depth ``log T``) with the same result.
+
+    Args: as :class:`LIF` (``beta=None`` draws ``0.5 + TN(0.25)``; threshold default 1.0).
+
+    State: ``V`` ``(B, *hidden_shape)``. IR: ``spyx.Neuron(reset="none")``. NIR (``spyx.nir.to_nir``): ``LI(tau =
+    dt / (1 - clip01(beta)), r = 1)`` then ``Threshold``.
     """
 
-    def __init__(self, shape, *, beta=0.9, learn_beta: bool = True, threshold: float = 1.0, activation=None):
-        self.shape = as_shape(shape, "PSU_LIF")
-        self.beta = decay_param(beta, self.shape, learn_beta, "PSU_LIF beta")
-        self.threshold = threshold_value(threshold, "PSU_LIF")
-        self.activation = activation
+    def __init__(self, hidden_shape, beta=None, threshold=1.0, activation=None, *, rngs, learn_beta: bool = True):
+        super().__init__(hidden_shape, threshold, activation)
+        self.beta = decay_param(beta, self.hidden_shape, rngs, f"{type(self).__name__} beta", learn=learn_beta)
 
-    def init_state(self, batch_shape=()):
-        return {"v": jnp.zeros((*batch_tuple(batch_shape), *self.shape), jnp.float32)}
+    def __call__(self, x, V):
+        self._check(x)
+        V = expand(clip01(self.beta), V) * V + x
+        return self.spike(V - self._threshold(V)), V
 
-    def __call__(self, x, state):
-        v = state["v"]
-        check_step(self, x, v)
-        s = spike(self.activation, v - self.threshold)
-        v = expand(decay_value(self.beta), v) * v + x
-        return s, {"v": v}
+    def parallel(self, x):
+        """Spikes of a whole time-major sequence ``x`` ``(T, B, *hidden_shape)``, ``(T, B, *hidden_shape)``.
 
-    def parallel(self, x, state=None):
-        """All steps of a time-major sequence ``x`` of shape ``(T, *batch, *shape)`` at once.
-
-        Returns ``(spikes (T, *batch, *shape), {"v": V_T})``, equal to scanning :meth:`__call__`.
+        ``V_t = beta V_{t-1} + x_t`` with ``V_{-1} = 0`` by ``jax.lax.associative_scan`` over axis 0, then
+        ``s_t = spike(V_t - threshold)``. Always starts from zero and returns no state; equals the outputs of
+        ``spyx.nn.run(layer, x)``.
         """
-        if x.ndim < len(self.shape) + 1 or tuple(x.shape[x.ndim - len(self.shape) :]) != self.shape:
-            raise InputError(f"PSU_LIF.parallel expects (T, *batch, {self.shape}) input, got {x.shape}")
-        if state is None:
-            state = self.init_state(x.shape[1 : x.ndim - len(self.shape)])
-        v0 = state["v"]
-        beta = jnp.broadcast_to(expand(decay_value(self.beta), x), x.shape).astype(x.dtype)
+        k = len(self.hidden_shape)
+        if x.ndim < k + 1 or tuple(x.shape[x.ndim - k :]) != self.hidden_shape:
+            raise InputError(
+                f"{type(self).__name__}.parallel expects time-major (T, B, *{self.hidden_shape}) input, got "
+                f"{tuple(x.shape)}"
+            )
+        beta = jnp.broadcast_to(expand(clip01(self.beta), x), x.shape).astype(x.dtype)
+        _, V = jax.lax.associative_scan(_leaky_associative_op, (beta, x), axis=0)
+        return self.spike(V - self._threshold(V))
 
-        def compose(first, second):
-            # v -> a2 (a1 v + b1) + b2
-            a1, b1 = first
-            a2, b2 = second
-            return a1 * a2, a2 * b1 + b2
 
-        gain, offset = jax.lax.associative_scan(compose, (beta, x), axis=0)
-        after = gain * v0[None] + offset  # V_1 .. V_T
-        before = jnp.concatenate([v0[None], after[:-1]], axis=0)  # V_0 .. V_{T-1}
-        return spike(self.activation, before - self.threshold), {"v": after[-1]}
+class AssociativeLIF(PSU_LIF):
+    """:class:`PSU_LIF` (same constructor, step and ``parallel``) with conversions to and from snnTorch 1.0's
+    ``StateLeaky(beta)``, whose kernel is ``exp(-t / tau)`` with ``tau = 1 / (1 - beta)``."""
+
+    @staticmethod
+    def beta_from_snntorch(beta_snn):
+        """The spyx per-step decay equivalent to snnTorch ``StateLeaky(beta=beta_snn)``:
+        ``exp(-(1 - beta_snn))``."""
+        return jnp.exp(-(1 - jnp.asarray(beta_snn)))
+
+    @staticmethod
+    def snntorch_beta_from_beta(beta):
+        """The inverse of :meth:`beta_from_snntorch`: ``1 + ln(beta)``."""
+        return 1 + jnp.log(jnp.asarray(beta))

@@ -1,13 +1,10 @@
 """Recurrent spiking layers ``RIF``, ``RLIF``, ``RCuBaLIF``: the plain layers plus a learned feedback of the
-layer's own spikes."""
+layer's own spikes of this step, ``s @ recurrent_w``."""
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-from flax import nnx
-
 from spyx.errors import ParameterError
+from spyx.nn.base import param_value, recurrent_param
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.integrate_fire import IF
 from spyx.nn.lif import LIF
@@ -15,55 +12,73 @@ from spyx.nn.lif import LIF
 __all__ = ["RIF", "RLIF", "RCuBaLIF"]
 
 
-def _recurrent_weight(shape, rngs, what: str):
-    if len(shape) != 1:
-        raise ParameterError(f"{what}: recurrent layers need a 1-D neuron shape (N,), got {shape}")
-    if rngs is None:
-        raise ParameterError(f"{what}: pass rngs=nnx.Rngs(seed) to initialise the recurrent weight")
-    n = shape[0]
-    return nnx.Param(jax.nn.initializers.orthogonal()(rngs.params(), (n, n), jnp.float32))
-
-
-class RLIF(LIF):
-    r"""Recurrent LIF: the :class:`LIF` step with input ``x_t + S_t @ W_rec``, where ``S_t = H(V_t - thr)`` is
-    this step's spike (from the current membrane), so
-
-    ``S_t = H(V_t - thr)``; ``V_{t+1} = beta * V_t + x_t + S_t @ W_rec - S_t * thr``; output ``S_t``.
-
-    ``W_rec`` is an ``nnx.Param`` of shape ``(N, N)`` (rows: presynaptic, as an ``nnx.Linear`` kernel),
-    orthogonal at init. Shape ``(N,)`` only. IR: ``Neuron -> Shift(1) -> out`` with
-    ``Shift -> Linear(W_rec^T) -> Neuron``; NIR adds ``Delay -> Linear(W_rec^T) -> LI``.
-    """
-
-    def __init__(self, shape, *, rngs: nnx.Rngs | None = None, **kwargs):
-        super().__init__(shape, **kwargs)
-        self.w_rec = _recurrent_weight(self.shape, rngs, "RLIF")
-
-    def feedback(self, s):
-        return s @ self.w_rec[...]
+def _one_d(layer) -> None:
+    if len(layer.hidden_shape) != 1:
+        raise ParameterError(
+            f"{type(layer).__name__}: recurrent layers need a 1-D hidden_shape (N,), got {layer.hidden_shape}"
+        )
 
 
 class RIF(IF):
-    r"""Recurrent IF: ``S_t = H(V_t - thr)``; ``V_{t+1} = V_t + x_t + S_t @ W_rec - S_t * thr``; output
-    ``S_t``. ``W_rec``: ``nnx.Param`` (N, N), rows presynaptic. Lowered as :class:`RLIF` with ``beta = 1``."""
+    r"""Recurrent IF: ``s = spike(V - threshold)``; ``V' = V + x + s @ W - s * threshold``; returns ``(s, V')``.
 
-    def __init__(self, shape, *, rngs: nnx.Rngs | None = None, **kwargs):
-        super().__init__(shape, **kwargs)
-        self.w_rec = _recurrent_weight(self.shape, rngs, "RIF")
+    ``recurrent_w`` ``W``: ``nnx.Param`` ``(N, N)``, rows presynaptic, ``TN(0.01)`` from one ``rngs`` draw. The
+    feedback uses the spikes emitted at this step (from the incoming ``V``), so ``s_t`` reaches ``V_{t+1}``
+    through both the reset and ``s_t @ W``. IR: ``Neuron -> Shift(1) -> out`` with ``Shift -> Linear(W^T) ->
+    Neuron``. NIR (``spyx.nir.to_nir``): a sub-graph ``input -> w_rec <-> lif -> output``.
+    """
+
+    def __init__(self, hidden_shape, threshold=1, activation=None, *, rngs):
+        super().__init__(hidden_shape, threshold, activation)
+        _one_d(self)
+        self.recurrent_w = recurrent_param(self.hidden_shape, rngs, "RIF")
 
     def feedback(self, s):
-        return s @ self.w_rec[...]
+        return s @ param_value(self.recurrent_w)
+
+
+class RLIF(LIF):
+    r"""Recurrent LIF: ``s = spike(V - threshold)``; ``V' = clip01(beta) * V + x + s @ W - s * threshold``.
+
+    Draws ``recurrent_w`` first, then ``beta`` (when ``None``). Otherwise as :class:`RIF` and :class:`LIF`.
+    """
+
+    def __init__(self, hidden_shape, beta=None, threshold=1, activation=None, *, rngs, learn_beta: bool = True):
+        super(LIF, self).__init__(hidden_shape, threshold, activation)
+        _one_d(self)
+        self.recurrent_w = recurrent_param(self.hidden_shape, rngs, "RLIF")
+        LIF.__init__(self, hidden_shape, beta, threshold, activation, rngs=rngs, learn_beta=learn_beta)
+
+    def feedback(self, s):
+        return s @ param_value(self.recurrent_w)
 
 
 class RCuBaLIF(CuBaLIF):
-    r"""Recurrent current-based LIF: the feedback enters the synapse,
+    r"""Recurrent current-based LIF: the feedback enters the synapse.
 
-    ``S_t = H(V_t - thr)``; ``I_{t+1} = alpha * I_t + x_t + S_t @ W_rec``; ``V_{t+1} = beta * V_t + I_{t+1} -
-    S_t * thr``; output ``S_t``. ``W_rec``: ``nnx.Param`` (N, N), rows presynaptic."""
+    ``s = spike(V - threshold)``; ``V_r = V - s * threshold``; ``I' = clip01(alpha) * I + x + s @ W``;
+    ``V' = clip01(beta) * V_r + I'``; returns ``(s, [V' | I'])``. Draws ``recurrent_w``, ``alpha``, ``beta``.
+    """
 
-    def __init__(self, shape, *, rngs: nnx.Rngs | None = None, **kwargs):
-        super().__init__(shape, **kwargs)
-        self.w_rec = _recurrent_weight(self.shape, rngs, "RCuBaLIF")
+    def __init__(
+        self,
+        hidden_shape,
+        alpha=None,
+        beta=None,
+        threshold=1,
+        activation=None,
+        *,
+        rngs,
+        learn_alpha: bool = True,
+        learn_beta: bool = True,
+    ):
+        super(CuBaLIF, self).__init__(hidden_shape, threshold, activation)
+        _one_d(self)
+        self.recurrent_w = recurrent_param(self.hidden_shape, rngs, "RCuBaLIF")
+        CuBaLIF.__init__(
+            self, hidden_shape, alpha, beta, threshold, activation, rngs=rngs,
+            learn_alpha=learn_alpha, learn_beta=learn_beta,
+        )
 
     def feedback(self, s):
-        return s @ self.w_rec[...]
+        return s @ param_value(self.recurrent_w)

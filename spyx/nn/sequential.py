@@ -1,39 +1,36 @@
-"""``Sequential``: a chain of layers whose states travel together."""
+"""``Sequential``: a chain of layers whose states travel together as a list."""
 
 from __future__ import annotations
 
 from flax import nnx
 
-from spyx.nn.base import Layer
-
 __all__ = ["Sequential", "is_stateful"]
 
 
 def is_stateful(layer) -> bool:
-    """True for spyx layers (they have ``init_state``); NNX layers such as ``nnx.Linear`` are stateless."""
-    return hasattr(layer, "init_state")
+    """True for layers with ``initial_state`` (spyx neurons, ``Sequential``); ``nnx.Linear`` and functions are
+    stateless."""
+    return hasattr(layer, "initial_state")
 
 
-class Sequential(Layer):
-    """``Sequential(*layers)``: apply layers in order within one time step.
+class Sequential(nnx.Sequential):
+    """``Sequential(*layers)``: apply layers in order within one time step (an ``nnx.Sequential``; the layers are
+    in ``.layers``).
 
-    Layers are spyx layers (``__call__(x, state) -> (out, state)``) or stateless NNX modules / callables
-    (``__call__(x) -> out``, e.g. ``nnx.Linear``, ``nnx.Conv``). The state is a tuple with one entry per
-    layer (``()`` for stateless ones), so nested ``Sequential`` models work too.
+    Layers are stateful (``__call__(x, state) -> (out, state)``, with ``initial_state``) or stateless callables
+    (``nnx.Linear``, ``nnx.Conv``, ``jax.nn.relu``, ...: ``layer(x) -> out``). The state is a list with one entry
+    per layer, ``None`` for the stateless ones; nested ``Sequential``s work.
     """
 
-    def __init__(self, *layers):
-        self.layers = nnx.List(layers)
-
-    def init_state(self, batch_shape=()):
-        return tuple(layer.init_state(batch_shape) if is_stateful(layer) else () for layer in self.layers)
+    def initial_state(self, batch_size):
+        return [layer.initial_state(batch_size) if is_stateful(layer) else None for layer in self.layers]
 
     def __call__(self, x, state):
         new = []
-        for layer, st in zip(self.layers, state, strict=True):
-            if is_stateful(layer):
-                x, st = layer(x, st)
-            else:
+        for layer, s in zip(self.layers, state, strict=True):
+            if s is None:
                 x = layer(x)
-            new.append(st)
-        return x, tuple(new)
+            else:
+                x, s = layer(x, s)
+            new.append(s)
+        return x, new

@@ -29,7 +29,7 @@ from spyx.errors import ShapeError, UnsupportedError
 from spyx.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Node, Output, SumPool2d, verify
 from spyx.nn.activity import ActivityRegularization
 from spyx.nn.flatten import Flatten as NNFlatten
-from spyx.nn.pool import SumPool
+from spyx.nn.pool import SumPool, full_window
 from spyx.nn.sequential import Sequential
 
 __all__ = ["Walk", "walk"]
@@ -107,6 +107,12 @@ class Walk:
 
 
 Rule = Callable[[Walk, str, object], None]
+
+
+def layer_shape(layer) -> tuple[int, ...]:
+    """A neuron layer's per-sample shape (``hidden_shape``; ``LI``: ``layer_shape``)."""
+    shape = getattr(layer, "hidden_shape", None)
+    return tuple(shape if shape is not None else layer.layer_shape)
 
 
 # -- structural layers -------------------------------------------------------------------------------------
@@ -211,10 +217,34 @@ def _conv(w: Walk, name: str, layer: nnx.Conv) -> None:
 def _sumpool(w: Walk, name: str, layer: SumPool) -> None:
     if len(w.shape) != 3:
         raise UnsupportedError(f"layer {name} (SumPool) needs a channels-last (H, W, C) input, got {w.shape}")
+    try:
+        window = full_window(layer.window_shape, 4, layer.channel_axis)  # on (B, H, W, C), as a step sees it
+        stride = full_window(layer.strides, 4, layer.channel_axis)
+    except ValueError as e:
+        raise ShapeError(f"layer {name} (SumPool): {e}") from None
+    if window[0] != 1 or window[3] != 1 or stride[0] != 1 or stride[3] != 1:
+        raise UnsupportedError(
+            f"layer {name} (SumPool): window {window} / strides {stride} pool the batch or channel axis of "
+            "(B, H, W, C); only spatial pooling (SumPool2d) has a NIR form"
+        )
+    k, s = window[1:3], stride[1:3]
+    if layer.padding not in ("SAME", "VALID"):
+        raise ShapeError(f"layer {name} (SumPool): Invalid padding {layer.padding!r}: must be 'SAME' or 'VALID'")
+    pads = [0, 0]
+    if layer.padding == "SAME":
+        for i, (n, ki, si) in enumerate(zip(w.shape[:2], k, s, strict=True)):
+            total = max((math.ceil(n / si) - 1) * si + ki - n, 0)
+            if total % 2:
+                raise UnsupportedError(
+                    f"layer {name} (SumPool): SAME padding of {n} by window {ki} stride {si} pads {total // 2} "
+                    f"before and {total - total // 2} after; NIR's SumPool2d pads both sides equally (choose a "
+                    "size, window and stride whose SAME padding is even, or VALID)"
+                )
+            pads[i] = total // 2
     node = SumPool2d(
-        kernel_size=np.asarray(layer.kernel_size, np.int64),
-        stride=np.asarray(layer.strides, np.int64),
-        padding=np.asarray(layer.padding, np.int64),
+        kernel_size=np.asarray(k, np.int64),
+        stride=np.asarray(s, np.int64),
+        padding=np.asarray(pads, np.int64),
     )
     try:
         out = node.output_shape(w.ir_shape)
@@ -225,10 +255,6 @@ def _sumpool(w: Walk, name: str, layer: SumPool) -> None:
 
 
 def _flatten(w: Walk, name: str, layer: NNFlatten) -> None:
-    if layer.batch_dims != 1:
-        raise UnsupportedError(
-            f"layer {name} (Flatten): lowering needs batch_dims=1 (as spyx.nn.run), got {layer.batch_dims}"
-        )
     if len(w.shape) == 1:
         return  # already flat: the identity
     ir = w.ir_shape
@@ -244,7 +270,7 @@ def _flatten(w: Walk, name: str, layer: NNFlatten) -> None:
 
 
 def _activity(w: Walk, name: str, layer: ActivityRegularization) -> None:
-    w.expect(name, layer, layer.shape)  # the identity: its spike count is a training statistic
+    w.expect(name, layer, layer.hidden_shape)  # the identity: its spike count is a training statistic
 
 
 STRUCTURAL: dict[type, Rule] = {
