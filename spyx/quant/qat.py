@@ -204,7 +204,7 @@ def qat_model(
     qwix = _qwix()
     rules = list(rules) if rules is not None else qat_rules(model, fmt, module_path, pow2=pow2)
     provider = _provider_class()(rules)
-    state = model.init_state((sample_input.shape[0],))
+    state = model.initial_state(sample_input.shape[0])
     qmodel = qwix.quantize_model(model, provider, sample_input, state)
     unused = provider.get_unused_rules()
     if unused:

@@ -1,5 +1,5 @@
 """Seeded spyx NNX models of every layer kind for the spyx.nn tests, with random (not default) parameters.
-Spiking layers use the default spike function (``spyx.axn.heaviside()``) unless ``act`` is given."""
+Spiking layers use the default spike function (``spyx.axn.superspike()``) unless ``act`` is given."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import spyx.nn as snn
 
 
 def randomize(model, seed: int, low: float = 0.3, high: float = 0.97):
-    """Give every decay Param (beta, alpha, rho) a random per-neuron value in [low, high]."""
+    """Give every decay Param (beta, alpha, gamma) a random per-neuron value in [low, high]."""
     rng = np.random.default_rng(seed)
     for path, var in nnx.iter_graph(model):
-        if isinstance(var, nnx.Param) and path and path[-1] in ("beta", "alpha", "rho"):
+        if isinstance(var, nnx.Param) and path and path[-1] in ("beta", "alpha", "gamma"):
             var[...] = jnp.asarray(rng.uniform(low, high, var[...].shape), jnp.float32)
     return model
 
@@ -31,14 +31,14 @@ def neuron(kind: str, shape, seed: int, act=None):
     rngs = nnx.Rngs(seed)
     make = {
         "IF": lambda: snn.IF(shape, threshold=thr, activation=act),
-        "LIF": lambda: snn.LIF(shape, threshold=thr, activation=act),
-        "CuBaLIF": lambda: snn.CuBaLIF(shape, threshold=thr, activation=act),
-        "LI": lambda: snn.LI(shape),
-        "PSU_LIF": lambda: snn.PSU_LIF(shape, threshold=thr, activation=act),
+        "LIF": lambda: snn.LIF(shape, threshold=thr, activation=act, rngs=rngs),
+        "CuBaLIF": lambda: snn.CuBaLIF(shape, threshold=thr, activation=act, rngs=rngs),
+        "LI": lambda: snn.LI(shape, rngs=rngs),
+        "PSU_LIF": lambda: snn.PSU_LIF(shape, threshold=thr, activation=act, rngs=rngs),
         "RIF": lambda: snn.RIF(shape, threshold=thr, activation=act, rngs=rngs),
         "RLIF": lambda: snn.RLIF(shape, threshold=thr, activation=act, rngs=rngs),
         "RCuBaLIF": lambda: snn.RCuBaLIF(shape, threshold=thr, activation=act, rngs=rngs),
-        "ALIF": lambda: snn.ALIF(shape, threshold=thr, activation=act, learn_rho=True),
+        "ALIF": lambda: snn.ALIF(shape, threshold=thr, activation=act, rngs=rngs),
     }[kind]
     return randomize(make(), seed)
 
@@ -64,7 +64,7 @@ def convnet(seed: int, act=None):
     return snn.Sequential(
         nnx.Conv(2, 4, (3, 3), padding="SAME", rngs=r),
         neuron("LIF", (10, 10, 4), seed + 1, act),
-        snn.SumPool(2),
+        snn.SumPool(2, 2, "VALID"),
         nnx.Conv(
             4,
             6,
@@ -97,9 +97,9 @@ def conv1d_net(seed: int, act=None):
 
 
 def alif_stack(seed: int):
-    """Input (9,): Linear -> RLIF -> Linear -> ALIF (fixed rho) -> Linear -> LI."""
+    """Input (9,): Linear -> RLIF -> Linear -> ALIF (fixed gamma) -> Linear -> LI."""
     r = nnx.Rngs(seed)
-    alif = snn.ALIF((10,), rho=0.9, learn_rho=False, adaptation=0.7, threshold=0.8)
+    alif = snn.ALIF((10,), gamma=0.9, learn_gamma=False, threshold=0.8, rngs=r)
     return snn.Sequential(
         nnx.Linear(9, 8, rngs=r),
         neuron("RLIF", (8,), seed + 1),
@@ -112,7 +112,7 @@ def alif_stack(seed: int):
 
 def alif_conv_net(seed: int):
     """Input (6, 6, 2): conv (SAME) -> ALIF on a (H, W, C) map -> Flatten -> ALIF (pending permutation to
-    the output): per-neuron beta and rho in both layouts."""
+    the output): per-neuron beta and gamma in both layouts."""
     r = nnx.Rngs(seed)
     return snn.Sequential(
         nnx.Conv(2, 3, (3, 3), padding="SAME", rngs=r),

@@ -22,9 +22,8 @@ DT = 1e-3
 NATIVE_AGREEMENT = {
     "LIF": (92.79, 98.41),
     "IF": (88.86, 93.29),
-    "CuBaLIF": (90.30, 92.16),
-    "RLIF": (93.29, 97.44),
-    "PSU_LIF": (85.95, 90.30),
+    "CuBaLIF": (90.79, 93.01),
+    "RLIF": (92.87, 98.35),
 }
 
 
@@ -50,6 +49,20 @@ def test_native_agreement_is_as_documented(kind, tmp_path):
     assert ref.mean() > 0.01 and out.mean() > 0.01, "both must spike for the comparison to mean anything"
     assert agree < 100.0, "native is documented as approximate; an exact match means the test is wrong"
     assert (round(agree, 2), round(aligned, 2)) == pytest.approx(NATIVE_AGREEMENT[kind], abs=0.3)
+
+
+def test_native_psu_lif_is_exact_and_silent():
+    """PSU_LIF integrates and spikes in the same step without a reset: NIR's LI -> Threshold, exactly."""
+    model, x = native_case("PSU_LIF")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        graph = snn.export(model, (12,), dt=DT, encoding="native")
+    assert {n.kind for n in graph.nodes.values()} == {"Input", "Affine", "LI", "Threshold", "Output"}
+    prog = spyx.compile(graph, dt=DT)
+    out, _ = prog.run(prog.params, x)
+    ref, _ = snn.run(model, x)
+    assert 0.01 < float(np.mean(ref)) < 0.99
+    assert np.array_equal(np.asarray(out), np.asarray(ref))
 
 
 def test_native_file_reads_in_nir_with_one_neuron_node_per_layer(tmp_path):
@@ -126,7 +139,7 @@ def test_native_li_only_is_exact_and_silent():
 @pytest.mark.parametrize("beta", [0.0, 1.0])
 def test_faithful_edge_decays(beta):
     """beta = 0 (tau = dt/1000) and beta = 1 everywhere (an I node) stay exact."""
-    layer = snn.LIF((5,), beta=beta, threshold=0.7)
+    layer = snn.LIF((5,), beta=beta, threshold=0.7, rngs=nnx.Rngs(0))
     model = snn.Sequential(nnx.Linear(4, 5, rngs=nnx.Rngs(1)), layer)
     kinds = {type(n).__name__ for n in snn.export(model, (4,), dt=DT).nodes.values()}
     assert ("I" if beta == 1.0 else "LI") in kinds
@@ -145,14 +158,14 @@ class Custom(nnx.Module):
 
 
 def test_unknown_layer_is_named():
-    model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), Custom(), snn.LIF((4,)))
+    model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), Custom(), snn.IF((4,)))
     for fn in (lambda: snn.lower(model, (3,)), lambda: snn.export(model, (3,), dt=DT)):
         with pytest.raises(spyx.UnsupportedError, match=r"layer 1_custom \(.*Custom\) has no lowering"):
             fn()
 
 
 def test_alif_lowers_but_has_no_nir_form(tmp_path):
-    model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.ALIF((4,)))
+    model = snn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), snn.ALIF((4,), rngs=nnx.Rngs(1)))
     graph = snn.lower(model, (3,))
     assert (
         graph.nodes["1_alif"].kind == "spyx.AdaptiveNeuron"
@@ -188,8 +201,8 @@ def test_dt_and_encoding_errors(tmp_path):
 def test_shape_errors_name_the_layer():
     with pytest.raises(spyx.ShapeError, match=r"layer 0_linear .*\(12,\).*\(10,\)"):
         snn.lower(mlp(0), (10,))
-    model = snn.Sequential(nnx.Linear(4, 6, rngs=nnx.Rngs(0)), snn.LIF((5,)))
-    with pytest.raises(spyx.ShapeError, match=r"layer 1_lif \(LIF\) expects per-sample input \(5,\)"):
+    model = snn.Sequential(nnx.Linear(4, 6, rngs=nnx.Rngs(0)), snn.IF((5,)))
+    with pytest.raises(spyx.ShapeError, match=r"layer 1_if \(IF\) expects per-sample input \(5,\)"):
         snn.lower(model, (4,))
     conv = snn.Sequential(nnx.Conv(2, 3, (3, 3), rngs=nnx.Rngs(0)))
     with pytest.raises(spyx.ShapeError, match="channels-last"):

@@ -35,9 +35,9 @@ def make_model():
     r = nnx.Rngs(0)
     return snn.Sequential(
         nnx.Linear(C, 32, rngs=r),
-        snn.LIF((32,), beta=0.9, activation=spyx.axn.superspike()),
+        snn.LIF((32,), beta=0.9, activation=spyx.axn.superspike(), rngs=r),
         nnx.Linear(32, 2, rngs=r),
-        snn.LI((2,), beta=0.9),
+        snn.LI((2,), beta=0.9, rngs=r),
     )
 
 

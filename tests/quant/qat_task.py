@@ -37,9 +37,9 @@ def make_model(seed: int = 0, hidden: int = 32):
     r = nnx.Rngs(seed)
     return snn.Sequential(
         nnx.Linear(C, hidden, rngs=r),
-        snn.LIF((hidden,), beta=0.9, activation=spyx.axn.superspike()),
+        snn.LIF((hidden,), beta=0.9, activation=spyx.axn.superspike(), rngs=r),
         nnx.Linear(hidden, N_CLASSES, rngs=r),
-        snn.LI((N_CLASSES,), beta=0.9),
+        snn.LI((N_CLASSES,), beta=0.9, rngs=r),
     )
 
 
