@@ -7,19 +7,39 @@ from spyx.errors import __all__ as _errors_all
 from spyx.io import load, save
 from spyx.ir import Graph, to_text, verify
 
-__version__ = "2.0.0.dev0"
+try:
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("spyx")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "unknown"
+
+# Submodules that pull in flax, optax or jax are loaded on first use, so that `import spyx` (and the CLI) stay
+# quick; `import spyx; spyx.nn.LIF` works as it does in Spyx 1.0, which imported them all eagerly.
+_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir")
 
 
 def __getattr__(name: str):
-    # spyx.nn pulls in flax; load it on first use so that `import spyx` (and the CLI) stay quick.
-    if name in ("nn", "lower"):
-        import importlib
+    import importlib
 
-        nn = importlib.import_module("spyx.nn")
-        return nn if name == "nn" else nn.lower
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"spyx.{name}")
+    if name == "lower":
+        return importlib.import_module("spyx.nn").lower
+    if name == "jax":
+        return importlib.import_module("jax")
+    if name == "jnp":
+        return importlib.import_module("jax.numpy")
     raise AttributeError(f"module 'spyx' has no attribute {name!r}")
 
+
 __all__ = [
+    "jax",
+    "jnp",
+    "data",
+    "fn",
+    "nir",
+    "optimize",
     "Graph",
     "Program",
     "axn",

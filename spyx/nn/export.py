@@ -56,7 +56,7 @@ from spyx.passes.retime import DT_KEY
 
 __all__ = ["export", "ENCODINGS", "time_constant"]
 
-ENCODINGS = ("faithful", "native")
+ENCODINGS = ("faithful", "native", "spyx1")
 
 
 def time_constant(decay: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -191,8 +191,9 @@ def export(model, input_shape, *, dt: float | None = None, encoding: str = "fait
     ``spyx.save``.
 
     ``input_shape``: per-sample NNX input shape (channels-last for conv inputs). ``encoding``: ``"faithful"``
-    (exact under ``discretize(method="exact", dt=dt)``) or ``"native"`` (one NIR neuron per layer,
-    approximate; warns with :class:`ApproximationWarning`). Raises :class:`MissingDtError` without ``dt``,
+    (exact under ``discretize(method="exact", dt=dt)``), ``"native"`` (one NIR neuron per layer,
+    approximate; warns with :class:`ApproximationWarning`) or ``"spyx1"`` (Spyx 1.0's file convention, what
+    ``spyx.nir.to_nir`` writes; exact under ``profile="spyx1"``). Raises :class:`MissingDtError` without ``dt``,
     :class:`OptionError` for an unknown encoding, :class:`ExportError` for layers with no NIR form (ALIF),
     ``UnsupportedError`` for layers spyx cannot lower, ``ShapeError`` when ``input_shape`` does not fit.
     """
@@ -208,6 +209,11 @@ def export(model, input_shape, *, dt: float | None = None, encoding: str = "fait
         raise OptionError(
             f"spyx.nn.export: unknown encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}"
         )
+    if encoding == "spyx1":
+        from spyx.nn.spyx1_format import write_graph
+        from spyx.nn.walk import channels_first
+
+        return write_graph(model, channels_first(tuple(int(s) for s in input_shape)), None, dt)
     ex = _Export(dt, encoding)
     meta = {"source": "spyx.nn.export", "encoding": encoding, DT_KEY: dt}  # spyx.compile's default dt
     graph = walk(model, input_shape, ex.rules(), metadata=meta)
