@@ -35,7 +35,7 @@ def _shape(spec, what: str) -> tuple[int, ...]:
         raise ShapeError(f"to_nir: {what} must be a dict like {{'{what[:-6]}': (128,)}}, got {spec!r}") from None
 
 
-def to_nir(model, input_shape, output_shape, dt=1):
+def to_nir(model, input_shape, output_shape, dt=1, *, include_li=False):
     """The ``nir.NIRGraph`` of a ``spyx.nn.Sequential`` (or a single layer) in Spyx 1.0's convention.
 
     ``input_shape``/``output_shape``: ``{"input": (128,)}`` / ``{"output": (20,)}``, per sample, channels-first for
@@ -43,11 +43,16 @@ def to_nir(model, input_shape, output_shape, dt=1):
     (``tau = dt / (1 - beta)``). Nodes ``layer_<i>`` for layer ``i`` of ``model.layers``; layers with no NIR form
     (``LI``, ``ALIF``, functions) are skipped with a printed warning, as Spyx 1.0 does. A qwix-quantized layer
     raises ``ValueError``; ``ResonateFire`` raises ``NotImplementedError``.
+
+    ``include_li`` (spyx extra, default off as in Spyx 1.0): write ``LI`` layers (a readout) as NIR ``LI(tau = dt /
+    (1 - beta), r = 1)`` nodes instead of dropping them; ``from_nir(..., include_li=True)`` reads them back.
     """
     from spyx.io import to_nir_graph
     from spyx.nn.spyx1_format import write_graph
 
-    graph = write_graph(model, _shape(input_shape, "input_shape"), _shape(output_shape, "output_shape"), dt)
+    graph = write_graph(
+        model, _shape(input_shape, "input_shape"), _shape(output_shape, "output_shape"), dt, include_li=include_li
+    )
     return to_nir_graph(graph)
 
 
@@ -74,7 +79,7 @@ def _deduplicated(nir_graph):
     return nir.NIRGraph(nodes=nir_graph.nodes, edges=edges, metadata=nir_graph.metadata, type_check=False)
 
 
-def from_nir(nir_graph, input_data, dt=1, *, return_all_states=False, rngs=None):
+def from_nir(nir_graph, input_data, dt=1, *, return_all_states=False, rngs=None, include_li=False):
     """Rebuild a ``spyx.nn.Sequential`` from a chain graph in Spyx 1.0's convention **and run it**.
 
     Returns ``(model, outputs)`` with ``outputs`` of ``run(model, input_data)`` (time-major ``[T, B, ...]``, images
@@ -83,6 +88,8 @@ def from_nir(nir_graph, input_data, dt=1, *, return_all_states=False, rngs=None)
     Decays are ``1 - dt / tau``; ``r``, ``v_leak``, ``v_reset``, ``w_in``, Conv ``dilation``/``groups`` are not read
     (Spyx 1.0's table, ``spyx-api.md`` §8.3). ``rngs`` defaults to ``nnx.Rngs(0)`` (modules draw their defaults,
     then the graph's values overwrite them). Accepts a ``nir.NIRGraph``, a spyx ``Graph`` or a path.
+    ``include_li`` (spyx extra): an ``LI`` not followed by a ``Threshold`` becomes a ``spyx.nn.LI`` readout
+    (``beta = 1 - dt / tau``) instead of raising ``ValueError``.
     """
     from flax import nnx
 
@@ -91,7 +98,7 @@ def from_nir(nir_graph, input_data, dt=1, *, return_all_states=False, rngs=None)
     from spyx.nn.spyx1_format import lift
 
     rngs = nnx.Rngs(0) if rngs is None else rngs
-    model = Sequential(*lift(_graph(nir_graph), float(dt), rngs))
+    model = Sequential(*lift(_graph(nir_graph), float(dt), rngs, include_li=include_li))
     x = jax.numpy.asarray(input_data)
     if not return_all_states:
         return model, run(model, x)[0]

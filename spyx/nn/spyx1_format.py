@@ -207,6 +207,13 @@ class _Writer:
         )
         self.add(name, sub)
 
+    def li(self, name: str, layer) -> None:
+        """Only with ``include_li``: ``LI(tau = dt / (1 - beta), r = 1, v_leak = 0)``, the PSU_LIF membrane
+        without its Threshold (Spyx 1.0 skips LI layers)."""
+        cur = self.cur
+        beta = np.clip(_param(layer.beta, cur), 0.0, 1.0)
+        self.add(name, NIR_LI(tau=_tau(beta, self.dt), r=np.ones(cur, F32), v_leak=np.zeros(cur, F32)))
+
     def psu(self, name: str, layer: PSU_LIF) -> None:
         cur = self.cur
         beta = np.clip(_param(layer.beta, cur), 0.0, 1.0)
@@ -236,9 +243,12 @@ def _writer_for(layer):
     return _WRITERS.get(type(layer))
 
 
-def write_graph(model, input_shape: tuple[int, ...], output_shape: tuple[int, ...] | None, dt: float) -> Graph:
+def write_graph(
+    model, input_shape: tuple[int, ...], output_shape: tuple[int, ...] | None, dt: float, *, include_li: bool = False
+) -> Graph:
     """The Spyx 1.0 convention graph of ``model`` (``input_shape``/``output_shape`` per sample, channels-first;
-    ``output_shape=None``: the shape leaving the last exported layer)."""
+    ``output_shape=None``: the shape leaving the last exported layer). ``include_li`` (a spyx extra) writes ``LI``
+    layers as NIR ``LI`` nodes instead of skipping them."""
     layers = list(model.layers) if isinstance(model, nnx.Sequential) else [model]
     w = _Writer(tuple(int(s) for s in input_shape), float(dt))
     for i, layer in enumerate(layers):
@@ -251,7 +261,7 @@ def write_graph(model, input_shape: tuple[int, ...], output_shape: tuple[int, ..
             raise NotImplementedError(
                 f"layer {i} (ResonateFire): NIR has no complex or oscillatory neuron, so ResonateFire cannot be exported"
             )
-        rule = _writer_for(layer)
+        rule = _Writer.li if include_li and type(layer).__name__ == "LI" else _writer_for(layer)
         if rule is None:
             print(f"[Warning] Layer {type(layer).__name__} not recognized/supported for NIR export.")
             continue
@@ -345,7 +355,7 @@ def _subgraph_layer(name: str, sub: Graph, dt: float, rngs):
     return _recurrent_layer(name, neurons[0], weights[0], dt, rngs)
 
 
-def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rngs):
+def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rngs, include_li: bool = False):
     """``(layer or None, consumed_next)`` for one chain node (Spyx 1.0's table, ``spyx-api.md`` §8.3)."""
     kind = node.kind
     if kind == "Affine" or kind == "Linear":
@@ -398,6 +408,12 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
         _set(layer.beta, _decay(node.tau_mem, dt))
         return layer, False
     if kind == "LI":
+        if include_li and (nxt is None or nxt.kind != "Threshold"):
+            from spyx.nn.li import LI
+
+            layer = LI(_hwc(node.tau).shape, rngs=rngs)
+            _set(layer.beta, _decay(node.tau, dt))
+            return layer, False
         if nxt is None or nxt.kind != "Threshold":
             raise LiftError(
                 f"node {name}: nir.LI without a following nir.Threshold has no Spyx module (Spyx 1.0 reads LI only "
@@ -411,8 +427,9 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
     return None, False  # Threshold alone, Delay, Scale, ...: skipped, as Spyx 1.0 does
 
 
-def lift(graph: Graph, dt: float, rngs) -> list:
-    """The ``spyx.nn`` layers of a chain graph in Spyx 1.0's convention, in chain order."""
+def lift(graph: Graph, dt: float, rngs, *, include_li: bool = False) -> list:
+    """The ``spyx.nn`` layers of a chain graph in Spyx 1.0's convention, in chain order (``include_li``: an LI not
+    followed by a Threshold becomes ``spyx.nn.LI`` instead of an error)."""
     names = _chain(graph)
     layers, skip = [], False
     for k, name in enumerate(names):
@@ -420,7 +437,7 @@ def lift(graph: Graph, dt: float, rngs) -> list:
             skip = False
             continue
         nxt = graph.nodes[names[k + 1]] if k + 1 < len(names) else None
-        layer, skip = _layer(graph, name, graph.nodes[name], nxt, dt, rngs)
+        layer, skip = _layer(graph, name, graph.nodes[name], nxt, dt, rngs, include_li)
         if layer is not None:
             layers.append(layer)
     return layers

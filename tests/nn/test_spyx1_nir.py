@@ -115,6 +115,22 @@ def test_errors():
         snir.reorder_layers({"a": 0}, {})
 
 
+def test_include_li_keeps_the_readout():
+    r = nnx.Rngs(2)
+    model = snn.Sequential(scaled_linear(5, 8, r), neuron("LIF", (8,), 2), nnx.Linear(8, 3, rngs=r), neuron("LI", (3,), 3))
+    x = spikes((30, 2, 5), seed=3, p=0.4)
+    ref, _ = snn.run(model, x)
+    g = snir.to_nir(model, {"input": (5,)}, {"output": (3,)}, dt=1e-3, include_li=True)
+    assert type(g.nodes["layer_3"]).__name__ == "LI"
+    with pytest.raises(ValueError, match="nir.LI without"):
+        snir.from_nir(g, x, dt=1e-3)
+    imported, out = snir.from_nir(g, x, dt=1e-3, include_li=True)
+    assert isinstance(imported.layers[3], snn.LI)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-6, atol=1e-6)
+    prog = spyx.compile(spyx.io.from_nir_graph(g), profile="spyx1{dt=1e-3}")
+    np.testing.assert_allclose(np.asarray(prog.run(prog.params, x)[0]), np.asarray(ref), rtol=1e-5, atol=1e-5)
+
+
 def test_spyx1_encoding_is_the_same_writer(tmp_path):
     model = mlp("RLIF", 9)
     path = tmp_path / "m.nir"
