@@ -1,6 +1,7 @@
 """spyx.quant: quantization for deployment.
 
-* :func:`quantize` - integer weights with scales folded into the neurons (the ``quantize`` pass), returning
+* :func:`quantize_graph` - integer weights with scales folded into the neurons (the ``quantize-graph`` pass),
+  returning
   the integer graph, the fake-quantized graph and a per-layer report;
 * :func:`report` - run a float and a quantized graph and compare spikes per layer (needs the backend);
 * :mod:`spyx.quant.qat` - quantization-aware training of spyx NNX models with qwix (``pip install
@@ -12,11 +13,11 @@ from spyx.quant.report import NodeAgreement, QuantReport, report
 from spyx.quant.result import LayerReport, NodeFormatReport, QuantizeResult
 
 
-def quantize(graph, **options) -> QuantizeResult:
-    """Run the ``quantize`` pass (:class:`spyx.passes.quantize.Quantize`) with ``options`` on ``graph``."""
-    from spyx.passes.quantize import quantize_graph
+def quantize_graph(graph, **options) -> QuantizeResult:
+    """Run the ``quantize-graph`` pass (:class:`spyx.passes.quantize.Quantize`) with ``options`` on ``graph``."""
+    from spyx.passes.quantize import quantize_graph as run
 
-    return quantize_graph(graph, **options)
+    return run(graph, **options)
 
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "QuantizeResult",
     "QuantizedArray",
     "fraction12_decay",
-    "quantize",
+    "quantize_graph",
     "quantize_with_scale",
     "report",
     "shift_decay",
