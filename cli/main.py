@@ -125,7 +125,7 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
 @main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')
 @click.argument("src", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("dst", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--passes", "pipeline", default="", help="Pass pipeline, e.g. 'inline,dce' or 'quantize{bits=8}'.")
+@click.option("--passes", "pipeline", default="", help="Pass pipeline, e.g. 'inline,dce' or 'quantize-graph{bits=8}'.")
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 @click.option("--to-profile", default=None, help="Write parameters the way a peer's importer reads them.")
 @click.option("--dt", type=float, default=None, help="Time step, for profiles and passes that need one.")

@@ -26,7 +26,7 @@ def quantize_file(src, dst, *, target: str | None = None, bits: int | None = Non
     """
     from spyx.io import read_nir, write_nir
     from spyx.passes.inline import inline_graph
-    from spyx.quant import quantize
+    from spyx.quant import quantize_graph
     from spyx.runner import read_inputs
 
     loaded = read_nir(src, repair=repair, verify=True)
@@ -46,7 +46,7 @@ def quantize_file(src, dst, *, target: str | None = None, bits: int | None = Non
             opts["granularity"] = granularity
         if dt is not None:
             opts["dt"] = dt
-        quantized = quantize(flat, **opts)
+        quantized = quantize_graph(flat, **opts)
         out.lines += quantized.lines()
     if report:
         from spyx.quant import report as run_report

@@ -64,7 +64,7 @@ class Pass:
         return list(dataclasses.fields(cls))
 
     def spec(self) -> str:
-        """The pass as pipeline text, e.g. ``quantize{bits=8}`` (options that differ from defaults only)."""
+        """The pass as pipeline text, e.g. ``quantize-graph{bits=8}`` (options that differ from defaults only)."""
         opts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)

@@ -1,4 +1,4 @@
-r"""``quantize``: integer-valued weights with their scales folded into the neurons (preserves: approximate).
+r"""``quantize-graph``: integer-valued weights with their scales folded into the neurons (preserves: approximate).
 
 Each Affine, Linear, Conv1d and Conv2d weight ``W`` becomes ``q * s`` with integers ``q`` (see
 :mod:`spyx.quant.arith`: symmetric ``bits``-bit per output channel or per tensor, or ternary absmean). The
@@ -63,7 +63,7 @@ class Quantize(Pass):
     weights in the layer's layout, as a quantization-aware training computed them; integers need a scale).
     """
 
-    name = "quantize"
+    name = "quantize-graph"
     description = "integer weights (symmetric/ternary) with scales folded into neurons; thresholds and decays"
     preserves = "approximate"
 
@@ -89,9 +89,9 @@ class Quantize(Pass):
     def __post_init__(self) -> None:
         if not self.ternary:
             check_bits(self.bits)
-        check_bits(self.bias_bits, "quantize (bias_bits)", 32)
+        check_bits(self.bias_bits, "quantize-graph (bias_bits)", 32)
         if self.threshold_bits:
-            check_bits(self.threshold_bits, "quantize (threshold_bits)", 32)
+            check_bits(self.threshold_bits, "quantize-graph (threshold_bits)", 32)
         for opt, value, allowed in (
             ("granularity", self.granularity, ("channel", "tensor")),
             ("scheme", self.scheme, ("symmetric",)),
@@ -101,21 +101,21 @@ class Quantize(Pass):
             ("decay_method", self.decay_method, ("euler", "exact")),
         ):
             if value not in allowed:
-                raise OptionError(f"quantize: {opt}={value!r} is not one of {', '.join(allowed)}")
+                raise OptionError(f"quantize-graph: {opt}={value!r} is not one of {', '.join(allowed)}")
         if self.threshold_bits and self.fold != "threshold":
             raise OptionError(
-                "quantize: threshold_bits needs fold=threshold "
+                "quantize-graph: threshold_bits needs fold=threshold "
                 "(with fold=gain thresholds stay in float units)"
             )
         if self.dt is not None and not self.dt > 0:
-            raise OptionError(f"quantize: dt={self.dt!r} must be > 0 seconds")
+            raise OptionError(f"quantize-graph: dt={self.dt!r} must be > 0 seconds")
         if self.max_shift < 0:
-            raise OptionError(f"quantize: max_shift={self.max_shift!r} must be >= 0 (0: no limit)")
+            raise OptionError(f"quantize-graph: max_shift={self.max_shift!r} must be >= 0 (0: no limit)")
         try:
             re.compile(self.skip)
         except re.error as e:
             raise OptionError(
-                f"quantize: skip={self.skip!r} is not a valid regular expression: {e}"
+                f"quantize-graph: skip={self.skip!r} is not a valid regular expression: {e}"
             ) from None
 
     @property
@@ -129,13 +129,13 @@ class Quantize(Pass):
     def requires(self, graph: Graph) -> None:
         if self.weights and not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
             raise OptionError(
-                "quantize: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
+                "quantize-graph: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
             )
         continuous_decays = [p for p, n in graph.walk() if any(c for _, c in DECAY_PARAMS.get(n.kind, ()))]
         if self.decay != "float" and self.dt is None and graph_dt(graph) is None and continuous_decays:
             raise OptionError(
-                f"quantize: decay={self.decay} needs dt (seconds) to turn the time constants of "
-                f"{', '.join(continuous_decays[:5])} into decays; pass quantize{{dt=...}}"
+                f"quantize-graph: decay={self.decay} needs dt (seconds) to turn the time constants of "
+                f"{', '.join(continuous_decays[:5])} into decays; pass quantize-graph{{dt=...}}"
             )
 
     def call(self, graph: Graph) -> PassResult:
@@ -167,7 +167,7 @@ def _given_scale(opts: Quantize, path: str, node) -> np.ndarray | None:
     c_out = node.weight.shape[0]
     if s.size not in (1, c_out) or not np.all(s > 0):
         raise OptionError(
-            f"quantize: scale given for {path} must be > 0 with 1 or {c_out} values, got shape {s.shape}"
+            f"quantize-graph: scale given for {path} must be > 0 with 1 or {c_out} values, got shape {s.shape}"
         )
     return s if s.size == c_out else s.reshape(())
 
@@ -207,11 +207,11 @@ def _given_integers(opts: Quantize, path: str, node, scale) -> np.ndarray | None
     lo, hi = (-1, 1) if opts.ternary else int_range(opts.bits)
     if q.shape != node.weight.shape or not np.array_equal(q, np.round(q)) or q.min() < lo or q.max() > hi:
         raise OptionError(
-            f"quantize: integers given for {path} must be integers in [{lo}, {hi}] "
+            f"quantize-graph: integers given for {path} must be integers in [{lo}, {hi}] "
             f"of shape {node.weight.shape}"
         )
     if scale is None or not (opts.scales and path in opts.scales):
-        raise OptionError(f"quantize: integers given for {path} need its scale too (option scales)")
+        raise OptionError(f"quantize-graph: integers given for {path} need its scale too (option scales)")
     return q
 
 

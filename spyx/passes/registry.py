@@ -1,4 +1,4 @@
-"""Passes by name, imported lazily, and the pipeline syntax ``inline,dce,quantize{bits=8}``.
+"""Passes by name, imported lazily, and the pipeline syntax ``inline,dce,quantize-graph{bits=8}``.
 
 The same option syntax serves profiles (``snntorch{reset=subtract}``) and targets; :func:`parse_spec`
 splits the text and :func:`build_options` turns string values into a dataclass's typed fields, with errors
@@ -28,7 +28,7 @@ PASSES: dict[str, str] = {
     "outline-recurrent": "spyx.passes.outline:OutlineRecurrent",
     "fuse": "spyx.passes.fuse:Fuse",
     "cse": "spyx.passes.cse:CommonSubexpressionElimination",
-    "quantize": "spyx.passes.quantize:Quantize",
+    "quantize-graph": "spyx.passes.quantize:Quantize",
 }
 
 
@@ -118,7 +118,7 @@ def get_pass(name: str, **options: Any) -> Pass:
 
 
 def parse_pipeline(text: str) -> list[Pass]:
-    """Passes from pipeline text such as ``"inline,dce,quantize{bits=8}"``."""
+    """Passes from pipeline text such as ``"inline,dce,quantize-graph{bits=8}"``."""
     passes = []
     for name, raw in parse_spec(text):
         cls = get_pass_class(name)

@@ -42,7 +42,7 @@ __all__ = [
 MAX_BITS = 16
 
 
-def check_bits(bits: int, owner: str = "quantize", most: int = MAX_BITS) -> None:
+def check_bits(bits: int, owner: str = "quantize-graph", most: int = MAX_BITS) -> None:
     """:class:`OptionError` unless ``2 <= bits <= most`` (16 for weights)."""
     if not isinstance(bits, int | np.integer) or isinstance(bits, bool) or not 2 <= int(bits) <= most:
         raise OptionError(

@@ -17,7 +17,7 @@ Two folding modes:
     then ``v / s``: they *carry* the factor to their consumers (``v_leak`` / s, ``bias, v_min`` / s) and
     the factor must be absorbed further on. A readout whose output reaches a graph Output cannot absorb it.
 
-``threshold/readout-gain`` (the quantize pass's ``readout=gain``)
+``threshold/readout-gain`` (the quantize-graph pass's ``readout=gain``)
     ``threshold`` for spiking nodes, ``gain`` for non-spiking neurons: readouts keep their membrane.
 
 ``gain`` (float gains, thresholds unchanged)
@@ -28,7 +28,7 @@ Two folding modes:
 Nodes between the layer and the neurons that commute with a positive per-channel factor carry it:
 Delay, spyx.Shift, Scale, SumPool2d, AvgPool2d (the factor must be constant over each channel) and
 Flatten (the factor is reshaped). Anything else (an Output, another weight layer, a nested graph, a
-kind without a rule here) blocks folding; the quantize pass then falls back (see ``spyx.passes.quantize``).
+kind without a rule here) blocks folding; the quantize-graph pass then falls back (see ``spyx.passes.quantize``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ same neuron; two branches merging) form one *group* and must share one factor on
 
 A group can be folded when every region node receives input only from the group's layers or from other
 region nodes, every node it reaches has a folding rule, and the factors arriving at a node agree.
-Otherwise :attr:`Group.blocked` says why, and the quantize pass falls back to a ``Scale`` node after each
+Otherwise :attr:`Group.blocked` says why, and the quantize-graph pass falls back to a ``Scale`` node after each
 of the group's layers.
 """
 

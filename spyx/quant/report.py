@@ -215,7 +215,7 @@ def report(
     """Run ``float_graph`` and ``quant_graph`` (a Graph, or a :class:`QuantizeResult`) on the same inputs.
 
     ``inputs``: (T, B, *shape) array or dict by Input name; default: seeded Bernoulli spikes with ``rate``.
-    Neurons are matched by name (the quantize pass keeps names). Nodes whose values carry a folded scale
+    Neurons are matched by name (the quantize-graph pass keeps names). Nodes whose values carry a folded scale
     are compared by spikes only.
     """
     from spyx.passes.inline import inline_graph

@@ -1,4 +1,4 @@
-"""What the quantize pass did, as data: per layer (format, scales, error, where the scale went) and per
+"""What the quantize-graph pass did, as data: per layer (format, scales, error, where the scale went) and per
 neuron (threshold and decay formats). ``lines()`` gives the pass's change report."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``get_target("xylo{variant=imu}")`` builds a target with options; ``check(graph, target)`` lists every
 violated rule; ``quantize_for(graph, target)`` puts the graph into the target's number formats (the
-``quantize`` pass with the target's bit widths, threshold and decay formats) and then checks its rules.
+``quantize-graph`` pass with the target's bit widths, threshold and decay formats) and then checks its rules.
 """
 
 from __future__ import annotations

@@ -169,7 +169,7 @@ def weight_format(bits_of: Callable):
         if bits is None:
             return []
         problem = _int_range_problem(node.weight, bits)
-        hint = "; run the quantize pass (spyx.targets.quantize_for)"
+        hint = "; run the quantize-graph pass (spyx.targets.quantize_for)"
         return [_v(f"weights of {n} are {problem}{hint}", [n])] if problem else []
 
     return per_node(node_check, WEIGHT_KINDS)

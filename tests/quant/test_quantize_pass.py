@@ -1,4 +1,4 @@
-"""The quantize pass on the IR: integer weights in range, scales recomputed independently in float64, the
+"""The quantize-graph pass on the IR: integer weights in range, scales recomputed independently in float64, the
 folding arithmetic per neuron kind, fallbacks, formats, errors, golden text. Numerical spike identity is in
 test_spikes.py (it needs the backend)."""
 
@@ -258,13 +258,14 @@ def test_decay_codes():
 @pytest.mark.parametrize(
     "spec,match",
     [
-        ("quantize{bits=0}", "bits=0 is out of range"),
-        ("quantize{bits=17}", "bits=17 is out of range"),
-        ("quantize{granularity=row}", "granularity.*must be one of channel, tensor"),
-        ("quantize{scheme=asymmetric}", "scheme.*must be one of symmetric"),
-        ("quantize{fold=gain,threshold_bits=8}", "threshold_bits needs fold=threshold"),
-        ("quantize{skip=(}", "not a valid regular expression"),
-        ("quantize{bitz=8}", "has no option 'bitz'"),
+        ("quantize-graph{bits=0}", "bits=0 is out of range"),
+        ("quantize-graph{bits=17}", "bits=17 is out of range"),
+        ("quantize-graph{granularity=row}", "granularity.*must be one of channel, tensor"),
+        ("quantize-graph{scheme=asymmetric}", "scheme.*must be one of symmetric"),
+        ("quantize-graph{fold=gain,threshold_bits=8}", "threshold_bits needs fold=threshold"),
+        ("quantize-graph{skip=(}", "not a valid regular expression"),
+        ("quantize-graph{bitz=8}", "has no option 'bitz'"),
+        ("quantize{bits=8}", "unknown pass 'quantize'; available passes: .*quantize-graph"),  # renamed
     ],
 )
 def test_bad_options_are_option_errors(spec, match):
@@ -286,7 +287,7 @@ def test_graph_without_weights_and_missing_dt():
         edges=tuple(e for e in g.edges if "lin3" not in e) + (("delay2", "thr4"),),
     )
     with pytest.raises(PassError, match="no weight layer"):
-        run_pipeline(no_weights, "quantize")
+        run_pipeline(no_weights, "quantize-graph")
     lif_graph = dict(primitive_graphs())["LIF"]
     with pytest.raises(OptionError, match="needs dt"):
         quantize_graph(lif_graph, decay="shift")

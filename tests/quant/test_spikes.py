@@ -66,7 +66,7 @@ def _assert_identical(fake, quant, x, dt, exact_values: bool):
             np.testing.assert_array_equal(b, a, err_msg=f"spikes of {k} differ")
             spikes += int(a.sum())
         elif k in fake.outputs and (exact_values or np.all(np.isfinite(a))):
-            # outputs of non-spiking readouts: the quantize pass restored their scale (Scale fallback)
+            # outputs of non-spiking readouts: the quantize-graph pass restored their scale (Scale fallback)
             if exact_values:
                 np.testing.assert_array_equal(b, a, err_msg=f"output {k} differs")
             else:
