@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import numpy as np
 from flax import nnx
 
@@ -32,10 +31,12 @@ from spyx.ir import Affine, Conv2d, CubaLIF, Flatten, Graph, Input, Linear, Node
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.flatten import Flatten as NNFlatten
 from spyx.nn.integrate_fire import IF
+from spyx.nn.li import LI
 from spyx.nn.lif import LIF
 from spyx.nn.pool import SumPool
 from spyx.nn.psu_lif import PSU_LIF
 from spyx.nn.recurrent import RIF, RLIF, RCuBaLIF
+from spyx.quant.qwix_model import is_qwix_quantized
 
 __all__ = ["write_graph", "lift"]
 
@@ -60,19 +61,6 @@ def _tau(beta: np.ndarray, dt: float) -> np.ndarray:
     b = np.clip(beta.astype(np.float64), 0.0, 1.0)
     one = b >= 1.0
     return np.where(one, dt * 2.0**30, dt / (1.0 - np.where(one, 0.0, b))).astype(F32)
-
-
-def _quantized(layer) -> bool:
-    if hasattr(layer, "qwix_path"):
-        return True
-    kernel = getattr(layer, "kernel", None)
-    if kernel is None:
-        return False
-    try:
-        value = kernel[...]
-    except Exception:  # noqa: BLE001  (a qwix-quantized kernel refuses plain indexing in many ways)
-        return True
-    return not isinstance(value, np.ndarray | jax.Array)
 
 
 class QuantizedModelError(ExportError, ValueError):
@@ -252,16 +240,16 @@ def write_graph(
     layers = list(model.layers) if isinstance(model, nnx.Sequential) else [model]
     w = _Writer(tuple(int(s) for s in input_shape), float(dt))
     for i, layer in enumerate(layers):
-        if _quantized(layer):
+        if is_qwix_quantized(layer):
             raise QuantizedModelError(
                 f"layer {i} ({type(layer).__name__}) is qwix-quantized: NIR cannot carry quantization; export the "
                 "float model before quantizing (spyx.quant.quantize_graph makes integer NIR graphs)"
             )
         if type(layer).__name__ == "ResonateFire":
             raise NotImplementedError(
-                f"layer {i} (ResonateFire): NIR has no complex or oscillatory neuron, so ResonateFire cannot be exported"
+                f"layer {i} (ResonateFire): NIR has no complex or oscillatory neuron; ResonateFire cannot be exported"
             )
-        rule = _Writer.li if include_li and type(layer).__name__ == "LI" else _writer_for(layer)
+        rule = _Writer.li if include_li and isinstance(layer, LI) else _writer_for(layer)
         if rule is None:
             print(f"[Warning] Layer {type(layer).__name__} not recognized/supported for NIR export.")
             continue
@@ -409,8 +397,6 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
         return layer, False
     if kind == "LI":
         if include_li and (nxt is None or nxt.kind != "Threshold"):
-            from spyx.nn.li import LI
-
             layer = LI(_hwc(node.tau).shape, rngs=rngs)
             _set(layer.beta, _decay(node.tau, dt))
             return layer, False
