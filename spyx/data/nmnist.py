@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from spyx.data.deps import require_tonic
-from spyx.data.plumbing import GrainLoader, TonicSource
+from spyx.data.plumbing import GrainLoader, TonicSource, _Chain
 from spyx.errors import ReadError
 
 __all__ = ["NMNIST_loader"]
@@ -65,7 +65,8 @@ def _open_split(datasets, download_dir, train: bool, transform):
         return datasets.NMNIST(download_dir, train=train, transform=transform)
     except OSError as err:
         folder = os.path.join(os.path.expanduser(download_dir), "NMNIST", "Train" if train else "Test")
-        raise ReadError(f"{folder}: cannot open the N-MNIST {'train' if train else 'test'} split: {err}") from err
+        split = "train" if train else "test"
+        raise ReadError(f"{folder}: cannot open (or download) the N-MNIST {split} split: {err}") from err
 
 
 class NMNIST_loader:
@@ -90,9 +91,7 @@ class NMNIST_loader:
         self.sample_T = sample_T
         self.obs_shape = (2, 34, 34)
         self.act_shape = (10,)
-        transform = tonic.transforms.Compose(
-            [_events_in_sensor, tonic.transforms.ToFrame(sensor_size=_SENSOR, n_time_bins=sample_T)]
-        )
+        transform = _Chain([_events_in_sensor, tonic.transforms.ToFrame(sensor_size=_SENSOR, n_time_bins=sample_T)])
         train = _CheckedFiles(_open_split(tonic.datasets, download_dir, True, transform))
         test = _CheckedFiles(_open_split(tonic.datasets, download_dir, False, transform))
         self._train_dl = GrainLoader(TonicSource(train), batch_size, shuffle=True, seed=key, worker_count=worker_count)
@@ -105,4 +104,3 @@ class NMNIST_loader:
     def test_epoch(self, epoch: int = 0):
         """Iterator over the test split in file order (``len // batch_size`` batches)."""
         return self._test_dl.epoch(epoch)
-

@@ -62,6 +62,22 @@ class TonicSource:
         return f"TonicSource({self.ds!r})"
 
 
+class _Chain:
+    """Apply ``transforms`` in order, to empty samples too (``tonic.transforms.Compose`` stops at an empty event
+    array and returns it unframed, which would break the packing of a sample without events)."""
+
+    def __init__(self, transforms):
+        self.transforms = list(transforms)
+
+    def __call__(self, events):
+        for t in self.transforms:
+            events = t(events)
+        return events
+
+    def __repr__(self) -> str:
+        return f"Chain({self.transforms!r})"
+
+
 class _OnePass:
     """Pass ``epoch`` of a grain ``IndexSampler`` (repeating forever) as a sampler of ``num_records`` indices.
 
@@ -105,19 +121,25 @@ class GrainLoader:
     Args:
         dataset: records ``{"obs": ..., "labels": ...}`` by index (a ``SpyxMapDataset``, a ``TonicSource``
             or any ``len`` + ``getitem`` object; picklable when ``worker_count > 0``).
-        batch_size: records per batch.
+        batch_size: records per batch (``>= 1``).
         shuffle: shuffle the order with grain's ``IndexSampler`` (a fresh permutation per pass).
         seed: the sampler's seed (a non-negative 32-bit int).
-        worker_count: grain worker processes; ``None`` picks half the CPU cores in ``[1, 4]``, ``0`` reads in
-            this process (no multiprocessing).
+        worker_count: grain worker processes that read and transform records; ``None`` picks half the CPU
+            cores in ``[1, 4]``, ``0`` reads in this process (no multiprocessing).
 
     ``iter(loader)`` is one pass (see the module docstring): ``len(dataset) // batch_size`` batches, the
-    remainder dropped. ``loader.epoch(k)`` is pass ``k``. ``loader.data_loader`` is the ``grain.DataLoader``
-    of pass 0.
+    remainder dropped. ``loader.epoch(k)`` is pass ``k``. Batch ``j`` of a pass holds records
+    ``j*batch_size .. (j+1)*batch_size - 1`` of the pass's order, stacked per key with ``np.stack``, whatever
+    ``worker_count`` is. (grain's ``DataLoader`` with a ``Batch`` operation, as Spyx 1.0 builds it, batches
+    inside each worker: with ``W`` workers a batch holds every ``W``-th record and each worker drops its own
+    remainder. spyx lets grain's workers deliver records in sampler order and batches them here.)
+    ``loader.data_loader`` is the ``grain.DataLoader`` of pass 0's records.
     """
 
     def __init__(self, dataset, batch_size: int, shuffle: bool, seed: int = 0, worker_count: int | None = None):
         grain = require_grain("spyx.data.GrainLoader")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self._grain = grain
         self.dataset = dataset
         self.batch_size = int(batch_size)
@@ -135,13 +157,11 @@ class GrainLoader:
         return self._num_records // self.batch_size
 
     def _loader(self, epoch: int):
-        grain = self._grain
-        return grain.DataLoader(
+        return self._grain.DataLoader(
             data_source=self.dataset,
             sampler=_OnePass(self._sampler, self._num_records, epoch),
             worker_count=self.worker_count,
-            shard_options=grain.NoSharding(),
-            operations=[grain.Batch(self.batch_size, drop_remainder=True)],
+            shard_options=self._grain.NoSharding(),
         )
 
     def epoch(self, k: int = 0):
@@ -159,8 +179,12 @@ class GrainLoader:
             _mark_absl_flags_parsed()
         it = iter(data_loader)
         try:
-            for batch in it:
-                yield State(obs=batch["obs"], labels=batch["labels"])
+            for _ in range(len(self)):
+                records = [next(it) for _ in range(self.batch_size)]
+                yield State(
+                    obs=np.stack([np.asarray(r["obs"]) for r in records]),
+                    labels=np.stack([np.asarray(r["labels"]) for r in records]),
+                )
         finally:
             # Stop grain's prefetch threads and worker processes now, not at garbage collection (which may
             # come at interpreter exit, when grain's cleanup fails noisily).

@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from spyx.data.deps import require_tonic
-from spyx.data.plumbing import GrainLoader, TonicSource
+from spyx.data.plumbing import GrainLoader, TonicSource, _Chain
 from spyx.errors import ReadError
 
 __all__ = ["SHD_loader"]
@@ -56,7 +56,7 @@ def _open_split(datasets, download_dir, train: bool, transform):
         return datasets.SHD(download_dir, train=train, transform=transform)
     except (OSError, KeyError) as err:
         path = os.path.join(os.path.expanduser(download_dir), "SHD", f"shd_{split}.h5")
-        raise ReadError(f"{path}: cannot open the SHD {split} split: {err}") from err
+        raise ReadError(f"{path}: cannot open (or download) the SHD {split} split: {err}") from err
 
 
 class SHD_loader:
@@ -83,7 +83,7 @@ class SHD_loader:
         self.sample_T = sample_T
         self.obs_shape = (channels,)
         self.act_shape = (20,)
-        transform = tonic.transforms.Compose(
+        transform = _Chain(
             [
                 # 1e-6 / (1 / sample_T), not 1e-6 * sample_T: the same float as Spyx 1.0 at bin edges.
                 tonic.transforms.Downsample(

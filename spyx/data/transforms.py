@@ -99,8 +99,9 @@ class AngleCode(grain.MapTransform):
     ``i`` on a new last axis (``(3,) -> (3, neuron_count)``).
     """
 
-    def __init__(self, neuron_count: int, min_val: float, max_val: float, input_key: str = "obs",
-                 output_key: str = "obs"):
+    def __init__(
+        self, neuron_count: int, min_val: float, max_val: float, input_key: str = "obs", output_key: str = "obs"
+    ):
         self.neuron_count = neuron_count
         self.min_val = min_val
         self.max_val = max_val
