@@ -34,7 +34,7 @@ class _SHD2Raster:
 
     Same result as counting events into a ``(max t + 1, encoding_dim)`` grid, keeping the first ``sample_T``
     rows, zero-padding to ``sample_T`` rows and clipping counts to 1 (Spyx 1.0's description), without the
-    grid of ``max t + 1`` rows.
+    grid of ``max t + 1`` rows (and without Spyx 1.0's ``uint8`` count wrapping to 0 at 256 events in a cell).
     """
 
     def __init__(self, encoding_dim: int, sample_T: int = 128):
