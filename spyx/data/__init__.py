@@ -3,6 +3,7 @@
 * Encoders (JAX, jitted): :func:`rate_code`, :func:`latency_code`, :func:`angle_code`, :func:`shift_augment`,
   :func:`shuffler` (:mod:`spyx.data.encode`).
 * Bit packing along time (NumPy and JAX): :func:`pack`, :func:`unpack` (:mod:`spyx.data.packing`).
+* A synthetic SHD-shaped task that needs no download: :func:`temporal_patterns` (:mod:`spyx.data.synthetic`).
 * Batches: :data:`State` ``(obs, labels)``; :class:`TonicSource`, :class:`GrainLoader`, :class:`SpyxMapDataset`
   (:mod:`spyx.data.plumbing`); :class:`SHD_loader`, :class:`NMNIST_loader`.
 * Grain transforms: :class:`RateCode`, :class:`LatencyCode`, :class:`AngleCode`, :class:`ShiftAugment`.
@@ -27,6 +28,7 @@ from spyx.data.nmnist import NMNIST_loader
 from spyx.data.packing import pack, packed_length, unpack
 from spyx.data.plumbing import GrainLoader, State, TonicSource
 from spyx.data.shd import SHD_loader, _SHD2Raster  # noqa: F401  (_SHD2Raster: touched by Spyx 1.0's tests)
+from spyx.data.synthetic import temporal_patterns
 
 _tonic_patch.install(tonic_installed)
 
@@ -66,6 +68,7 @@ __all__ = [
     "rate_code",
     "shift_augment",
     "shuffler",
+    "temporal_patterns",
     "tonic_installed",
     "unpack",
     *(sorted(_GRAIN_CLASSES) if _findable("grain") else []),
