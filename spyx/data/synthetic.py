@@ -4,18 +4,20 @@ Spiking Heidelberg Digits (SHD) samples are spoken digits as spikes of 700 cochl
 what tells the classes apart is *which channel bands fire in which order*. This task keeps that structure at any
 size, so training examples and tests run offline:
 
-* each class has a template of ``n_events`` events, each a band of ``band`` neighbouring channels that fires for
-  ``duration`` steps starting at a class-specific time (templates are drawn once from ``template_seed``, so the
-  train and test splits share them);
+* every class fires the same ``n_events`` events, each a band of ``band`` neighbouring channels that fires for
+  ``duration`` steps at the same onsets, but each class visits the bands in its own order (distinct orders while
+  ``n_classes <= n_events!``; drawn once from ``template_seed``, so the train and test splits share them);
 * a sample of class ``c`` shifts every event of ``c``'s template by an independent integer jitter (normal, sd
   ``jitter`` steps), fires each (step, channel) of an event with probability ``p_signal``, and adds background
   spikes with probability ``p_noise`` everywhere.
 
-Classes share channel bands, so the order and timing of the events carries the class (a time-summed spike count
-alone does not separate them well). Labels are balanced (``i % n_classes``) and shuffled.
+Classes share channel bands and onsets, so only the order of the events carries the class: time-summed spike
+counts are the same for every class in expectation. Labels are balanced (``i % n_classes``) and shuffled.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -23,13 +25,21 @@ __all__ = ["temporal_patterns"]
 
 
 def _templates(n_classes: int, n_events: int, T: int, channels: int, band: int, duration: int, seed: int):
-    """(onset (n_classes, n_events), first channel (n_classes, n_events)) of every class's events."""
+    """(onset (n_events,), first channel (n_classes, n_events)): every class fires the same ``n_events`` bands at
+    the same onsets, each class in its own order (distinct permutations while there are enough)."""
     rng = np.random.default_rng(seed)
     n_bands = max(1, channels // band)
-    bands = rng.integers(0, n_bands, size=(n_classes, n_events)) * band
-    latest = max(1, T - duration)
-    onsets = np.sort(rng.integers(0, latest, size=(n_classes, n_events)), axis=1)
-    return onsets, bands
+    pool = rng.choice(n_bands, size=n_events, replace=n_events > n_bands) * band
+    orders: list[tuple[int, ...]] = []
+    limit = math.factorial(n_events)
+    while len(orders) < n_classes:
+        order = tuple(int(i) for i in rng.permutation(n_events))
+        if order not in orders or len(orders) >= limit:
+            orders.append(order)
+    bands = pool[np.asarray(orders)]
+    spacing = max(1, (T - duration) // n_events)
+    onsets = np.arange(n_events) * spacing + int(rng.integers(0, max(1, T - duration - spacing * (n_events - 1))))
+    return np.minimum(onsets, max(0, T - duration)), bands
 
 
 def temporal_patterns(
@@ -73,7 +83,7 @@ def temporal_patterns(
     shifts = np.rint(rng.normal(0.0, jitter, size=(n_samples, n_events))).astype(np.int64)
     for i, c in enumerate(labels):
         for e in range(n_events):
-            t0 = int(np.clip(onsets[c, e] + shifts[i, e], 0, T - 1))
+            t0 = int(np.clip(onsets[e] + shifts[i, e], 0, T - 1))
             t1 = min(T, t0 + duration)
             c0, c1 = int(bands[c, e]), min(channels, int(bands[c, e]) + band)
             fire = rng.random((t1 - t0, c1 - c0)) < p_signal
