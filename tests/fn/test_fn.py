@@ -14,7 +14,7 @@ import pytest
 
 import spyx.fn as fn
 from spyx.errors import ArgumentError, SpyxError
-from tests.spyx1_ref import run_spyx1
+from tests.spyx1_ref import interop_selected, result_or_skip, start_spyx1
 
 # ---------------------------------------------------------------------------------------------------------
 # float64 NumPy references, written from the formulas of spyx-api.md §5
@@ -280,8 +280,7 @@ print(json.dumps(out))
 SPYX1_LAYOUTS = [1, 3, 5]  # time-major, a batch axis after time (negative time_axis), no batch axis
 
 
-@pytest.fixture(scope="module")
-def spyx1_results(tmp_path_factory):
+def spyx1_cases():
     losses, accs = [], []
     for i in SPYX1_LAYOUTS:
         shape, time_axis = LAYOUTS[i]
@@ -292,16 +291,32 @@ def spyx1_results(tmp_path_factory):
         traces, targets = make_case(i, shape, time_axis, "normal")
         accs.append(dict(time_axis=time_axis, traces=traces.tolist(), targets=targets.tolist()))
     tree = reg_leaves(2)
-    cases = {
+    return {
         "losses": losses,
         "acc": accs,
         "golden_traces": GOLDEN_TRACES,
         "golden_targets": GOLDEN_TARGETS,
         "reg_tree": {"a": tree["a"].tolist(), "b": [tree["b"][0].tolist(), tree["b"][1].tolist()]},
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spyx1_job(request, tmp_path_factory):
+    """Start Spyx 1.0 on the cases when the module's first test runs; the interop tests at the end collect it."""
+    if not interop_selected(request):
+        yield None
+        return
     path = tmp_path_factory.mktemp("spyx1_fn") / "cases.json"
-    path.write_text(json.dumps(cases))
-    return cases, run_spyx1(f"PATH = {str(path)!r}\n" + _SPYX1_SCRIPT)
+    path.write_text(json.dumps(spyx1_cases()))
+    job = start_spyx1(f"PATH = {str(path)!r}\n" + _SPYX1_SCRIPT)
+    yield job
+    if job is not None:
+        job.close()
+
+
+@pytest.fixture(scope="module")
+def spyx1_results(spyx1_job):
+    return spyx1_cases(), result_or_skip(spyx1_job)
 
 
 @pytest.mark.interop
@@ -429,5 +444,7 @@ def test_regulariser_gradients_match_finite_differences():
         (fn.sparsity_reg(0.4), lambda x, y: ref_sparsity([x, y], 0.4)),
     ]:
         ga, gb = jax.grad(reg)([jnp.asarray(a), jnp.asarray(b)])
-        np.testing.assert_allclose(np.asarray(ga), central_difference(lambda x: ref(x, b), a), rtol=1e-4, atol=1e-6)
-        np.testing.assert_allclose(np.asarray(gb), central_difference(lambda y: ref(a, y), b), rtol=1e-4, atol=1e-6)
+        want_a = central_difference(lambda x, ref=ref: ref(x, b), a)
+        want_b = central_difference(lambda y, ref=ref: ref(a, y), b)
+        np.testing.assert_allclose(np.asarray(ga), want_a, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(gb), want_b, rtol=1e-4, atol=1e-6)
