@@ -443,8 +443,9 @@ def _profile(thunk, folder: Path):
     Method: every launch of a compiled XLA executable on a PJRT device goes through PJRT's
     ``ExecuteHelperOnSingleDevice``, which the profiler's host tracer records as one trace event per launch
     (eager ops included: each is its own small executable). The thunk events inside a launch carry the
-    ``hlo_module`` they belong to. The trace is read back from the profiler's Perfetto JSON export; the Python
-    tracer is off (it is not needed and slows tracing down)."""
+    ``hlo_module`` they belong to; as the CPU client runs launched executables asynchronously, work launched
+    before the window must be finished (``block_until_ready``) or its thunks may show up inside it. The trace
+    is read back from the profiler's Perfetto JSON export; the Python tracer is off (not needed, and slow)."""
     options = jax.profiler.ProfileOptions()
     options.python_tracer_level = 0
     jax.profiler.start_trace(str(folder), create_perfetto_trace=True, profiler_options=options)
@@ -478,6 +479,9 @@ def test_compile_fit_is_one_compiled_program_and_one_dispatch(data, tmp_path):
     assert launches == 2
 
     model, tx, key = TinyNet(), optax.adam(LR), jax.random.PRNGKey(0)
+    # Let the eager ops that built these finish first: the CPU runs launched executables asynchronously, so
+    # their thunk events could otherwise land inside the measured window.
+    jax.block_until_ready((nnx.state(model), key, x, y))
     compiles = []
 
     def on_duration(event, duration, **kwargs):
@@ -496,8 +500,8 @@ def test_compile_fit_is_one_compiled_program_and_one_dispatch(data, tmp_path):
     finally:
         jax.monitoring.unregister_event_duration_listener(on_duration)
     assert compiles == ["jit(compile_fit_program)"]
-    assert launches == 1
-    assert modules == {"jit_compile_fit_program"}
+    assert launches == 1, launches
+    assert modules == {"jit_compile_fit_program"}, modules
 
 
 # ---------------------------------------------------------------------------------------------------------
