@@ -21,6 +21,8 @@ __all__ = [
     "CompileError",
     "MissingDtError",
     "InputError",
+    "ArgumentError",
+    "EmptyDataError",
     "ExportError",
     "UnsupportedError",
     "TargetError",
@@ -90,6 +92,16 @@ class MissingDtError(CompileError):
 class InputError(SpyxError, ValueError):
     """Input data of the wrong shape or type was given to a program or layer (also a ``ValueError``, which is
     what Spyx 1.0 raised for such input, so code catching that keeps working)."""
+
+
+class ArgumentError(InputError, ValueError):
+    """Arguments that do not fit together: traces and targets of a loss, an axis out of range, a missing
+    companion argument. A ``ValueError`` too, so Spyx 1.0 code that catches ``ValueError`` keeps working."""
+
+
+class EmptyDataError(InputError, RuntimeError):
+    """A data iterable yielded no batches where at least one is needed (a training epoch). A
+    ``RuntimeError`` too, as in Spyx 1.0."""
 
 
 class ExportError(SpyxError):

@@ -1,0 +1,46 @@
+"""Single compiled training and evaluation steps (``make_train_step``, ``make_eval_step``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+from flax import nnx
+
+__all__ = ["make_train_step", "make_eval_step"]
+
+
+def make_train_step(loss_fn: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+    """Build ``step(model, optimizer, *args) -> loss``, compiled with ``nnx.jit``.
+
+    One step, in this order: ``loss, grads = nnx.value_and_grad(m -> loss_fn(m, *args))(model)`` (gradients
+    with respect to the model's ``nnx.Param`` leaves), then ``optimizer.update(model, grads)``. ``model`` and
+    ``optimizer`` (an ``nnx.Optimizer(model, tx, wrt=nnx.Param)``) are updated in place; the returned loss is
+    the one computed **before** the update.
+
+    Args:
+        loss_fn: ``(model, *args) -> scalar``, e.g. a closure around ``spyx.fn.integral_crossentropy()``.
+    """
+
+    @nnx.jit
+    def step(model, optimizer, *args):
+        loss, grads = nnx.value_and_grad(lambda m: loss_fn(m, *args))(model)
+        optimizer.update(model, grads)
+        return loss
+
+    return step
+
+
+def make_eval_step(metric_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Build ``step(model, *args) = metric_fn(model, *args)``, compiled with ``nnx.jit``.
+
+    ``metric_fn`` conventionally returns ``(accuracy, loss)`` (what :func:`spyx.optimize.fit` expects of its
+    ``eval_fn``); the step returns whatever it returns and does not change the model.
+    """
+
+    @nnx.jit
+    def step(model, *args):
+        return metric_fn(model, *args)
+
+    return step
