@@ -44,7 +44,7 @@ class Config:
     seed: int = 0
 
 
-SMALL = Config(channels=32, hidden=32, classes=4, T=40, n_train=256, n_test=128, batch=32, epochs=6, lr=1e-2)
+SMALL = Config(channels=32, hidden=32, classes=4, T=40, n_train=512, n_test=128, batch=32, epochs=10, lr=1e-2)
 
 
 def build(cfg: Config):

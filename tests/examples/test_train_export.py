@@ -5,6 +5,7 @@ round trip gives identical outputs."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "train_export.py"
 def example():
     spec = importlib.util.spec_from_file_location("train_export", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the script runs
     spec.loader.exec_module(module)
     return module
 
