@@ -380,17 +380,14 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
         return NNFlatten(), False
     if kind == "IF":
         return IF(_hwc(node.r).shape, threshold=_hwc(node.v_threshold)), False
+    partner = _recurrent_partner(graph, name)
+    if partner is not None:  # a flat LIF/CubaLIF <-> Affine/Linear motif: a recurrent layer
+        return _recurrent_layer(name, node, graph.nodes[partner], dt, rngs), False
     if kind == "LIF":
-        partner = _recurrent_partner(graph, name)
-        if partner is not None:
-            return _recurrent_layer(name, node, graph.nodes[partner], dt, rngs), False
         layer = LIF(_hwc(node.tau).shape, threshold=_hwc(node.v_threshold), rngs=rngs)
         _set(layer.beta, _decay(node.tau, dt))
         return layer, False
     if kind == "CubaLIF":
-        partner = _recurrent_partner(graph, name)
-        if partner is not None:
-            return _recurrent_layer(name, node, graph.nodes[partner], dt, rngs), False
         layer = CuBaLIF(_hwc(node.tau_syn).shape, threshold=_hwc(node.v_threshold), rngs=rngs)
         _set(layer.alpha, _decay(node.tau_syn, dt))
         _set(layer.beta, _decay(node.tau_mem, dt))

@@ -138,3 +138,35 @@ def test_spyx1_encoding_is_the_same_writer(tmp_path):
     x = spikes((25, 2, 5), seed=1, p=0.4)
     _, out = snir.from_nir(nir.read(str(path)), x, dt=1e-3)
     assert np.array_equal(np.asarray(out), np.asarray(snn.run(model, x)[0]))
+
+
+def test_flat_recurrent_motif_is_a_recurrent_layer():
+    """A flat ``lif <-> Affine`` cycle (as other exporters write it) becomes one RLIF, as Spyx 1.0 collapses it."""
+    rng = np.random.default_rng(0)
+    w_in, w_rec = rng.normal(size=(4, 3)).astype(np.float32), 0.3 * rng.normal(size=(4, 4)).astype(np.float32)
+    tau = np.full(4, 4.0, np.float32)
+    g = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(np.array([3])),
+            "fc": nir.Linear(weight=w_in),
+            "lif": nir.LIF(tau=tau, r=np.ones(4), v_leak=np.zeros(4), v_threshold=np.full(4, 0.5)),
+            "rec": nir.Affine(weight=w_rec, bias=np.zeros(4, np.float32)),
+            "output": nir.Output(np.array([4])),
+        },
+        edges=[("input", "fc"), ("fc", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")],
+    )
+    x = spikes((20, 2, 3), seed=1, p=0.5)
+    model, out = snir.from_nir(g, x, dt=1.0)
+    assert [type(layer).__name__ for layer in model.layers] == ["Linear", "RLIF"]
+    np.testing.assert_array_equal(np.asarray(model.layers[1].recurrent_w[...]), w_rec.T)
+    np.testing.assert_allclose(np.asarray(model.layers[1].beta[...]), 1 - 1 / tau, rtol=1e-6)
+    # the same layers built by hand give the same outputs
+    r = nnx.Rngs(0)
+    lin = nnx.Linear(3, 4, use_bias=False, rngs=r)
+    lin.kernel[...] = jnp.asarray(w_in.T)
+    rlif = snn.RLIF((4,), threshold=jnp.full(4, 0.5), rngs=r)
+    rlif.recurrent_w[...] = jnp.asarray(w_rec.T)
+    rlif.beta = nnx.Param(jnp.asarray(1 - 1 / tau))
+    ref, _ = snn.run(snn.Sequential(lin, rlif), x)
+    assert float(ref.mean()) > 0.05
+    assert np.array_equal(np.asarray(out), np.asarray(ref))
