@@ -117,6 +117,7 @@ def main(cfg: Config = Config(), *, quiet: bool = False) -> dict:
     compiled, hist = spyx.optimize.compile_fit(
         build(cfg), optax.adam(cfg.lr), loss_fn, train, epochs=cfg.epochs, eval_data=test, metric_fn=metric_fn
     )
+    jax.block_until_ready(hist)  # compile_fit returns as soon as the program is dispatched
     compile_fit_s = time.perf_counter() - t0
     fit_losses = np.asarray([h["train_loss"] for h in history])
     cf_losses = np.asarray(hist["train_loss"])
