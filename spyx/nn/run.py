@@ -1,19 +1,101 @@
-"""``run``: drive a stateful layer or model over a time-major (or batch-major) sequence."""
+"""``run``: drive a stateful layer or model over a time-major (or batch-major) sequence.
+
+Two schedules compute the same outputs:
+
+* ``step``: one ``jax.lax.scan`` over time; each step calls the whole model (Spyx 1.0's loop).
+* ``layer``: layer by layer over the whole sequence. A stateless layer runs once on the ``[T * B, ...]`` batch
+  (one large matrix product instead of ``T`` small ones); a stateful layer runs its own time loop (its
+  ``sequence`` method where it has one, e.g. a fused kernel, else a scan of its step); a nested ``Sequential``
+  recurses. This is exact because a ``Sequential`` has no feedback across layers: layer ``k`` at step ``t``
+  needs only layer ``k - 1``'s output at ``t`` and its own state.
+
+``schedule="auto"`` (default) takes ``layer`` on accelerators (GPU, TPU) when every stateless layer is known to
+treat the rows of its input independently (``nnx.Linear``, ``nnx.Conv``, ``spyx.nn.Flatten``, ``SumPool`` and
+elementwise activations of ``jax.nn``), and ``step`` otherwise: on CPU, where the step loop is as fast for small
+models and is Spyx 1.0's computation op for op, and wherever a batch-statistics or random layer would see ``T * B``
+rows instead of ``B``. The two schedules compute the same products, but a matrix product of ``T * B`` rows may
+round a row differently in the last bit than one of ``B`` rows (XLA picks blockings by size), so a membrane within
+float rounding of its threshold can spike in one and not the other; gradients of weights are sums over time in
+another order, equal to float32 rounding. ``tests/nn/test_nn_schedules.py`` measures both.
+"""
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
+from flax import nnx
 
-from spyx.errors import InputError
+from spyx.errors import InputError, OptionError
 
-__all__ = ["run"]
+__all__ = ["run", "SCHEDULES"]
+
+SCHEDULES = ("auto", "layer", "step")
+_ELEMENTWISE = {
+    jax.nn.relu, jax.nn.relu6, jax.nn.gelu, jax.nn.silu, jax.nn.swish, jax.nn.sigmoid, jax.nn.tanh, jax.nn.elu,
+    jax.nn.leaky_relu, jax.nn.softplus, jax.nn.hard_tanh, jnp.tanh, nnx.relu, nnx.gelu, nnx.sigmoid, nnx.tanh,
+}
 
 
 class StatelessModelError(InputError, TypeError):
     """``run`` without a state on a model that has no ``initial_state`` (a ``TypeError``, as Spyx 1.0)."""
 
 
-def run(model, x, state=None, *, batch_major: bool = False):
+def _rowwise(layer) -> bool:
+    from spyx.nn.flatten import Flatten
+    from spyx.nn.pool import SumPool
+
+    if isinstance(layer, nnx.Linear | nnx.Conv | Flatten | SumPool):
+        return True
+    try:
+        return layer in _ELEMENTWISE
+    except TypeError:  # unhashable
+        return False
+
+
+def _layerwise_ok(model) -> bool:
+    from spyx.nn.sequential import Sequential
+
+    if not isinstance(model, Sequential):
+        return hasattr(model, "initial_state")
+    return all(_layerwise_ok(layer) if hasattr(layer, "initial_state") else _rowwise(layer) for layer in model.layers)
+
+
+def _scan(layer, xs, state):
+    def body(carry, xt):
+        out, carry = layer(xt, carry)
+        return carry, out
+
+    state, outputs = jax.lax.scan(body, state, xs)
+    return outputs, state
+
+
+def _over_time(layer, xs):
+    """A stateless ``layer`` on every step at once: ``[T, B, ...] -> [T * B, ...] -> layer -> [T, ...]``."""
+    T = jax.tree.leaves(xs)[0].shape[0]
+    flat = jax.tree.map(lambda a: a.reshape(T * a.shape[1], *a.shape[2:]), xs)
+    return jax.tree.map(lambda y: y.reshape(T, y.shape[0] // T, *y.shape[1:]), layer(flat))
+
+
+def _layerwise(model, xs, state):
+    """``(outputs, final_state)`` of ``model`` over ``xs`` ``[T, B, ...]``, one layer at a time."""
+    from spyx.nn.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        new = []
+        for layer, s in zip(model.layers, state, strict=True):
+            if s is None:
+                xs = _over_time(layer, xs)
+            else:
+                xs, s = _layerwise(layer, xs, s)
+            new.append(s)
+        return xs, new
+    sequence = getattr(model, "sequence", None)
+    if sequence is not None:
+        return sequence(xs, state)
+    return _scan(model, xs, state)
+
+
+def run(model, x, state=None, *, batch_major: bool = False, schedule: str = "auto"):
     """Scan ``model`` over time: ``(outputs, final_state)``.
 
     1. ``batch_major``: ``x`` is ``[B, T, ...]`` and is swapped to ``[T, B, ...]`` (outputs are swapped back).
@@ -25,7 +107,12 @@ def run(model, x, state=None, *, batch_major: bool = False):
     single array); ``final_state`` is the last carry, batch-leading in both modes. Pass it back as ``state`` to
     continue a sequence. ``x`` may be a pytree of arrays (graphs with several inputs). Works under ``jax.jit``,
     ``nnx.jit`` and ``jax.grad`` (BPTT through the scan).
+
+    ``schedule`` (keyword-only, a spyx extra): ``"auto"``, ``"layer"`` or ``"step"``; see the module docstring.
+    The outputs are the same; ``layer`` is faster where large matrix products pay (GPUs).
     """
+    if schedule not in SCHEDULES:
+        raise OptionError(f"spyx.nn.run: schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     leaves = jax.tree.leaves(x)
     if not leaves or any(getattr(leaf, "ndim", 0) < 2 for leaf in leaves):
         shapes = [getattr(leaf, "shape", type(leaf).__name__) for leaf in leaves]
@@ -45,11 +132,10 @@ def run(model, x, state=None, *, batch_major: bool = False):
             )
         state = model.initial_state(leaves[0].shape[1])
 
-    def body(carry, xt):
-        out, carry = model(xt, carry)
-        return carry, out
-
-    state, outputs = jax.lax.scan(body, state, x)
+    layerwise = schedule == "layer" or (
+        schedule == "auto" and jax.default_backend() != "cpu" and _layerwise_ok(model)
+    )
+    outputs, state = _layerwise(model, x, state) if layerwise else _scan(model, x, state)
     if batch_major:
         outputs = outputs.swapaxes(0, 1)
     return outputs, state
