@@ -224,9 +224,32 @@ def _shift_init(node, batch, dtype):
     return {"buf": jnp.zeros((_depth(node), batch, *node.steps.shape), dtype)}
 
 
+_MAX_DISTINCT_SHIFTS = 16  # per-element delays with more distinct values than this use one gather
+
+
+def _by_steps(node, pick):
+    """``sum_d where(steps == d, pick(d), 0)`` over the distinct step counts ``d`` of ``node`` (one slice when
+    they are all equal, the common case); ``None`` when there are too many distinct values."""
+    values = np.unique(node.steps)
+    if values.size == 1:
+        return pick(int(values[0]))
+    if values.size > _MAX_DISTINCT_SHIFTS:
+        return None
+    out = None
+    for d in values:
+        value = pick(int(d))
+        mask = (node.steps == d).reshape((1,) * (value.ndim - node.steps.ndim) + node.steps.shape)
+        part = jnp.where(jnp.asarray(mask), value, 0)
+        out = part if out is None else out + part
+    return out
+
+
 def _shift_peek(node, state):
     """Output of a shift with every step >= 1: ``x_{t - steps}`` from the buffer (``buf[k] = x_{t-1-k}``)."""
     buf = state["buf"]
+    out = _by_steps(node, lambda d: buf[max(d - 1, 0)])
+    if out is not None:
+        return out
     idx = np.broadcast_to(np.clip(node.steps - 1, 0, None), buf.shape[1:])[None]
     return jnp.take_along_axis(buf, jnp.asarray(idx), axis=0)[0]
 
@@ -240,15 +263,18 @@ def _shift_step(node, p, state, x, ctx):
 
 
 def _shift_sequence(node, p, state, xs, ctx):
-    """``y[t] = x[t - steps]`` over a whole sequence by one gather (the buffer supplies ``t < steps``)."""
+    """``y[t] = x[t - steps]`` over a whole sequence: for each distinct step count ``d`` a slice of the buffer
+    and the sequence, ``ext[k - d : k - d + T]`` (the buffer supplies ``t < steps``). No index array of size T,
+    so compile time does not grow with T; more than ``_MAX_DISTINCT_SHIFTS`` distinct delays use one gather."""
     buf = state["buf"]
     k, t = buf.shape[0], xs.shape[0]
     if k == 0:
         return xs, state
     ext = jnp.concatenate([buf[::-1], xs], axis=0)
-    idx = k + np.arange(t).reshape(t, *([1] * (xs.ndim - 1))) - node.steps.reshape(1, 1, *node.steps.shape)
-    idx = np.broadcast_to(idx, xs.shape)
-    ys = jnp.take_along_axis(ext, jnp.asarray(idx), axis=0)
+    ys = _by_steps(node, lambda d: lax.slice_in_dim(ext, k - d, k - d + t, axis=0))
+    if ys is None:
+        idx = k + np.arange(t).reshape(t, *([1] * (xs.ndim - 1))) - node.steps.reshape(1, 1, *node.steps.shape)
+        ys = jnp.take_along_axis(ext, jnp.asarray(np.broadcast_to(idx, xs.shape)), axis=0)
     return ys, {"buf": ext[t:][::-1]}
 
 
