@@ -1,5 +1,6 @@
-"""The ``lax.scan`` implementation of every fused neuron family equals ``spyx.nn.run`` of the real layer, values
-and gradients, for every ``spyx.axn`` surrogate (the recurrent layers for a few)."""
+"""The ``lax.scan`` implementation (the CPU default) of every fused neuron family equals ``spyx.nn.run`` of the
+real layer, values and gradients; each ``spyx.axn`` surrogate appears in at least one case (the Pallas tests
+cover them again), and the recurrent layers, whose only fused implementation this is, get their own cases."""
 
 from __future__ import annotations
 
@@ -9,39 +10,37 @@ import pytest
 
 from tests.kernels.cases import FAMILIES, SURROGATES, assert_match, inputs, run_both
 
-SPIKING = ["lif", "if", "cuba_lif", "psu_lif"]
+CASES = [
+    ("lif", "superspike", (11, 3, 37), False),
+    ("lif", "boxcar", (11, 3, 37), True),
+    ("if", "arctan", (11, 3, 37), False),
+    ("if", "custom", (11, 3, 37), False),
+    ("cuba_lif", "triangular", (11, 3, 37), False),
+    ("cuba_lif", "tanh", (7, 2, 4, 5), True),  # conv-shaped hidden (channels-last), 0-d parameters
+    ("psu_lif", "straight_through", (11, 3, 37), False),
+    ("psu_lif", "custom_pair", (11, 3, 37), False),
+    ("li", None, (11, 3, 37), False),
+    ("rif", "arctan", (9, 4, 13), False),
+    ("rlif", "superspike", (9, 4, 13), False),
+    ("rcuba_lif", "custom_pair", (9, 4, 13), False),
+]
 
 
-@pytest.mark.parametrize("surrogate", sorted(SURROGATES))
-@pytest.mark.parametrize("family", SPIKING)
-def test_scan_matches_nn_every_surrogate(family, surrogate):
+@pytest.mark.parametrize(("family", "surrogate", "shape", "scalar"), CASES)
+def test_scan_matches_nn(family, surrogate, shape, scalar):
     fam = FAMILIES[family]
-    x, states, params = inputs(fam, (11, 3, 37), seed=zlib.crc32(f"{family}/{surrogate}".encode()))
-    result = run_both(fam, SURROGATES[surrogate], x, states, params, impl="scan")
+    x, states, params = inputs(fam, shape, seed=zlib.crc32(f"{family}/{surrogate}".encode()), scalar_params=scalar)
+    sg = SURROGATES[surrogate] if surrogate else None
+    result = run_both(fam, sg, x, states, params, impl="scan")
     assert_match(fam, result, what=f"{family}/{surrogate}/scan")
 
 
-@pytest.mark.parametrize("scalar", [False, True])
-def test_scan_li_matches_nn(scalar):
-    fam = FAMILIES["li"]
-    x, states, params = inputs(fam, (11, 3, 37), seed=5, scalar_params=scalar)
-    assert_match(fam, run_both(fam, None, x, states, params, impl="scan"), what="li/scan")
+def test_every_surrogate_is_covered():
+    """The case lists of this file and the Pallas file together name every surrogate of ``cases.SURROGATES``."""
+    from tests.kernels.test_kernels_pallas import CASES as PALLAS
 
-
-@pytest.mark.parametrize(
-    ("family", "surrogate"),
-    [("rlif", "superspike"), ("rlif", "boxcar"), ("rif", "arctan"), ("rcuba_lif", "triangular"),
-     ("rcuba_lif", "custom_pair")],
-)
-def test_recurrent_scan_matches_nn(family, surrogate):
-    fam = FAMILIES[family]
-    x, states, params = inputs(fam, (9, 4, 13), seed=11)
-    result = run_both(fam, SURROGATES[surrogate], x, states, params, impl="scan")
-    assert_match(fam, result, what=f"{family}/{surrogate}/scan")
-
-
-def test_scan_conv_shaped_hidden_and_scalar_params():
-    """``hidden = (4, 5)`` (a conv map, channels-last) with 0-d decay and threshold."""
-    fam = FAMILIES["cuba_lif"]
-    x, states, params = inputs(fam, (7, 2, 4, 5), seed=3, scalar_params=True)
-    assert_match(fam, run_both(fam, SURROGATES["tanh"], x, states, params, impl="scan"), what="cuba_lif/conv")
+    scan = {c[1] for c in CASES} - {None}
+    pallas = {c[1] for c in PALLAS} - {None}
+    assert scan == set(SURROGATES)
+    assert pallas == set(SURROGATES)
+    assert {c[0] for c in PALLAS} == {f for f, fam in FAMILIES.items() if not fam.recurrent}
