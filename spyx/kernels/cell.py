@@ -33,6 +33,7 @@ output is its state (:class:`~spyx.kernels.li.LICell`) stores nothing beyond its
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -58,21 +59,22 @@ class SpikeFns:
 
 
 def _never(u):
-    raise AssertionError("a non-spiking cell called its spike function")  # a bug in a cell, not user input
+    raise RuntimeError("spyx.kernels: a non-spiking cell called its spike function (a bug in the cell)")
 
 
 NO_SPIKE = SpikeFns(_never, _never)
 """The spike functions of a cell that does not fire (``LI``)."""
 
-_FNS: dict[int, tuple[SpikeFunction, SpikeFns]] = {}
+_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def spike_fns(surrogate: SpikeFunction) -> SpikeFns:
-    """The forward and surrogate derivative of ``surrogate`` (one :class:`SpikeFns` per surrogate object, so a
-    plan that holds it stays the same static value across calls)."""
-    hit = _FNS.get(id(surrogate))
-    if hit is not None and hit[0] is surrogate:
-        return hit[1]
+    """The forward and surrogate derivative of ``surrogate``: one :class:`SpikeFns` per surrogate object (held
+    as long as the surrogate lives), so that a plan holding it is the same static value on every call and
+    compiled kernels are reused."""
+    fns = _FNS.get(surrogate)
+    if fns is not None:
+        return fns
     forward = surrogate.forward if surrogate.forward is not None else heaviside
     derivative = surrogate.derivative
 
@@ -80,7 +82,7 @@ def spike_fns(surrogate: SpikeFunction) -> SpikeFns:
         return jnp.asarray(derivative(u)).astype(u.dtype)
 
     fns = SpikeFns(forward, deriv)
-    _FNS[id(surrogate)] = (surrogate, fns)
+    _FNS[surrogate] = fns
     return fns
 
 

@@ -15,7 +15,7 @@ def _pow2(n: int) -> bool:
 
 @dataclass(frozen=True)
 class KernelConfig:
-    """How a fused neuron kernel is laid out on the GPU (ignored by the scan implementations).
+    """How a fused neuron kernel is laid out on the GPU, and how far the scan implementations unroll ``t``.
 
     The ``[T, B, *hidden]`` sequence is viewed as ``[T, M]`` with ``M = B * prod(hidden)`` lanes; each Pallas
     program owns ``block`` consecutive lanes for the whole sequence and walks ``t`` with the state in registers.
@@ -33,6 +33,7 @@ class KernelConfig:
     num_warps: int = 4
     num_stages: int | None = None
     unroll: int = 8
+    scan_unroll: int = 1
 
     def __post_init__(self) -> None:
         if not _pow2(int(self.block)):
@@ -41,6 +42,8 @@ class KernelConfig:
             raise OptionError(f"KernelConfig: num_warps={self.num_warps!r} must be a power of 2 (1, 2, 4, 8)")
         if int(self.unroll) < 1:
             raise OptionError(f"KernelConfig: unroll={self.unroll!r} must be a positive number of time steps")
+        if int(self.scan_unroll) < 1:
+            raise OptionError(f"KernelConfig: scan_unroll={self.scan_unroll!r} must be a positive number of steps")
         if self.num_stages is not None and int(self.num_stages) < 1:
             raise OptionError(f"KernelConfig: num_stages={self.num_stages!r} must be positive or None")
 

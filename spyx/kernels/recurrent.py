@@ -34,7 +34,7 @@ from spyx.kernels.cuba_lif import CUBA_LIF_CELL
 from spyx.kernels.dispatch import resolve_impl
 from spyx.kernels.integrate_fire import IF_CELL
 from spyx.kernels.lif import LIF_CELL, check_reset
-from spyx.kernels.sequence import autodiff_sequence, prepare
+from spyx.kernels.sequence import autodiff_sequence, check_config, prepare
 
 __all__ = ["rif_sequence", "rlif_sequence", "rcuba_lif_sequence"]
 
@@ -45,6 +45,7 @@ class RecurrentPlan:
 
     cell: Cell
     fns: SpikeFns
+    unroll: int = 1
 
 
 def _forward(plan, x, w, states, params, *, save: bool):
@@ -55,7 +56,7 @@ def _forward(plan, x, w, states, params, *, save: bool):
         y, new = plan.cell.step(xt, state, params, plan.fns.forward, fb)
         return new, (y, new if save else ())
 
-    finals, (y, seq) = jax.lax.scan(body, tuple(states), x)
+    finals, (y, seq) = jax.lax.scan(body, tuple(states), x, unroll=plan.unroll)
     return y, tuple(finals), tuple(seq)
 
 
@@ -86,7 +87,8 @@ def _fused_bwd(plan, res, cts):
         return (lam, tuple(a + b for a, b in zip(acc, gp, strict=True))), gx
 
     zeros = tuple(jnp.zeros_like(p) for p in params)
-    (lam, acc), gx = jax.lax.scan(body, (tuple(gfinals), zeros), (prevs, seq, gy), reverse=True)
+    (lam, acc), gx = jax.lax.scan(body, (tuple(gfinals), zeros), (prevs, seq, gy), reverse=True,
+                                  unroll=plan.unroll)
     gw = jnp.einsum("tbi,tbj->ij", spikes, gx)
     return gx, gw.astype(w.dtype), tuple(lam), tuple(acc)
 
@@ -94,8 +96,9 @@ def _fused_bwd(plan, res, cts):
 fused_recurrent.defvjp(_fused_fwd, _fused_bwd)
 
 
-def run_recurrent(cell, x, w, states, params, surrogate, *, decays, impl, what):
+def run_recurrent(cell, x, w, states, params, surrogate, *, decays, impl, config, what):
     """``(spikes [T, B, N], finals)`` of a recurrent ``cell`` with weights ``w`` ``[N, N]``."""
+    unroll = int(check_config(config, what).scan_unroll)
     kind = resolve_impl(impl, False, has_pallas=False, what=what)
     x, states, params, surrogate, fns = prepare(cell, x, states, params, surrogate, decays=decays, what=what)
     if x.ndim != 3:
@@ -106,29 +109,30 @@ def run_recurrent(cell, x, w, states, params, surrogate, *, decays, impl, what):
         raise InputError(f"{what}: recurrent_w has shape {tuple(w.shape)}, expected ({n}, {n})")
     w = w.astype(x.dtype)
     if kind == "autodiff" or fns is None or x.shape[0] == 0 or x.shape[1] == 0:
-        return autodiff_sequence(cell, surrogate, x, states, params, fb=lambda s: s @ w)
-    return fused_recurrent(RecurrentPlan(cell, fns), x, w, states, params)
+        return autodiff_sequence(cell, surrogate, x, states, params, fb=lambda s: s @ w, unroll=unroll)
+    return fused_recurrent(RecurrentPlan(cell, fns, unroll), x, w, states, params)
 
 
-def rif_sequence(x, v0, w, threshold=1.0, *, surrogate=None, reset="subtract", impl="auto"):
+def rif_sequence(x, v0, w, threshold=1.0, *, surrogate=None, reset="subtract", impl="auto", config=None):
     r"""Recurrent IF over a sequence; equals ``spyx.nn.run(spyx.nn.RIF(...), x, state=v0)`` with
     ``recurrent_w = w``.
 
     Args:
         x: ``[T, B, N]``. v0: ``[B, N]`` or ``None``. w: ``[N, N]`` (rows presynaptic). threshold, surrogate,
             reset: as :func:`spyx.kernels.lif_sequence`. impl: ``"auto"``/``"scan"`` (the fused reverse scan) or
-            ``"autodiff"``; ``"pallas"`` is an OptionError (no kernel, see the module docstring).
+            ``"autodiff"``; ``"pallas"`` is an OptionError (no kernel, see the module docstring). config: a
+            :class:`spyx.kernels.KernelConfig`; only its ``scan_unroll`` applies.
 
     Returns:
         ``(spikes [T, B, N], v_final [B, N])``.
     """
     check_reset(reset, "rif_sequence")
     y, (v,) = run_recurrent(IF_CELL, x, w, (v0,), (threshold,), surrogate, decays=(), impl=impl,
-                            what="rif_sequence")
+                            config=config, what="rif_sequence")
     return y, v
 
 
-def rlif_sequence(x, v0, w, beta, threshold=1.0, *, surrogate=None, reset="subtract", impl="auto"):
+def rlif_sequence(x, v0, w, beta, threshold=1.0, *, surrogate=None, reset="subtract", impl="auto", config=None):
     r"""Recurrent LIF over a sequence; equals ``spyx.nn.run(spyx.nn.RLIF(...), x, state=v0)`` with
     ``recurrent_w = w``. Arguments as :func:`rif_sequence` plus ``beta`` (as :func:`spyx.kernels.lif_sequence`).
 
@@ -137,12 +141,12 @@ def rlif_sequence(x, v0, w, beta, threshold=1.0, *, surrogate=None, reset="subtr
     """
     check_reset(reset, "rlif_sequence")
     y, (v,) = run_recurrent(LIF_CELL, x, w, (v0,), (beta, threshold), surrogate, decays=(0,), impl=impl,
-                            what="rlif_sequence")
+                            config=config, what="rlif_sequence")
     return y, v
 
 
 def rcuba_lif_sequence(x, v0, i0, w, alpha, beta, threshold=1.0, *, surrogate=None, reset="subtract",
-                       impl="auto"):
+                       impl="auto", config=None):
     r"""Recurrent current-based LIF over a sequence; equals ``spyx.nn.run(spyx.nn.RCuBaLIF(...), x,
     state=[v0 | i0])`` with ``recurrent_w = w`` (the feedback enters the synaptic current).
 
@@ -151,5 +155,5 @@ def rcuba_lif_sequence(x, v0, i0, w, alpha, beta, threshold=1.0, *, surrogate=No
     """
     check_reset(reset, "rcuba_lif_sequence")
     y, (v, i) = run_recurrent(CUBA_LIF_CELL, x, w, (v0, i0), (alpha, beta, threshold), surrogate, decays=(0, 1),
-                              impl=impl, what="rcuba_lif_sequence")
+                              impl=impl, config=config, what="rcuba_lif_sequence")
     return y, v, i

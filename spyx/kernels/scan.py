@@ -14,7 +14,7 @@ import jax.numpy as jnp
 __all__ = ["scan_forward", "scan_backward"]
 
 
-def scan_forward(cell, fns, x, states, params, *, save: bool):
+def scan_forward(cell, fns, x, states, params, *, save: bool, unroll: int = 1):
     """``(y [T, M], finals, seq)``: outputs, final states and (``save``) the stacked new states (else ``()``)."""
     keep = save and not cell.output_is_state
 
@@ -22,13 +22,13 @@ def scan_forward(cell, fns, x, states, params, *, save: bool):
         y, new = cell.step(xt, state, params, fns.forward)
         return new, (y, new if keep else ())
 
-    finals, (y, seq) = jax.lax.scan(body, tuple(states), x)
+    finals, (y, seq) = jax.lax.scan(body, tuple(states), x, unroll=unroll)
     if save and cell.output_is_state:
         seq = (y,)
     return y, tuple(finals), tuple(seq)
 
 
-def scan_backward(cell, fns, seq, states0, params, gy, gfinals):
+def scan_backward(cell, fns, seq, states0, params, gy, gfinals, *, unroll: int = 1):
     """``(gx [T, M], gstates0, gparams)`` from the stored new states ``seq`` and the output cotangents."""
     prevs = tuple(jnp.concatenate([s0[None], s[:-1]], axis=0) for s0, s in zip(states0, seq, strict=True))
 
@@ -39,5 +39,6 @@ def scan_backward(cell, fns, seq, states0, params, gy, gfinals):
         return (lam, tuple(a + b for a, b in zip(acc, gp, strict=True))), gx
 
     zeros = tuple(jnp.zeros_like(p) for p in params)
-    (lam, acc), gx = jax.lax.scan(body, (tuple(gfinals), zeros), (prevs, tuple(seq), gy), reverse=True)
+    (lam, acc), gx = jax.lax.scan(body, (tuple(gfinals), zeros), (prevs, tuple(seq), gy), reverse=True,
+                                  unroll=unroll)
     return gx, tuple(lam), tuple(acc)

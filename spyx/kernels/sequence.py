@@ -46,13 +46,14 @@ class Plan:
         if self.impl == "pallas":
             return pallas_forward(self.cell, self.fns, x, states, params, save=save, config=self.config,
                                   interpret=self.interpret)
-        return scan_forward(self.cell, self.fns, x, states, params, save=save)
+        return scan_forward(self.cell, self.fns, x, states, params, save=save, unroll=int(self.config.scan_unroll))
 
     def backward(self, seq, states0, params, gy, gfinals):
         if self.impl == "pallas":
             return pallas_backward(self.cell, self.fns, seq, states0, params, gy, gfinals, config=self.config,
                                    interpret=self.interpret)
-        return scan_backward(self.cell, self.fns, seq, states0, params, gy, gfinals)
+        return scan_backward(self.cell, self.fns, seq, states0, params, gy, gfinals,
+                             unroll=int(self.config.scan_unroll))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
@@ -78,7 +79,7 @@ def _fused_bwd(plan, res, cts):
 fused.defvjp(_fused_fwd, _fused_bwd)
 
 
-def autodiff_sequence(cell: Cell, spike, x, states, params, fb=None):
+def autodiff_sequence(cell: Cell, spike, x, states, params, fb=None, *, unroll: int = 1):
     """The reference: ``lax.scan`` over ``t`` of ``cell.step(x_t, S_t, params, spike, fb)`` (``spike`` the
     surrogate itself), differentiated by JAX. Returns ``(y [T, ...], finals)``."""
 
@@ -86,7 +87,7 @@ def autodiff_sequence(cell: Cell, spike, x, states, params, fb=None):
         y, new = cell.step(xt, state, params, spike, fb)
         return new, y
 
-    finals, y = jax.lax.scan(body, tuple(states), x)
+    finals, y = jax.lax.scan(body, tuple(states), x, unroll=unroll)
     return y, tuple(finals)
 
 
@@ -169,7 +170,7 @@ def run_cell(cell: Cell, x, states, params, surrogate, *, decays, impl, interpre
     feat = tuple(x.shape[1:])
     m = math.prod(feat)
     if kind == "autodiff" or fns is None or x.shape[0] == 0 or m == 0:
-        return autodiff_sequence(cell, surrogate, x, states, params)
+        return autodiff_sequence(cell, surrogate, x, states, params, unroll=int(config.scan_unroll))
     plan = Plan(cell, fns, kind, config, bool(interpret))
     t_len = x.shape[0]
     y, finals = fused(plan, x.reshape(t_len, m), tuple(s.reshape(m) for s in states),

@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 
+from spyx.kernels import KernelConfig
 from tests.kernels.cases import FAMILIES, SURROGATES, assert_match, inputs, run_both
 
 CASES = [
@@ -33,6 +34,15 @@ def test_scan_matches_nn(family, surrogate, shape, scalar):
     sg = SURROGATES[surrogate] if surrogate else None
     result = run_both(fam, sg, x, states, params, impl="scan")
     assert_match(fam, result, what=f"{family}/{surrogate}/scan")
+
+
+@pytest.mark.parametrize("family", ["lif", "rcuba_lif"])
+def test_scan_unrolled_matches_nn(family):
+    """``scan_unroll`` that does not divide ``T`` (11 steps by 4) changes nothing but speed."""
+    fam = FAMILIES[family]
+    x, states, params = inputs(fam, (11, 2, 13), seed=99)
+    result = run_both(fam, SURROGATES["arctan"], x, states, params, impl="scan", config=KernelConfig(scan_unroll=4))
+    assert_match(fam, result, what=f"{family}/scan_unroll=4")
 
 
 def test_every_surrogate_is_covered():
