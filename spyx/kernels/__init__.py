@@ -13,6 +13,7 @@ function                   layer (``spyx.nn``)                          implemen
 ``lif_sequence``           ``LIF``                                      pallas, scan, autodiff
 ``if_sequence``            ``IF``                                       pallas, scan, autodiff
 ``cuba_lif_sequence``      ``CuBaLIF`` (state split into ``V``, ``I``)  pallas, scan, autodiff
+``alif_sequence``          ``ALIF`` (state split into ``V``, ``A``)     pallas, scan, autodiff
 ``li_sequence``            ``LI``                                       pallas, scan, autodiff
 ``psu_lif_sequence``       ``PSU_LIF``                                  pallas, scan, autodiff
 ``rif_sequence``           ``RIF``                                      scan, autodiff
@@ -21,6 +22,7 @@ function                   layer (``spyx.nn``)                          implemen
 =========================  ==========================================  =====================
 """
 
+from spyx.kernels.alif import alif_sequence
 from spyx.kernels.config import KernelConfig
 from spyx.kernels.cuba_lif import cuba_lif_sequence
 from spyx.kernels.dispatch import IMPLS, resolve_impl
@@ -33,6 +35,7 @@ from spyx.kernels.recurrent import rcuba_lif_sequence, rif_sequence, rlif_sequen
 __all__ = [
     "IMPLS",
     "KernelConfig",
+    "alif_sequence",
     "cuba_lif_sequence",
     "if_sequence",
     "li_sequence",

@@ -37,6 +37,16 @@ def cuba_lif(x, v0, i0, alpha, beta, thr, sg):
     return s, (v, i)
 
 
+def alif(x, v0, a0, beta, gamma, thr, sg):
+    layer = snn.ALIF(_n(x), beta=0.5, gamma=0.5, threshold=1.0, activation=sg, rngs=nnx.Rngs(0))
+    layer.beta = nnx.Param(beta)
+    layer.gamma = nnx.Param(gamma)
+    layer.threshold = thr
+    s, state = snn.run(layer, x, state=jnp.concatenate([v0, a0], axis=-1))
+    v, a = jnp.split(state, 2, axis=-1)
+    return s, (v, a)
+
+
 def li(x, v0, beta):
     layer = snn.LI(_n(x), beta=0.5, rngs=nnx.Rngs(0))
     layer.beta = nnx.Param(beta)

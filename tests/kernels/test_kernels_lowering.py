@@ -12,6 +12,7 @@ from jax._src.lib import version as jaxlib_version
 
 from spyx.kernels import KernelConfig
 from spyx.kernels.cell import NO_SPIKE, spike_fns
+from spyx.kernels.alif import ALIF_CELL
 from spyx.kernels.cuba_lif import CUBA_LIF_CELL
 from spyx.kernels.integrate_fire import IF_CELL
 from spyx.kernels.li import LI_CELL
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.skipif(
     reason="newer jaxlib compiles the Triton module while lowering, which needs the CUDA plugin",
 )
 
-CELLS = {"lif": LIF_CELL, "if": IF_CELL, "cuba_lif": CUBA_LIF_CELL, "li": LI_CELL, "psu_lif": PSU_LIF_CELL}
-CASES = [("lif", s) for s in sorted(SURROGATES)] + [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif")]
+CELLS = {"alif": ALIF_CELL, "lif": LIF_CELL, "if": IF_CELL, "cuba_lif": CUBA_LIF_CELL, "li": LI_CELL,
+         "psu_lif": PSU_LIF_CELL}
+CASES = [("lif", s) for s in sorted(SURROGATES)] + [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif", "alif")]
 CASES += [("li", None)]
 
 

@@ -25,6 +25,7 @@ CASES = [
     ("cuba_lif", "triangular", (6, 3, 4, 5), KernelConfig(block=16, unroll=4), True),  # conv hidden, 0-d params
     ("psu_lif", "tanh", RAGGED, BLOCK32, False),
     ("psu_lif", "custom", RAGGED, KernelConfig(block=64, unroll=3), False),
+    ("alif", "arctan", RAGGED, BLOCK32, False),
     ("li", None, RAGGED, BLOCK32, False),
 ]
 

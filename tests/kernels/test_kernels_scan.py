@@ -20,6 +20,7 @@ CASES = [
     ("cuba_lif", "tanh", (7, 2, 4, 5), True),  # conv-shaped hidden (channels-last), 0-d parameters
     ("psu_lif", "straight_through", (11, 3, 37), False),
     ("psu_lif", "custom_pair", (11, 3, 37), False),
+    ("alif", "superspike", (11, 3, 37), False),
     ("li", None, (11, 3, 37), False),
     ("rif", "arctan", (9, 4, 13), False),
     ("rlif", "superspike", (9, 4, 13), False),
