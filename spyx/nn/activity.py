@@ -33,3 +33,7 @@ class ActivityRegularization(nnx.Module):
 
     def __call__(self, spikes, count):
         return spikes, count + spikes.astype(self.dtype)
+
+    def sequence(self, xs, count):
+        """A whole ``[T, B, ...]`` sequence: the spikes unchanged and the count plus their sum over time."""
+        return xs, count + xs.astype(self.dtype).sum(axis=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from spyx.nn.base import clip01, decay_param, expand, paired_shape, split_state, zeros
+from spyx.nn.base import clip01, decay_param, expand, param_value, paired_shape, split_state, zeros
 from spyx.nn.neuron import Neuron
 
 __all__ = ["ALIF"]
@@ -58,4 +58,14 @@ class ALIF(Neuron):
         V = expand(clip01(self.beta), V) * V + x - s * theta
         gamma = expand(clip01(self.gamma), A)
         A = gamma * A + (1 - gamma) * s
+        return s, jnp.concatenate([V, A], axis=-1)
+
+    def sequence(self, xs, state):
+        """``(spikes, [V_T | A_T])`` of a whole ``[T, B, *hidden]`` sequence by the fused kernel."""
+        from spyx.kernels import alif_sequence
+
+        V, A = split_state(state)
+        s, V, A = alif_sequence(
+            xs, V, A, param_value(self.beta), param_value(self.gamma), self.threshold, surrogate=self.spike
+        )
         return s, jnp.concatenate([V, A], axis=-1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from spyx.nn.base import clip01, decay_param, expand, paired_shape, split_state, zeros
+from spyx.nn.base import clip01, decay_param, expand, param_value, paired_shape, split_state, zeros
 from spyx.nn.neuron import Neuron
 
 __all__ = ["CuBaLIF"]
@@ -67,4 +67,14 @@ class CuBaLIF(Neuron):
         V = V - s * thr
         I = expand(clip01(self.alpha), I) * I + x + self.feedback(s)
         V = expand(clip01(self.beta), V) * V + I
+        return s, jnp.concatenate([V, I], axis=-1)
+
+    def sequence(self, xs, state):
+        """``(spikes, [V_T | I_T])`` of a whole ``[T, B, *hidden]`` sequence by the fused kernel."""
+        from spyx.kernels import cuba_lif_sequence
+
+        V, I = split_state(state)
+        s, V, I = cuba_lif_sequence(
+            xs, V, I, param_value(self.alpha), param_value(self.beta), self.threshold, surrogate=self.spike
+        )
         return s, jnp.concatenate([V, I], axis=-1)

@@ -42,3 +42,9 @@ class IF(Neuron):
         s = self.spike(V - thr)
         V = V + x + self.feedback(s) - s * thr
         return s, V
+
+    def sequence(self, xs, V):
+        """``(spikes, V_T)`` of a whole ``[T, B, *hidden]`` sequence by the fused kernel (see ``LIF.sequence``)."""
+        from spyx.kernels import if_sequence
+
+        return if_sequence(xs, V, self.threshold, surrogate=self.spike)

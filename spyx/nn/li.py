@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flax import nnx
 
-from spyx.nn.base import clip01, decay_param, expand, hidden_tuple, zeros
+from spyx.nn.base import clip01, decay_param, expand, param_value, hidden_tuple, zeros
 
 __all__ = ["LI"]
 
@@ -33,3 +33,9 @@ class LI(nnx.Module):
     def __call__(self, x, V):
         V = expand(clip01(self.beta), V) * V + x
         return V, V
+
+    def sequence(self, xs, V):
+        """``(V_1..V_T, V_T)`` of a whole ``[T, B, *layer_shape]`` sequence by the fused kernel."""
+        from spyx.kernels import li_sequence
+
+        return li_sequence(xs, V, param_value(self.beta))

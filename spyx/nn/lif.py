@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spyx.nn.base import clip01, decay_param, expand
+from spyx.nn.base import clip01, decay_param, expand, param_value
 from spyx.nn.neuron import Neuron
 
 __all__ = ["LIF"]
@@ -47,3 +47,11 @@ class LIF(Neuron):
         s = self.spike(V - thr)
         V = expand(clip01(self.beta), V) * V + x + self.feedback(s) - s * thr
         return s, V
+
+    def sequence(self, xs, V):
+        """A whole time-major sequence ``xs`` ``[T, B, *hidden]`` at once: ``(spikes, V_T)``, what ``run`` returns
+        for this layer, by the fused kernel of :mod:`spyx.kernels` (Pallas on GPU, a scan elsewhere; one reverse
+        pass for the gradient)."""
+        from spyx.kernels import lif_sequence
+
+        return lif_sequence(xs, V, param_value(self.beta), self.threshold, surrogate=self.spike)

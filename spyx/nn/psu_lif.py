@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from spyx.errors import InputError
-from spyx.nn.base import clip01, decay_param, expand
+from spyx.nn.base import clip01, decay_param, expand, param_value
 from spyx.nn.neuron import Neuron
 
 __all__ = ["PSU_LIF", "AssociativeLIF", "_leaky_associative_op"]
@@ -47,6 +47,13 @@ class PSU_LIF(Neuron):  # noqa: N801  (the published name)
         self._check(x)
         V = expand(clip01(self.beta), V) * V + x
         return self.spike(V - self._threshold(V)), V
+
+    def sequence(self, xs, V):
+        """``(spikes, V_T)`` of a whole ``[T, B, *hidden]`` sequence by the fused kernel (a sequential pass,
+        continuing from ``V``; :meth:`parallel` is the associative scan from zero)."""
+        from spyx.kernels import psu_lif_sequence
+
+        return psu_lif_sequence(xs, V, param_value(self.beta), self.threshold, surrogate=self.spike)
 
     def parallel(self, x):
         """Spikes of a whole time-major sequence ``x`` ``(T, B, *hidden_shape)``, ``(T, B, *hidden_shape)``.

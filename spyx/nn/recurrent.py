@@ -4,7 +4,9 @@ layer's own spikes of this step, ``s @ recurrent_w``."""
 from __future__ import annotations
 
 from spyx.errors import ParameterError
-from spyx.nn.base import param_value, recurrent_param
+import jax.numpy as jnp
+
+from spyx.nn.base import param_value, recurrent_param, split_state
 from spyx.nn.cuba_lif import CuBaLIF
 from spyx.nn.integrate_fire import IF
 from spyx.nn.lif import LIF
@@ -36,6 +38,12 @@ class RIF(IF):
     def feedback(self, s):
         return s @ param_value(self.recurrent_w)
 
+    def sequence(self, xs, V):
+        """``(spikes, V_T)`` of a whole sequence by the fused recurrent scan of :mod:`spyx.kernels`."""
+        from spyx.kernels import rif_sequence
+
+        return rif_sequence(xs, V, param_value(self.recurrent_w), self.threshold, surrogate=self.spike)
+
 
 class RLIF(LIF):
     r"""Recurrent LIF: ``s = spike(V - threshold)``; ``V' = clip01(beta) * V + x + s @ W - s * threshold``.
@@ -51,6 +59,13 @@ class RLIF(LIF):
 
     def feedback(self, s):
         return s @ param_value(self.recurrent_w)
+
+    def sequence(self, xs, V):
+        """``(spikes, V_T)`` of a whole sequence by the fused recurrent scan of :mod:`spyx.kernels`."""
+        from spyx.kernels import rlif_sequence
+
+        w = param_value(self.recurrent_w)
+        return rlif_sequence(xs, V, w, param_value(self.beta), self.threshold, surrogate=self.spike)
 
 
 class RCuBaLIF(CuBaLIF):
@@ -82,3 +97,14 @@ class RCuBaLIF(CuBaLIF):
 
     def feedback(self, s):
         return s @ param_value(self.recurrent_w)
+
+    def sequence(self, xs, state):
+        """``(spikes, [V_T | I_T])`` of a whole sequence by the fused recurrent scan of :mod:`spyx.kernels`."""
+        from spyx.kernels import rcuba_lif_sequence
+
+        V, I = split_state(state)
+        s, V, I = rcuba_lif_sequence(
+            xs, V, I, param_value(self.recurrent_w), param_value(self.alpha), param_value(self.beta),
+            self.threshold, surrogate=self.spike,
+        )
+        return s, jnp.concatenate([V, I], axis=-1)
