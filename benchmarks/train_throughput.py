@@ -171,8 +171,9 @@ def jax_worker(kind: str, args) -> list[dict]:
                 record(name, "nn", None, float("nan"), error=f"{type(e).__name__}: {str(e)[:200]}")
 
     # N-MNIST CNN (Spyx paper): 12C5-MP2-32C5-MP2-800FC10
-    def max_pool2(v):
-        return nnx.max_pool(v, (2, 2), strides=(2, 2))
+    import functools
+
+    max_pool2 = functools.partial(nnx.max_pool, window_shape=(2, 2), strides=(2, 2))  # a row-wise layer to run
 
     def nmnist_model():
         r = nnx.Rngs(0)

@@ -10,16 +10,19 @@ Two schedules compute the same outputs:
   needs only layer ``k - 1``'s output at ``t`` and its own state.
 
 ``schedule="auto"`` (default) takes ``layer`` on accelerators (GPU, TPU) when every stateless layer is known to
-treat the rows of its input independently (``nnx.Linear``, ``nnx.Conv``, ``spyx.nn.Flatten``, ``SumPool`` and
-elementwise activations of ``jax.nn``), and ``step`` otherwise: on CPU, where the step loop is as fast for small
-models and is Spyx 1.0's computation op for op, and wherever a batch-statistics or random layer would see ``T * B``
-rows instead of ``B``. The two schedules compute the same products, but a matrix product of ``T * B`` rows may
-round a row differently in the last bit than one of ``B`` rows (XLA picks blockings by size), so a membrane within
-float rounding of its threshold can spike in one and not the other; gradients of weights are sums over time in
-another order, equal to float32 rounding. ``tests/nn/test_nn_schedules.py`` measures both.
+treat the rows of its input independently (``nnx.Linear``, ``nnx.Conv``, ``spyx.nn.Flatten``, ``SumPool``,
+elementwise activations of ``jax.nn``, and ``functools.partial`` of those or of ``nnx.max_pool``/``avg_pool``),
+and ``step`` otherwise: on CPU, where the step loop is as fast for small models and is Spyx 1.0's computation op
+for op, and wherever a batch-statistics or random layer would see ``T * B`` rows instead of ``B``. The two
+schedules compute the same products, but a matrix product of ``T * B`` rows may round a row differently in the
+last bit than one of ``B`` rows (XLA picks blockings by size), so a membrane within float rounding of its
+threshold can spike in one and not the other; gradients of weights are sums over time in another order, equal
+to float32 rounding. ``tests/nn/test_nn_schedules.py`` measures both.
 """
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -40,12 +43,18 @@ class StatelessModelError(InputError, TypeError):
     """``run`` without a state on a model that has no ``initial_state`` (a ``TypeError``, as Spyx 1.0)."""
 
 
+_POOLS = {nnx.max_pool, nnx.avg_pool, nnx.min_pool}
+
+
 def _rowwise(layer) -> bool:
+    """Whether a stateless layer treats the rows (samples) of its input independently."""
     from spyx.nn.flatten import Flatten
     from spyx.nn.pool import SumPool
 
     if isinstance(layer, nnx.Linear | nnx.Conv | Flatten | SumPool):
         return True
+    if isinstance(layer, functools.partial):  # e.g. partial(nnx.max_pool, window_shape=(2, 2), strides=(2, 2))
+        return layer.func in _POOLS or layer.func in _ELEMENTWISE
     try:
         return layer in _ELEMENTWISE
     except TypeError:  # unhashable
