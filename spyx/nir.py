@@ -53,7 +53,32 @@ def to_nir(model, input_shape, output_shape, dt=1, *, include_li=False):
     graph = write_graph(
         model, _shape(input_shape, "input_shape"), _shape(output_shape, "output_shape"), dt, include_li=include_li
     )
-    return to_nir_graph(graph)
+    return _spyx1_layout(to_nir_graph(graph), input_shape, output_shape)
+
+
+def _spyx1_layout(g, input_shape, output_shape):
+    """The graph as Spyx 1.0 builds it: nodes ordered ``input``, ``output``, ``layer_<i>`` ..., and the Input /
+    Output types exactly the dicts the caller gave (Spyx 1.0 hands them to ``nir.Input``/``nir.Output`` as they
+    are)."""
+    import nir
+
+    def port(spec, key):
+        return spec if isinstance(spec, dict) and len(spec) == 1 else {key: tuple(_shape(spec, key + "_shape"))}
+
+    nodes = {
+        "input": nir.Input(input_type=port(input_shape, "input")),
+        "output": nir.Output(output_type=port(output_shape, "output")),
+    }
+    nodes.update((k, v) for k, v in g.nodes.items() if k not in ("input", "output"))
+    from spyx.nn.spyx1_format import NO_BIAS
+
+    for node in nodes.values():
+        if getattr(node, "metadata", None) and node.metadata.pop(NO_BIAS, False):
+            node.bias = None  # Spyx 1.0 writes a Conv without bias as bias=None
+    try:  # as Spyx 1.0 builds it: nir infers every node's input and output types
+        return nir.NIRGraph(nodes=nodes, edges=list(g.edges), metadata=dict(g.metadata))
+    except Exception:  # noqa: BLE001  (nir's own type check refuses some valid graphs; keep them untyped)
+        return nir.NIRGraph(nodes=nodes, edges=list(g.edges), metadata=dict(g.metadata), type_check=False)
 
 
 def _graph(nir_graph):
@@ -98,7 +123,8 @@ def from_nir(nir_graph, input_data, dt=1, *, return_all_states=False, rngs=None,
     from spyx.nn.spyx1_format import lift
 
     rngs = nnx.Rngs(0) if rngs is None else rngs
-    model = Sequential(*lift(_graph(nir_graph), float(dt), rngs, include_li=include_li))
+    no_bias = {k for k, n in getattr(nir_graph, "nodes", {}).items() if type(n).__name__ == "Conv2d" and n.bias is None}
+    model = Sequential(*lift(_graph(nir_graph), float(dt), rngs, include_li=include_li, no_bias=no_bias))
     x = jax.numpy.asarray(input_data)
     if not return_all_states:
         return model, run(model, x)[0]

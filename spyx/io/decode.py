@@ -94,7 +94,7 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
     values = READ_HOOKS.get(kind, lambda v: v)(values)
 
     for field, fill, like, why, what in LEGACY_FILLS.get(kind, ()):
-        if field in values or like not in values:
+        if values.get(field) is not None or values.get(like) is None:
             continue
         values[field] = fill(values)
         ctx.repairs.append(f"{where}: {field} missing ({why}), filled with {what} like {like}")

@@ -55,6 +55,11 @@ def _ones_like(field: str) -> Callable[[dict[str, Any]], np.ndarray]:
     return lambda values: np.ones_like(np.asarray(values[field]))
 
 
+def _conv_zero_bias(values: dict[str, Any]) -> np.ndarray:
+    weight = np.asarray(values["weight"])
+    return np.zeros(weight.shape[:1], weight.dtype)
+
+
 # (filled field, fill(values) -> array, field the fill is shaped after, why it may be missing)
 _V_RESET = ("v_reset", _zeros_like_threshold, "v_threshold", "not stored before nir 1.0.6", "zeros")
 LEGACY_FILLS: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], np.ndarray], str, str, str], ...]] = {
@@ -65,6 +70,8 @@ LEGACY_FILLS: dict[str, tuple[tuple[str, Callable[[dict[str, Any]], np.ndarray],
         ("w_in", _ones_like("v_threshold"), "v_threshold", "not stored before nir 1.0.0", "ones"),
     ),
     "CubaLI": (("w_in", _ones_like("v_leak"), "v_leak", "not stored before nir 1.0.0", "ones"),),
+    "Conv1d": (("bias", _conv_zero_bias, "weight", "nir allows a convolution without bias (None)", "zeros"),),
+    "Conv2d": (("bias", _conv_zero_bias, "weight", "nir allows a convolution without bias (None)", "zeros"),),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from spyx.errors import ParameterError
@@ -49,7 +49,8 @@ def sum_pool(value, window_shape, strides, padding, channel_axis=-1):
     nd = value.ndim
     window = full_window(window_shape, nd, channel_axis)
     stride = full_window(strides, nd, channel_axis)
-    return jax.lax.reduce_window(value, jnp.zeros((), value.dtype), jax.lax.add, window, stride, padding)
+    # a concrete zero (not a traced jnp array), so that JAX sees a window sum and can differentiate it
+    return jax.lax.reduce_window(value, np.zeros((), value.dtype)[()], jax.lax.add, window, stride, padding)
 
 
 class SumPool(nnx.Module):

@@ -41,26 +41,29 @@ from spyx.quant.qwix_model import is_qwix_quantized
 __all__ = ["write_graph", "lift"]
 
 F32 = np.float32
+NO_BIAS = "spyx1.no_bias"  # a Conv written without bias (Spyx 1.0's None), which spyx's IR holds as zeros
 
 
 def _value(p) -> np.ndarray:
     return np.asarray(p[...] if isinstance(p, nnx.Variable) else p, F32)
 
 
-def _param(p, cur: tuple[int, ...]) -> np.ndarray:
+def _param(p, cur: tuple[int, ...], dtype=F32) -> np.ndarray:
     """A neuron parameter in the file's layout: a scalar broadcast to ``cur``; a channels-last ``(H, W, C)`` array
-    of a neuron after a conv transposed to ``(C, H, W)``; 1-D as is."""
-    arr = _value(p)
+    of a neuron after a conv transposed to ``(C, H, W)``; 1-D as is. ``dtype=None`` keeps the value's own dtype
+    (a recurrent layer's threshold: Spyx 1.0 writes ``np.full(hidden, threshold)``, int64 for the default 1)."""
+    arr = np.asarray(p[...] if isinstance(p, nnx.Variable) else p, dtype)
     if arr.ndim == 3 and len(cur) == 3:
         arr = np.transpose(arr, (2, 0, 1))
-    return np.ascontiguousarray(np.broadcast_to(arr, cur), dtype=F32)
+    return np.ascontiguousarray(np.broadcast_to(arr, cur))
 
 
 def _tau(beta: np.ndarray, dt: float) -> np.ndarray:
-    """``dt / (1 - beta)`` of the clipped decay; ``2^30 dt`` where it is 1 (see the module docstring)."""
-    b = np.clip(beta.astype(np.float64), 0.0, 1.0)
-    one = b >= 1.0
-    return np.where(one, dt * 2.0**30, dt / (1.0 - np.where(one, 0.0, b))).astype(F32)
+    """``dt / (1 - beta)`` in float32, as Spyx 1.0 computes it (so a reader's ``1 - dt / tau`` rounds back to the
+    same decay), of the clipped decay; ``2^30 dt`` where it is 1 (see the module docstring)."""
+    b = np.clip(beta.astype(F32), F32(0), F32(1))
+    one = b >= 1
+    return np.where(one, F32(dt * 2.0**30), F32(dt) / (F32(1) - np.where(one, F32(0), b))).astype(F32)
 
 
 class QuantizedModelError(ExportError, ValueError):
@@ -115,6 +118,7 @@ class _Writer:
             dilation=np.asarray([1, 1], np.int64),
             groups=np.asarray(1, np.int64),
             input_shape=np.asarray(self.cur[-2:], np.int64),
+            metadata={} if layer.use_bias else {NO_BIAS: True},
         )
         self.add(name, node)
         self.cur = tuple(int(s) for s in node.output_shape(self.cur))
@@ -158,9 +162,9 @@ class _Writer:
         self.cur = (math.prod(self.cur),)
 
     # -- neurons --------------------------------------------------------------------------------------------
-    def neuron(self, layer) -> Node:
+    def neuron(self, layer, thr_dtype=F32) -> Node:
         cur, dt = self.cur, self.dt
-        thr = _param(layer.threshold, cur)
+        thr = _param(layer.threshold, cur, thr_dtype)
         zeros = np.zeros(cur, F32)
         if isinstance(layer, IF):
             return NIR_IF(r=np.ones(cur, F32), v_threshold=thr, v_reset=zeros)
@@ -183,7 +187,7 @@ class _Writer:
             nodes={
                 f"{name}.input": Input(shape=shape),
                 f"{name}.w_rec": Linear(weight=_value(layer.recurrent_w).T.copy()),
-                f"{name}.lif": self.neuron(layer),
+                f"{name}.lif": self.neuron(layer, None),  # Spyx 1.0: np.full(hidden, threshold), its own dtype
                 f"{name}.output": Output(shape=shape),
             },
             edges=(
@@ -273,9 +277,10 @@ class LiftError(UnsupportedError, ValueError):
     """A node Spyx 1.0's importer has no layer for (a ``ValueError``, as Spyx 1.0 raises)."""
 
 
-def _hwc(arr) -> np.ndarray:
-    """A NIR per-neuron array as the layer holds it: ``(C, H, W)`` -> ``(H, W, C)``; other ranks as they are."""
-    arr = np.asarray(arr, F32)
+def _hwc(arr, dtype=F32) -> np.ndarray:
+    """A NIR per-neuron array as the layer holds it: ``(C, H, W)`` -> ``(H, W, C)``; other ranks as they are.
+    ``dtype=None`` keeps the file's dtype (thresholds: Spyx 1.0 keeps them as read)."""
+    arr = np.asarray(arr, dtype)
     return np.ascontiguousarray(np.transpose(arr, (1, 2, 0))) if arr.ndim == 3 else arr
 
 
@@ -316,7 +321,7 @@ def _chain(graph: Graph) -> list[str]:
 
 def _recurrent_layer(name: str, neuron: Node, weight: Node, dt: float, rngs):
     n = int(np.asarray(weight.weight).shape[0])
-    thr = np.asarray(neuron.v_threshold, F32)
+    thr = np.asarray(neuron.v_threshold)
     cls = {"IF": RIF, "LIF": RLIF, "CubaLIF": RCuBaLIF}[neuron.kind]
     layer = cls((n,), threshold=thr, rngs=rngs)
     _set(layer.recurrent_w, np.asarray(weight.weight, F32).T)
@@ -343,7 +348,8 @@ def _subgraph_layer(name: str, sub: Graph, dt: float, rngs):
     return _recurrent_layer(name, neurons[0], weights[0], dt, rngs)
 
 
-def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rngs, include_li: bool = False):
+def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rngs, include_li: bool = False,
+           no_bias: frozenset = frozenset()):
     """``(layer or None, consumed_next)`` for one chain node (Spyx 1.0's table, ``spyx-api.md`` §8.3)."""
     kind = node.kind
     if kind == "Affine" or kind == "Linear":
@@ -365,10 +371,10 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
             padding = [(p[0], p[0]), (p[1], p[1])]
         layer = nnx.Conv(
             w.shape[1], w.shape[0], kernel_size=tuple(w.shape[-2:]), strides=stride, padding=padding,
-            use_bias=node.bias is not None, rngs=rngs,
+            use_bias=name not in no_bias, rngs=rngs,
         )
         _set(layer.kernel, np.transpose(w, (2, 3, 1, 0)))
-        if node.bias is not None:
+        if name not in no_bias:
             _set(layer.bias, node.bias)
         return layer, False
     if kind == "SumPool2d":
@@ -379,16 +385,16 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
     if kind == "Flatten":
         return NNFlatten(), False
     if kind == "IF":
-        return IF(_hwc(node.r).shape, threshold=_hwc(node.v_threshold)), False
+        return IF(_hwc(node.r).shape, threshold=_hwc(node.v_threshold, None)), False
     partner = _recurrent_partner(graph, name)
     if partner is not None:  # a flat LIF/CubaLIF <-> Affine/Linear motif: a recurrent layer
         return _recurrent_layer(name, node, graph.nodes[partner], dt, rngs), False
     if kind == "LIF":
-        layer = LIF(_hwc(node.tau).shape, threshold=_hwc(node.v_threshold), rngs=rngs)
+        layer = LIF(_hwc(node.tau).shape, threshold=_hwc(node.v_threshold, None), rngs=rngs)
         _set(layer.beta, _decay(node.tau, dt))
         return layer, False
     if kind == "CubaLIF":
-        layer = CuBaLIF(_hwc(node.tau_syn).shape, threshold=_hwc(node.v_threshold), rngs=rngs)
+        layer = CuBaLIF(_hwc(node.tau_syn).shape, threshold=_hwc(node.v_threshold, None), rngs=rngs)
         _set(layer.alpha, _decay(node.tau_syn, dt))
         _set(layer.beta, _decay(node.tau_mem, dt))
         return layer, False
@@ -402,7 +408,7 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
                 f"node {name}: nir.LI without a following nir.Threshold has no Spyx module (Spyx 1.0 reads LI only "
                 "as PSU_LIF's LI + Threshold pair); run the graph with spyx.compile(graph, dt=...) instead"
             )
-        layer = PSU_LIF(_hwc(node.tau).shape, threshold=_hwc(nxt.threshold), rngs=rngs)
+        layer = PSU_LIF(_hwc(node.tau).shape, threshold=_hwc(nxt.threshold, None), rngs=rngs)
         _set(layer.beta, _decay(node.tau, dt))
         return layer, True
     if isinstance(node, Graph):
@@ -410,9 +416,10 @@ def _layer(graph: Graph, name: str, node: Node, nxt: Node | None, dt: float, rng
     return None, False  # Threshold alone, Delay, Scale, ...: skipped, as Spyx 1.0 does
 
 
-def lift(graph: Graph, dt: float, rngs, *, include_li: bool = False) -> list:
+def lift(graph: Graph, dt: float, rngs, *, include_li: bool = False, no_bias=frozenset()) -> list:
     """The ``spyx.nn`` layers of a chain graph in Spyx 1.0's convention, in chain order (``include_li``: an LI not
-    followed by a Threshold becomes ``spyx.nn.LI`` instead of an error)."""
+    followed by a Threshold becomes ``spyx.nn.LI`` instead of an error; ``no_bias``: Conv nodes whose file has no
+    bias, which become ``nnx.Conv(use_bias=False)`` as in Spyx 1.0)."""
     names = _chain(graph)
     layers, skip = [], False
     for k, name in enumerate(names):
@@ -420,7 +427,7 @@ def lift(graph: Graph, dt: float, rngs, *, include_li: bool = False) -> list:
             skip = False
             continue
         nxt = graph.nodes[names[k + 1]] if k + 1 < len(names) else None
-        layer, skip = _layer(graph, name, graph.nodes[name], nxt, dt, rngs, include_li)
+        layer, skip = _layer(graph, name, graph.nodes[name], nxt, dt, rngs, include_li, frozenset(no_bias))
         if layer is not None:
             layers.append(layer)
     return layers

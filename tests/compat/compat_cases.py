@@ -884,8 +884,18 @@ def _plumbing(S):
 
 
 def nir_value(v):
+    """A NIR field as a value: numbers, tuples, lists and arrays of numbers all become float64 arrays (NIR readers
+    cast them; which container or integer width an exporter chose is not behaviour), strings and None as they are."""
     if isinstance(v, dict):
         return {str(k): nir_value(x) for k, x in v.items()}
+    if v is None or isinstance(v, str):
+        return v
+    try:
+        arr = np.asarray(v)
+    except (TypeError, ValueError):
+        return v
+    if arr.dtype.kind in "biuf":
+        return arr.astype(np.float64)
     if isinstance(v, (list, tuple)):
         return type(v)(nir_value(x) for x in v)
     return v
@@ -894,7 +904,9 @@ def nir_value(v):
 def nir_graph(g) -> dict:
     import nir
 
-    out = {"type": type(g).__name__, "node_order": list(g.nodes), "edges": [list(e) for e in g.edges], "nodes": {}}
+    # node and edge *sets* (the order a dict or list holds them in carries no meaning in NIR)
+    out = {"type": type(g).__name__, "node_names": sorted(g.nodes), "edges": sorted(list(e) for e in g.edges),
+           "nodes": {}}
     for k, node in g.nodes.items():
         if isinstance(node, nir.NIRGraph):
             out["nodes"][k] = nir_graph(node)

@@ -19,6 +19,8 @@ Environment variables:
 
 from __future__ import annotations
 
+import fnmatch
+
 import importlib.util
 import json
 import os
@@ -194,11 +196,37 @@ def selected_cases(session) -> list[str]:
 # ------------------------------------------------------------------------------------------------ one case
 
 
+# Spyx 1.0 modules that spyx does not have yet (issue 15: the research surface); their cases skip until they exist.
+NOT_YET = {"ssm": 15, "phasor": 15, "bench": 15, "experimental": 15}
+
+# Differences from Spyx 1.0 that spyx makes on purpose, per case: (fnmatch patterns of record paths, why). Each is
+# documented in docs/nn.md ("Spyx 1.0's NIR functions"). Every other path of these cases is still compared.
+KNOWN_DEVIATIONS = {
+    "nir.to_nir.psu_lif": (["graph/nodes/*/tau"], "beta = 1 is written tau = 2^30 dt, not inf (NIR readers, "
+                           "spyx's included, reject inf; every reader decodes 1 - dt/tau to exactly 1)"),
+    "nir.to_nir.single_layer_and_dt": (["*_beta_one/nodes/*/tau"], "beta = 1: tau = 2^30 dt, not inf (as above)"),
+    "nir.from_nir.flat_rnn_motif": (["graph_after/*", "graph_after", "printed_info"],
+                                    "from_nir does not mutate the caller's graph (Spyx 1.0 rewrites it in place)"),
+    "nir.from_nir.duplicate_edge": (["graph_after/*", "graph_after", "printed_info"],
+                                    "from_nir does not mutate the caller's graph (Spyx 1.0 rewrites it in place)"),
+}
+
+
+def known_deviation(name: str, problem: str) -> bool:
+    patterns, _ = KNOWN_DEVIATIONS.get(name, ((), ""))
+    path = problem.split(": ", 1)[0]
+    return any(fnmatch.fnmatchcase(path, p) for p in patterns)
+
+
 def skip_reason(name: str, ref_meta_skip: str | None, ours_is_spyx1: bool) -> str | None:
     if ref_meta_skip:
         return f"the Spyx 1.0 reference did not run it: {ref_meta_skip}"
     if ours_is_spyx1:
         return None
+    module = name.split(".")[1] if name.startswith("errors.") else name.split(".")[0]
+    module = "phasor" if "resonatefire" in name.lower() else module  # to_nir of a phasor.ResonateFire
+    if module in NOT_YET and not have_module(f"spyx.{module}"):
+        return f"spyx.{module} does not exist yet (issue {NOT_YET[module]})"
     needs = C.CASES[name].needs
     if "qwix" in needs and not have_module("qwix"):
         return "needs qwix in our environment (pip install 'spyx[quant]')"
@@ -233,6 +261,8 @@ def check(name: str, reference, ours) -> None:
                     f"{ref.error['traceback']}")
     else:
         problems = R.compare(ref, mine, case.exact)
+        if ours is None:
+            problems = [p for p in problems if not known_deviation(name, p)]
     if problems:
         shown = "\n  ".join(problems[:60])
         more = f"\n  ... and {len(problems) - 60} more" if len(problems) > 60 else ""
