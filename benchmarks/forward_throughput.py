@@ -17,14 +17,14 @@ and, with ``--out``, to a JSON file written atomically (temp file + rename).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from common import write_atomic  # benchmarks/common.py (this script's folder is on sys.path)
 
 CORPUS = Path(
     os.environ.get("SPYX_NIR_CORPUS") or Path(__file__).resolve().parents[1].parent / "shared" / "nir-corpus"
@@ -155,16 +155,6 @@ def bench(name, schedule, repeats, batch_scale, precision, unroll=1, parallel_li
     }
 
 
-def write_atomic(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def main(argv=None) -> int:

@@ -33,15 +33,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from common import write_atomic  # benchmarks/common.py (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -56,16 +55,6 @@ GPU_CONFIGS = ["128:4:8", "128:4:16", "128:4:32", "128:4:1", "256:4:16", "256:8:
 CPU_CONFIGS = ["32:1:4"]
 
 
-def write_atomic(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def parse_config(text: str):

@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import write_atomic  # benchmarks/common.py (this script's folder is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOADS = ("shd_train", "shd_infer", "shd512_train", "shd512_infer", "braille_fwd", "cnn_sinabs_fwd", "nmnist_train")
 
@@ -350,10 +352,7 @@ def main() -> None:
         pass
     text = table(rows)
     print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"meta": meta, "rows": rows, "table": text}, indent=2))
-    tmp.replace(args.out)
+    write_atomic(args.out, {"meta": meta, "rows": rows, "table": text})
 
 
 if __name__ == "__main__":
