@@ -37,6 +37,8 @@ def main(argv=None) -> int:
                     default=Path(os.environ.get("SPYX_NIR_CORPUS") or ROOT.parent / "shared" / "nir-corpus"))
     ap.add_argument("--out", type=Path, default=None, help="write every case's result as JSON here")
     ap.add_argument("--keep", type=Path, default=None, help="copy the files of bad cases into this folder")
+    ap.add_argument("--rerun", type=Path, default=None,
+                    help="rerun only the bad cases of an earlier --out file (its seed)")
     args = ap.parse_args(argv)
     if not any(args.corpus.glob("*.nir")):
         print(f"no .nir files in {args.corpus} (set --corpus or SPYX_NIR_CORPUS)", file=sys.stderr)
@@ -50,12 +52,20 @@ def main(argv=None) -> int:
             last[0] = now
             print(f"  {done}/{total} cases, {now - start:.0f} s", file=sys.stderr, flush=True)
 
-    results = fuzz(args.seed, args.cases, corpus=args.corpus, start=args.start, workers=args.workers,
+    indices = None
+    if args.rerun:
+        earlier = json.loads(args.rerun.read_text())
+        args.seed = earlier["seed"]
+        indices = [r["index"] for r in earlier["results"] if r["outcome"] in BAD and "index" in r]
+        args.start, args.cases = 0, len(indices)
+    results = fuzz(args.seed, args.cases, corpus=args.corpus, start=args.start, indices=indices, workers=args.workers,
                    cpu_seconds=args.cpu_seconds, memory_bytes=int(args.memory_gib * 2**30), run=args.run,
                    keep=args.keep, progress=progress)
     wall = time.perf_counter() - start
     s = summary(results)
-    print(f"seed {args.seed}, cases {args.start}..{args.start + args.cases - 1}: {wall:.0f} s wall")
+    what = f"{len(indices)} cases rerun from {args.rerun}" if indices is not None else (
+        f"cases {args.start}..{args.start + args.cases - 1}")
+    print(f"seed {args.seed}, {what}: {wall:.0f} s wall")
     for outcome, n in sorted(s["outcomes"].items(), key=lambda kv: -kv[1]):
         print(f"  {outcome:15s} {n:6d}  ({100 * n / len(results):.1f} %)")
     if args.run:

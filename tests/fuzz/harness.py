@@ -264,11 +264,12 @@ class Pool:
         self.close()
 
 
-def fuzz(seed: int, cases: int, *, corpus: Path, start: int = 0, **pool_options) -> list[dict]:
-    """Run cases ``start .. start + cases - 1`` of ``seed``; one result dict per case."""
+def fuzz(seed: int, cases: int = 0, *, corpus: Path, start: int = 0, indices=None, **pool_options) -> list[dict]:
+    """Run cases ``start .. start + cases - 1`` of ``seed`` (or the given ``indices``); one result per case."""
     progress = pool_options.pop("progress", None)
+    todo = list(indices) if indices is not None else list(range(start, start + cases))
     with Pool(seed=seed, corpus=corpus, **pool_options) as pool:
-        return pool.map([{"index": i} for i in range(start, start + cases)], progress=progress)
+        return pool.map([{"index": i} for i in todo], progress=progress)
 
 
 def summary(results: list[dict]) -> dict:
