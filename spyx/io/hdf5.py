@@ -181,9 +181,10 @@ class _Scan:
             )
         self.seen[addr] = path
         if depth > MAX_GROUP_DEPTH:
+            where = path if len(path) <= 100 else f"{path[:60]}...{path[-40:]}"
             raise FormatError(
-                f"{source}: {path} is nested {depth} groups deep; spyx reads at most {MAX_GROUP_DEPTH} "
-                f"(graphs nest at most {MAX_DEPTH} levels, spyx.ir.verify.MAX_DEPTH)"
+                f"{source}: groups nested {depth} groups deep; spyx reads at most {MAX_GROUP_DEPTH} (graphs nest "
+                f"at most {MAX_DEPTH} levels, spyx.limits.MAX_DEPTH); at {where}"
             )
         try:
             names = _links(self.h5py, gid)

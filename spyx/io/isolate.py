@@ -6,13 +6,15 @@
   looks at the bytes first (pure Python, no HDF5). Damage the library is known to loop on is refused at
   once; a file that merely looks damaged (wrong size, damaged superblock) is read in a separate process;
   anything else is read here, at full speed.
-* ``"always"``: every file in a separate process (about 0.3 s more per file, for untrusted input).
+* ``"always"``: every file in a separate process, without the look first (about 0.3 s more per file; for
+  untrusted input).
 * ``"never"``: every file here.
 
 The separate process is a fresh Python (``subprocess``, so it is safe in a multi-threaded JAX process) that
 imports only h5py, NumPy and the few spyx modules the reader needs, limits its own CPU time and address
 space (``resource.setrlimit``), reads, and hands the tree back pickled. The parent waits at most
-:data:`spyx.limits.READ_SECONDS` plus one second per 100 MB of file; then it kills the reader and raises
+:data:`spyx.limits.READ_SECONDS` (``$SPYX_READ_SECONDS`` overrides it) plus one second per 100 MB of file,
+and a few seconds for the process to start; then it kills the reader and raises
 :class:`ReadError` naming the file and saying that it gave up (exit code 2 in ``spyx-convert``). Ctrl-C
 while waiting kills the reader too.
 """
@@ -55,7 +57,10 @@ try:
         __import__("spyx.ir." + kind)
     from spyx.io.hdf5 import read_file
     cpu = max(1, int(seconds) + 1)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        cpu = min(cpu, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
     result = ("ok", *read_file(Path(path), source, max_bytes))
 except spyx.errors.SpyxError as e:
     result = ("error", type(e).__name__, str(e))
@@ -83,16 +88,19 @@ def read_guarded(
     policy = _policy(isolate)
     if policy == "never" or not p.is_file():
         return read_file(p, source, max_bytes)
+    if policy == "always":  # the time limit bounds everything; no need to look first
+        return read_isolated(p, source, max_bytes, why="isolated reads requested")
     why = looks_damaged(p, source)  # raises ReadError for damage the library loops on
-    if policy == "always" or why is not None:
-        return read_isolated(p, source, max_bytes, why=why or "isolated reads requested")
+    if why is not None:
+        return read_isolated(p, source, max_bytes, why=why)
     return read_file(p, source, max_bytes)
 
 
 def read_isolated(p: Path, source: str, max_bytes: int, *, why: str, seconds: float | None = None):
     """:func:`spyx.io.hdf5.read_file` in a fresh process that is killed after ``seconds``."""
     if seconds is None:
-        seconds = READ_SECONDS + p.stat().st_size / 100e6
+        base = float(os.environ.get("SPYX_READ_SECONDS") or READ_SECONDS)
+        seconds = base + p.stat().st_size / 100e6
     cmd = [sys.executable, "-c", _BOOT, _SPYX_ROOT, str(p), source, str(max_bytes), str(seconds)]
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

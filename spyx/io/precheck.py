@@ -10,8 +10,8 @@ such structures are checked here the way the library walks them:
 * **local heaps** (``HEAP``, a group's link names): their free list must not run in a circle.
 
 Either is a :class:`~spyx.errors.ReadError` at once ("damaged"). :func:`looks_damaged` also says when a file
-merely looks damaged (no superblock where one should be, or a file size other than the one the superblock
-records: bytes were cut, inserted or appended); such files are read in a separate process with a time limit
+merely looks damaged (a damaged superblock, or more bytes than the superblock records: bytes were inserted
+or appended; a shorter file the library refuses at once as truncated); such files are read in a separate process with a time limit
 (:mod:`spyx.io.isolate`), so that any other loop in the library is bounded too.
 """
 
@@ -129,8 +129,8 @@ def looks_damaged(path: Path, source: str) -> str | None:
                     while i >= 0:
                         check(buf, i, so, sl, source)
                         i = buf.find(magic, i + 1)
-                if eof != size:
-                    return f"the file has {size} bytes, its superblock says {eof}"
+                if eof < size:  # (a shorter file is refused by the library at once: "truncated file")
+                    return f"the file has {size} bytes, its superblock says {eof}: bytes were inserted or appended"
     except (OSError, ValueError, struct.error, IndexError):
         return "its bytes cannot be examined"
     return None

@@ -182,7 +182,7 @@ class Node:
             if kind == "f" and f.metadata["integer"] and (value != np.round(value)).any():
                 frac = value[value != np.round(value)].reshape(-1)
                 problems.append(
-                    f"parameter {f.name!r} must hold integers, got {frac[0]!r}"
+                    f"parameter {f.name!r} must hold integers, got {frac[0].item()!r}"
                     + (f" and {frac.size - 1} more fractional value(s)" if frac.size > 1 else "")
                 )
                 continue
