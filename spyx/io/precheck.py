@@ -11,8 +11,8 @@ such structures are checked here the way the library walks them:
 
 Either is a :class:`~spyx.errors.ReadError` at once ("damaged"). :func:`looks_damaged` also says when a file
 merely looks damaged (a damaged superblock, or more bytes than the superblock records: bytes were inserted
-or appended; a shorter file the library refuses at once as truncated); such files are read in a separate process with a time limit
-(:mod:`spyx.io.isolate`), so that any other loop in the library is bounded too.
+or appended; a shorter file the library refuses at once as truncated); such files are read in a separate
+process with a time limit (:mod:`spyx.io.isolate`), so that any other loop in the library is bounded too.
 """
 
 from __future__ import annotations
