@@ -15,6 +15,7 @@ Every kind answers three questions, and nothing dispatches on kinds with if/elif
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -174,6 +175,15 @@ class Node:
                 continue
             if kind not in "iuf":
                 problems.append(f"parameter {f.name!r} has non-numeric dtype {value.dtype}")
+                continue
+            if value.size == 1:  # the common scalar case, without NumPy's per-call cost (verify is linear)
+                x = value.item()
+                if kind == "f" and not math.isfinite(x):
+                    problems.append(f"parameter {f.name!r} has 1 non-finite value(s) (NaN or inf)")
+                elif kind == "f" and f.metadata["integer"] and x != round(x):
+                    problems.append(f"parameter {f.name!r} must hold integers, got {x!r}")
+                elif f.metadata["positive"] and x <= 0:
+                    problems.append(f"parameter {f.name!r} must be > 0 (min {value.reshape(-1)[0]!r})")
                 continue
             if kind == "f" and not np.isfinite(value).all():
                 bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))

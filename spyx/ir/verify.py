@@ -77,18 +77,19 @@ def _prefixed(message: str, prefix: str) -> str:
 def _structure(graph: Graph, prefix: str, found: list[tuple[str, str]]) -> None:
     names = graph.nodes
     broken = False
+    targets: set[str] = set()
     for a, b in graph.edges:
-        bad = False
+        ends = []
         for end, role in ((a, "source"), (b, "target")):
             try:
-                graph.resolve(end, as_source=role == "source")
+                ends.append(graph.resolve(end, as_source=role == "source")[0])
             except Exception:
                 found.append(("edge", f"edge {prefix}{a} -> {prefix}{b}: {role} {end!r} names no node"))
-                bad = True
-        if bad:
+        if len(ends) < 2:
             broken = True
             continue
-        src, dst = graph.edge_nodes((a, b))
+        src, dst = ends
+        targets.add(dst)
         if isinstance(names[dst], Input):
             found.append(("edge", f"edge {prefix}{a} -> {prefix}{b}: an Input node cannot receive edges"))
         if isinstance(names[src], Output):
@@ -99,7 +100,6 @@ def _structure(graph: Graph, prefix: str, found: list[tuple[str, str]]) -> None:
     if not outputs:
         found.append(("port", f"graph {prefix or '<top>'} has no Output node"))
     if not broken:
-        targets = {graph.edge_nodes(e)[1] for e in graph.edges}
         for name in outputs:
             if name not in targets:
                 found.append(("port", f"node {prefix}{name} (Output): no edge reaches this output"))
