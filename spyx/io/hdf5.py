@@ -94,6 +94,8 @@ def read_tree(f, source: str, max_bytes: int) -> tuple[dict[str, Any], str | Non
     scan.check_total()
     _check_nodes(node, "", source)
     tree = _read(node, source)
+    if version is None:
+        return tree, _version_attribute(f, source)
     return tree, _version(version, source)
 
 
@@ -396,6 +398,21 @@ def _version(item, source: str) -> str | None:
             raise FormatError(f"{source}: /version holds {value.size} values, expected one version string")
         value = value.reshape(-1)[0]
     return value if isinstance(value, str) else str(value)
+
+
+def _version_attribute(f, source: str) -> str | None:
+    """A ``version`` attribute on the root group (some writers put it there), or None."""
+    try:
+        value = f.attrs.get("version")
+    except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
+        raise ReadError(f"{source}: cannot read the root group's version attribute ({e})") from None
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0] if value.size == 1 else None
+    if isinstance(value, bytes):
+        return value.decode("utf8", "backslashreplace")
+    return None if value is None else str(value)
 
 
 def h5py_bytes(item: _Dataset) -> bytes | None:
