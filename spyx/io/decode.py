@@ -141,7 +141,9 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
 def _is_numeric(value: Any) -> bool:
     if isinstance(value, str | bytes):
         return False
-    return np.asarray(value).dtype.kind in "iuf"  # bool is not a number, nor is complex
+    dtype = np.asarray(value).dtype
+    # bool is not a number, nor is complex; floats of 2, 4 or 8 bytes (no extended precision)
+    return dtype.kind in "iu" or (dtype.kind == "f" and dtype.itemsize in (2, 4, 8))
 
 
 def _describe(value: Any) -> str:

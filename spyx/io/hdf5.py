@@ -63,6 +63,8 @@ def read_file(p, source: str, max_bytes: int) -> tuple[dict[str, Any], str | Non
         raise ReadError(f"{source}: no such file")
     if p.is_dir():
         raise ReadError(f"{source}: is a directory, expected a .nir (HDF5) file")
+    if not p.is_file():  # a FIFO or device: opening it could block, or never end
+        raise ReadError(f"{source}: is not a regular file, expected a .nir (HDF5) file")
     try:
         f = h5py.File(p, "r")
     except OSError as e:
@@ -365,6 +367,8 @@ def _read_dataset(item: _Dataset, source: str) -> Any:
     except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
         raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
     if not item.text:
+        if isinstance(value, np.ndarray) and value.flags.owndata:
+            value.flags.writeable = False  # read once, never copied again (spyx.ir.node.freeze_array)
         return value
     try:
         return _text(value)

@@ -86,7 +86,7 @@ def read_guarded(
     from spyx.io.precheck import looks_damaged
 
     policy = _policy(isolate)
-    if policy == "never" or not p.is_file():
+    if policy == "never" or not p.is_file():  # (read_file says what is missing)
         return read_file(p, source, max_bytes)
     if policy == "always":  # the time limit bounds everything; no need to look first
         return read_isolated(p, source, max_bytes, why="isolated reads requested")

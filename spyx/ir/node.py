@@ -70,7 +70,13 @@ def registered_kinds() -> dict[str, type[Node]]:
 
 
 def freeze_array(value: Any) -> np.ndarray:
-    """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays)."""
+    """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays).
+
+    An array that is already read-only and owns its data (another node's parameter, or one the NIR reader
+    froze as it read it) is taken as it is: copying it again would only double the memory.
+    """
+    if isinstance(value, np.ndarray) and value.flags.owndata and not value.flags.writeable:
+        return value
     arr = np.array(value, copy=True)
     arr.flags.writeable = False
     return arr
