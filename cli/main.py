@@ -2,7 +2,8 @@
 
 Thin by design: each command parses its arguments and calls one library function. Every error a user can
 cause is a :class:`spyx.SpyxError`; it is printed as one line on stderr and the command exits non-zero
-(1: invalid input, 2: unreadable file or bad usage). ``--debug`` shows the traceback instead.
+(1: invalid input, 2: unreadable file, a read that gave up on a damaged file, or bad usage; 130: Ctrl-C,
+nothing written). ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class _Group(click.Group):
             ctx.exit(e.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except KeyboardInterrupt:  # Ctrl-C: whatever was being written is not (spyx.io.atomic); 128 + SIGINT
+            click.echo("interrupted (Ctrl-C)", err=True)
+            ctx.exit(130)
         except BrokenPipeError:  # e.g. `spyx-convert passes | head`: the reader left; nothing more to say
             import os
 

@@ -16,6 +16,7 @@ __all__ = [
     "ShapeError",
     "ParameterError",
     "CycleError",
+    "SizeError",
     "PassError",
     "OptionError",
     "CompileError",
@@ -71,6 +72,11 @@ class ParameterError(VerifyError):
 
 class CycleError(VerifyError):
     """A cycle passes through stateless nodes only (an algebraic loop)."""
+
+
+class SizeError(VerifyError):
+    """A file or graph declares more memory than the budget allows (a dataset, a signal, a population's
+    state); the message gives the number of bytes and the budget (``max_bytes=``)."""
 
 
 class PassError(SpyxError):

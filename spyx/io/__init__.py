@@ -16,6 +16,7 @@ from spyx.io.reader import LoadResult, read_nir
 from spyx.io.spellings import EXTRA_PREFIX, NIR_VERSION
 from spyx.io.writer import write_nir
 from spyx.ir.graph import Graph
+from spyx.limits import MAX_BYTES
 
 __all__ = [
     "ENCODERS",
@@ -36,8 +37,21 @@ __all__ = [
 ]
 
 
-def load(path: str | os.PathLike[str], *, repair: bool = False, profile: str | None = None) -> Graph:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    repair: bool = False,
+    profile: str | None = None,
+    max_bytes: int = MAX_BYTES,
+    isolate: str | None = None,
+) -> Graph:
     """The graph in the NIR file at ``path``, verified (:func:`spyx.ir.verify`).
+
+    ``max_bytes`` is the memory budget (default 2 GiB): a dataset, or all datasets together, declaring more
+    is refused before anything is read, and so is a graph whose signals or population state (per sample,
+    float32) would exceed it (:class:`SizeError`, with the number of bytes; ``docs/nir-io.md``, Limits).
+    ``isolate`` (``"auto"``, ``"always"``, ``"never"``) says whether the HDF5 library reads the file in a
+    separate process with a time limit (:func:`read_nir`); by default only files that look damaged.
 
     ``profile`` (a name, spec or ``"auto"``, see :mod:`spyx.profiles`) says which framework's semantics the
     file is to be run with: it is recorded in the graph's metadata (``spyx.profile``), where
@@ -46,23 +60,24 @@ def load(path: str | os.PathLike[str], *, repair: bool = False, profile: str | N
     detected exporter (:func:`spyx.profiles.detect`) and raises :class:`OptionError` if the file is ambiguous.
 
     Use :func:`read_nir` for the stored version and the list of repairs. Raises :class:`ReadError`,
-    :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind, each naming the file.
+    :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind (:class:`SizeError`
+    included), each naming the file.
     """
     if profile is None:
-        return read_nir(path, repair=repair, verify=True).graph
+        return read_nir(path, repair=repair, verify=True, max_bytes=max_bytes, isolate=isolate).graph
     from spyx.ir.verify import verify
     from spyx.profiles import PROFILE_KEY, resolve_profile
     from spyx.profiles.base import _each_graph
     from spyx.profiles.common import drop_batch_axis
 
-    graph = read_nir(path, repair=repair).graph
+    graph = read_nir(path, repair=repair, max_bytes=max_bytes, isolate=isolate).graph
     chosen, _ = resolve_profile(graph, profile)
     if chosen.name != "nir":
         graph, _ = _each_graph(graph, drop_batch_axis)
     meta = {**graph.metadata, PROFILE_KEY: chosen.spec()}
     graph = Graph(nodes=graph.nodes, edges=graph.edges, metadata=meta)
     try:
-        return verify(graph)
+        return verify(graph, max_bytes=max_bytes)
     except VerifyError as e:
         raise type(e)([f"{os.fspath(path)}: {e.diagnostics[0]}", *e.diagnostics[1:]]) from None
 

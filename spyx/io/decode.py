@@ -21,6 +21,7 @@ from spyx.io.repair import dangling_endpoints, dangling_message, repair_edges
 from spyx.io.spellings import EXTRA_PREFIX, FIELD_ALIASES, LEGACY_FILLS, READ_HOOKS, TYPE_ALIASES
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node, registered_kinds
+from spyx.ir.verify import MAX_DEPTH
 
 __all__ = ["Decoder", "decode_node", "nir_kinds"]
 
@@ -32,6 +33,7 @@ class Decoder:
     source: str
     repair: bool = False
     repairs: list[str] = dataclasses.field(default_factory=list)
+    depth: int = 0  # how many graphs deep the node being decoded is
 
 
 def nir_kinds() -> dict[str, type[Node]]:
@@ -70,16 +72,21 @@ def _metadata(raw: dict[str, Any], label: str, ctx: Decoder) -> dict[str, Any]:
     return dict(meta)
 
 
-def _unwrap(value: Any) -> Any:
-    # a port shape serialised as its in-memory dict {"input": shape}
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value.values()))
+# Fields a third-party writer may store as nir's in-memory port dict, ``{"input": shape}`` (a group).
+_PORT_DICTS = {("Input", "shape"): "input", ("Output", "shape"): "output", ("Flatten", "input_type"): "input"}
+
+
+def _unwrap(kind: str, name: str, value: Any) -> Any:
+    key = _PORT_DICTS.get((kind, name))
+    if key is not None and isinstance(value, dict) and list(value) == [key]:
+        return value[key]
     return value
 
 
 def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder) -> Node:
     kind = cls.kind
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.name != "metadata"}
+    # only array parameters come from datasets; options (a Conv's padding_mode) only through READ_HOOKS
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("array")}
     aliases = FIELD_ALIASES.get(kind, {})
     values: dict[str, Any] = {}
     extras: dict[str, Any] = {}
@@ -87,8 +94,8 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
         if key in ("type", "metadata"):
             continue
         name = aliases.get(key, key)
-        if name in fields:
-            values[name] = _unwrap(value)
+        if name in fields and name not in values:
+            values[name] = _unwrap(kind, name, value)
         else:
             extras[key] = value
     values = READ_HOOKS.get(kind, lambda v: v)(values)
@@ -106,7 +113,14 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
             f"(fields present: {', '.join(k for k in raw if k != 'type') or 'none'})"
         )
     for name, value in values.items():
-        if fields[name].metadata.get("array") and value is not None and not _is_numeric(value):
+        if name not in fields or value is None:
+            continue
+        if isinstance(value, dict):
+            raise FormatError(
+                f"{ctx.source}: node {where!r} ({kind}) field {name!r} is a group, expected an integer or "
+                "float array"
+            )
+        if not _is_numeric(value):
             raise FormatError(
                 f"{ctx.source}: node {where!r} ({kind}) field {name!r} must be an integer or float array, "
                 f"got {_describe(value)}"
@@ -125,16 +139,21 @@ def _decode_primitive(cls: type[Node], raw: dict[str, Any], where: str, ctx: Dec
 
 
 def _is_numeric(value: Any) -> bool:
-    return np.asarray(value).dtype.kind in "biuf"
+    if isinstance(value, str | bytes):
+        return False
+    dtype = np.asarray(value).dtype
+    # bool is not a number, nor is complex; floats of 2, 4 or 8 bytes (no extended precision)
+    return dtype.kind in "iu" or (dtype.kind == "f" and dtype.itemsize in (2, 4, 8))
 
 
 def _describe(value: Any) -> str:
     """A one-line description of a bad field value (an array's repr can run to many lines)."""
-    arr = np.asarray(value)
+    arr = np.asarray(value, dtype=object) if isinstance(value, str | bytes) else np.asarray(value)
     if arr.ndim == 0 and arr.dtype.kind in "OUS":
         text = repr(arr.item())
         return text if len(text) <= 60 else text[:57] + "..."
-    return f"{arr.dtype} array of shape {arr.shape}"
+    note = " (bool is not a number)" if arr.dtype.kind == "b" else ""
+    return f"{arr.dtype} array of shape {arr.shape}{note}"
 
 
 def _edges(raw: Any, label: str, ctx: Decoder) -> tuple[tuple[str, str], ...]:
@@ -149,8 +168,11 @@ def _edges(raw: Any, label: str, ctx: Decoder) -> tuple[tuple[str, str], ...]:
         )
     out = []
     for a, b in arr:
-        a = a.decode("utf8") if isinstance(a, bytes) else a
-        b = b.decode("utf8") if isinstance(b, bytes) else b
+        try:
+            a = a.decode("utf8") if isinstance(a, bytes) else a
+            b = b.decode("utf8") if isinstance(b, bytes) else b
+        except UnicodeDecodeError:
+            raise FormatError(f"{ctx.source}: graph {label!r}: edge ({a!r}, {b!r}) names are not UTF-8 text") from None
         if not (isinstance(a, str) and isinstance(b, str)):
             raise FormatError(f"{ctx.source}: graph {label!r}: edge ({a!r}, {b!r}) must name two nodes")
         out.append((a, b))
@@ -162,9 +184,18 @@ def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder
     raw_nodes = raw.get("nodes")
     if not isinstance(raw_nodes, dict):
         raise FormatError(f"{ctx.source}: graph {label!r} has no 'nodes' group")
-    nodes = {
-        name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
-    }
+    if ctx.depth >= MAX_DEPTH:
+        raise FormatError(
+            f"{ctx.source}: graph {label!r} is nested {ctx.depth + 1} graphs deep; spyx reads at most {MAX_DEPTH} "
+            "levels (spyx.ir.verify.MAX_DEPTH)"
+        )
+    ctx.depth += 1
+    try:
+        nodes = {
+            name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
+        }
+    finally:
+        ctx.depth -= 1
     edges = _edges(raw.get("edges"), label, ctx)
     dangling = dangling_endpoints(nodes, edges)
     if dangling and not ctx.repair:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from spyx.errors import FormatError, ReadError, VerifyError
+from spyx.errors import FormatError, VerifyError
 from spyx.io.decode import Decoder, decode_node
+from spyx.io.isolate import read_guarded
 from spyx.io.port_repair import drop_port_batch_axes
 from spyx.ir.graph import Graph
 from spyx.ir.verify import verify as verify_graph
+from spyx.limits import MAX_BYTES
 
 __all__ = ["LoadResult", "read_nir"]
 
@@ -42,7 +41,14 @@ class LoadResult:
     path: Path
 
 
-def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool = False) -> LoadResult:
+def read_nir(
+    path: str | os.PathLike[str],
+    *,
+    repair: bool = False,
+    verify: bool = False,
+    max_bytes: int = MAX_BYTES,
+    isolate: str | None = None,
+) -> LoadResult:
     """Read the NIR file at ``path``.
 
     Args:
@@ -53,16 +59,24 @@ def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool
         verify: also run :func:`spyx.ir.verify` (errors prefixed with the file name). Off by default so that
             tools can read a structurally sound but invalid graph and report every problem
             (:func:`spyx.ir.diagnose`); :func:`spyx.load` turns it on.
+        max_bytes: the memory budget (default 2 GiB): no dataset, and not all of them together, may declare
+            more bytes (checked before anything is read); with ``verify``, no signal or population state
+            either (per sample, float32). See ``docs/nir-io.md`` (Limits).
+        isolate: where the HDF5 library reads the file: ``"auto"`` (the default, or ``$SPYX_READ_ISOLATE``):
+            here, unless a look at its bytes finds it damaged, when a separate process reads it with a time
+            limit (:mod:`spyx.io.isolate`); ``"always"``; ``"never"``.
 
     Raises:
-        ReadError: the file is missing, not HDF5, or truncated.
-        FormatError: no ``node`` group, an unknown node type, a missing or non-numeric field.
+        ReadError: the file is missing, not HDF5, truncated, damaged in a way the HDF5 library would loop on,
+            or an isolated read gave up after its time limit (the message says so).
+        FormatError: no ``node`` group, an unknown node type, a missing or non-numeric field, a link cycle.
+        SizeError: a dataset (or all of them) declares more than ``max_bytes``.
         DanglingEdgeError: an edge names a node that does not exist (and ``repair`` could not fix it).
         VerifyError: the graph breaks an invariant (shapes, parameters, cycles), when ``verify`` is true.
     """
     p = Path(path)
     source = str(p)
-    raw, version = _read_hdf5(p, source)
+    raw, version = read_guarded(p, source, max_bytes, isolate=isolate)
     ctx = Decoder(source=source, repair=repair)
     graph = decode_node(raw, "", ctx)
     if not isinstance(graph, Graph):
@@ -72,7 +86,7 @@ def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool
         ctx.repairs.extend(lines)
     if verify:
         try:
-            verify_graph(graph)
+            verify_graph(graph, max_bytes=max_bytes)
         except VerifyError as e:
             hint = repair_hint(graph)
             raise type(e)([f"{source}: {e.diagnostics[0]}", *e.diagnostics[1:], *hint]) from None
@@ -81,101 +95,13 @@ def read_nir(path: str | os.PathLike[str], *, repair: bool = False, verify: bool
 
 def repair_hint(graph: Graph) -> list[str]:
     """One line saying ``--repair`` would fix the graph's port shapes, or nothing."""
-    if not drop_port_batch_axes(graph)[1]:
+    try:
+        fixable = drop_port_batch_axes(graph)[1]
+    except (ValueError, ArithmeticError, IndexError, TypeError, OverflowError):
+        return []  # the graph is too broken for the repair rule; the diagnostics say why
+    if not fixable:
         return []
     return [
         "Input/Output shapes carry a leading batch axis of 1 (rockpool writes them so); run with --repair "
         "(spyx.load(path, repair=True)) to drop it"
     ]
-
-
-def _read_hdf5(p: Path, source: str) -> tuple[dict[str, Any], str | None]:
-    import h5py
-
-    if not p.exists():
-        raise ReadError(f"{source}: no such file")
-    if p.is_dir():
-        raise ReadError(f"{source}: is a directory, expected a .nir (HDF5) file")
-    try:
-        f = h5py.File(p, "r")
-    except OSError as e:
-        raise ReadError(f"{source}: not an HDF5 file ({e})") from None
-    with f:
-        try:
-            if "node" not in f:
-                raise FormatError(
-                    f"{source}: no 'node' group (top-level entries: {', '.join(map(_name, f)) or 'none'}); "
-                    "a NIR file stores its graph in /node"
-                )
-            if not isinstance(f["node"], h5py.Group):
-                raise FormatError(f"{source}: /node is a dataset, expected the graph group")
-            raw = _group(f["node"], source)
-            version = _version(f)
-        except (OSError, RuntimeError, KeyError) as e:
-            raise ReadError(f"{source}: cannot read the file ({e}); is it truncated or corrupt?") from None
-    return raw, version
-
-
-def _version(f) -> str | None:
-    if "version" in f:
-        v = _value(f["version"][()])
-        return v if isinstance(v, str) else str(v)
-    v = f.attrs.get("version")
-    return None if v is None else str(_value(v))
-
-
-def _group(group, source: str) -> dict[str, Any]:
-    import h5py
-
-    out: dict[str, Any] = {}
-    for key in group:
-        try:
-            item = group[key]
-        except (KeyError, OSError, RuntimeError) as e:
-            raise ReadError(
-                f"{source}: cannot read {group.name}/{key} ({e}); {_link_hint(group, key)}"
-            ) from None
-        if isinstance(item, h5py.Group):
-            out[_name(key)] = _group(item, source)
-            continue
-        try:
-            out[_name(key)] = _value(item[()])
-        except (OSError, RuntimeError, TypeError, ValueError) as e:
-            raise ReadError(
-                f"{source}: cannot read dataset {item.name} ({e}); is the file truncated?"
-            ) from None
-    return out
-
-
-def _link_hint(group, key: str) -> str:
-    """Why an entry may not open: a link to nothing (said so), else damage."""
-    import h5py
-
-    try:
-        link = group.get(key, getlink=True)
-    except (KeyError, OSError, RuntimeError):
-        link = None
-    if isinstance(link, h5py.SoftLink):
-        return f"it is a soft link to {link.path}, which does not exist in the file"
-    if isinstance(link, h5py.ExternalLink):
-        return (
-            f"it is an external link to {link.path} in {link.filename}, which cannot be opened; "
-            "a NIR file should hold its own data"
-        )
-    return "is the file truncated?"
-
-
-def _name(key: str | bytes) -> str:
-    # h5py hands back bytes for names that are not valid UTF-8 (damaged files)
-    return key.decode("utf8", "backslashreplace") if isinstance(key, bytes) else key
-
-
-def _value(v: Any) -> Any:
-    """A dataset's value as stored: numeric arrays and scalars unchanged; strings decoded to ``str``."""
-    if isinstance(v, bytes):
-        return v.decode("utf8")
-    if isinstance(v, np.ndarray) and v.dtype.kind in "OS":
-        return np.array(
-            [x.decode("utf8") if isinstance(x, bytes) else x for x in v.reshape(-1)], dtype=object
-        ).reshape(v.shape)
-    return v

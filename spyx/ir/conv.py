@@ -57,10 +57,12 @@ class _ConvNd(Node):
         return tuple((x, x) for x in p)
 
     def declared_input_shape(self) -> Shape | None:
-        if self.input_shape is None or self.weight is None:
+        if self.input_shape is None or self.weight is None or self.weight.ndim < 2:
             return None
-        c_in = int(self.weight.shape[1]) * int(np.asarray(self.groups).reshape(-1)[0])
-        return (c_in, *spatial(self.input_shape, self.ndim, "input_shape"))
+        groups = np.asarray(self.groups).reshape(-1)
+        if groups.size != 1 or np.asarray(self.input_shape).size not in (1, self.ndim):
+            return None  # malformed: check() says why
+        return (int(self.weight.shape[1]) * int(groups[0]), *spatial(self.input_shape, self.ndim, "input_shape"))
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         if input_shape is None:
@@ -88,19 +90,25 @@ class _ConvNd(Node):
             return [f"weight must have {self.ndim + 2} dims (C_out, C_in/groups, *kernel), got {self.weight.shape}"]
         if self.bias.shape != (self.weight.shape[0],):
             problems.append(f"bias shape {self.bias.shape} does not match C_out ({self.weight.shape[0]},)")
-        groups = int(np.asarray(self.groups).reshape(-1)[0])
-        if groups < 1 or self.weight.shape[0] % groups:
-            problems.append(f"groups={groups} must be >= 1 and divide C_out={self.weight.shape[0]}")
+        if np.asarray(self.groups).size != 1:
+            problems.append(f"groups must be one integer, got {np.asarray(self.groups).tolist()}")
+        else:
+            groups = int(np.asarray(self.groups).reshape(-1)[0])
+            if groups < 1 or self.weight.shape[0] % groups:
+                problems.append(f"groups={groups} must be >= 1 and divide C_out={self.weight.shape[0]}")
+        if self.padding is None and self.padding_mode is None:
+            problems.append("required parameter 'padding' is missing")
         try:
             for name in ("stride", "dilation"):
                 if min(spatial(getattr(self, name), self.ndim, name)) < 1:
                     problems.append(f"{name} must be >= 1")
-            if self.padding_mode is None and min(spatial(self.padding, self.ndim, "padding")) < 0:
-                problems.append("padding must be >= 0")
+            if self.padding_mode is None and self.padding is not None:
+                if min(spatial(self.padding, self.ndim, "padding")) < 0:
+                    problems.append("padding must be >= 0")
+            if self.input_shape is not None and min(spatial(self.input_shape, self.ndim, "input_shape")) < 1:
+                problems.append("input_shape must be >= 1")
         except ValueError as e:
             problems.append(str(e))
-        if self.padding is None and self.padding_mode is None:
-            problems.append("required parameter 'padding' is missing")
         if self.padding_mode not in (None, "same", "valid"):
             problems.append(f"padding must be 'same', 'valid' or integers, got {self.padding_mode!r}")
         return problems

@@ -34,7 +34,20 @@ class Flatten(Node):
 
     @property
     def dims(self) -> tuple[int, int]:
-        return int(np.asarray(self.start_dim).reshape(-1)[0]), int(np.asarray(self.end_dim).reshape(-1)[0])
+        """(start_dim, end_dim); ValueError when either is not one integer."""
+        start, end = np.asarray(self.start_dim).reshape(-1), np.asarray(self.end_dim).reshape(-1)
+        if start.size != 1 or end.size != 1:
+            raise ValueError(f"start_dim and end_dim must be one integer each, got {start.tolist()}, {end.tolist()}")
+        return int(start[0]), int(end[0])
+
+    def check(self) -> list[str]:
+        problems = super().check()
+        if not problems:
+            try:
+                _ = self.dims
+            except ValueError as e:
+                problems.append(str(e))
+        return problems
 
     def declared_input_shape(self) -> Shape | None:
         return shape_of(self.input_type)

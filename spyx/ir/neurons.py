@@ -24,7 +24,11 @@ class _Population(Node):
 
     def shared(self) -> bool:
         """Whether every parameter is a 0-d scalar shared by the whole population (norse 1.1 writes these)."""
-        return all(getattr(self, n).ndim == 0 for n in self.param_names() if getattr(self, n) is not None)
+        cached = self.__dict__.get("_shared")  # parameters are frozen, so this is computed once per node
+        if cached is None:
+            cached = all(getattr(self, n).ndim == 0 for n in self.param_names() if getattr(self, n) is not None)
+            object.__setattr__(self, "_shared", cached)
+        return cached
 
     def declared_input_shape(self) -> Shape | None:
         arr = getattr(self, self._shape_param)

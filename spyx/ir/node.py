@@ -15,6 +15,7 @@ Every kind answers three questions, and nothing dispatches on kinds with if/elif
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,7 +70,13 @@ def registered_kinds() -> dict[str, type[Node]]:
 
 
 def freeze_array(value: Any) -> np.ndarray:
-    """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays)."""
+    """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays).
+
+    An array that is already read-only and owns its data (another node's parameter, or one the NIR reader
+    froze as it read it) is taken as it is: copying it again would only double the memory.
+    """
+    if isinstance(value, np.ndarray) and value.flags.owndata and not value.flags.writeable:
+        return value
     arr = np.array(value, copy=True)
     arr.flags.writeable = False
     return arr
@@ -116,12 +123,25 @@ class Node:
 
     # -- declared structure -------------------------------------------------------------------------------
     @classmethod
+    def _array_fields(cls) -> tuple[dataclasses.Field, ...]:
+        # cached per class: dataclasses.fields() is slow, and verify asks once per node
+        cached = cls.__dict__.get("_ARRAY_FIELDS")
+        if cached is None:
+            cached = tuple(f for f in dataclasses.fields(cls) if f.metadata.get("array"))
+            type.__setattr__(cls, "_ARRAY_FIELDS", cached)
+        return cached
+
+    @classmethod
     def param_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("array"))
+        cached = cls.__dict__.get("_PARAM_NAMES")
+        if cached is None:
+            cached = tuple(f.name for f in cls._array_fields())
+            type.__setattr__(cls, "_PARAM_NAMES", cached)
+        return cached
 
     @classmethod
     def required_params(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("array") and f.metadata["required"])
+        return tuple(f.name for f in cls._array_fields() if f.metadata["required"])
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
@@ -149,22 +169,40 @@ class Node:
     def check(self) -> list[str]:
         """Problems with this node's own parameters, each a sentence without the node's name."""
         problems = []
-        for f in dataclasses.fields(self):
-            if not f.metadata.get("array"):
-                continue
+        for f in self._array_fields():
             value = getattr(self, f.name)
             if value is None:
                 if f.metadata["required"]:
                     problems.append(f"required parameter {f.name!r} is missing")
                 continue
-            if value.dtype.kind not in "biuf":
+            kind = value.dtype.kind
+            if kind == "b":
+                problems.append(f"parameter {f.name!r} is boolean; a number is expected (bool is not a number)")
+                continue
+            if kind not in "iuf":
                 problems.append(f"parameter {f.name!r} has non-numeric dtype {value.dtype}")
                 continue
-            if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            if value.size == 1:  # the common scalar case, without NumPy's per-call cost (verify is linear)
+                x = value.item()
+                if kind == "f" and not math.isfinite(x):
+                    problems.append(f"parameter {f.name!r} has 1 non-finite value(s) (NaN or inf)")
+                elif kind == "f" and f.metadata["integer"] and x != round(x):
+                    problems.append(f"parameter {f.name!r} must hold integers, got {x!r}")
+                elif f.metadata["positive"] and x <= 0:
+                    problems.append(f"parameter {f.name!r} must be > 0 (min {value.reshape(-1)[0]!r})")
+                continue
+            if kind == "f" and not np.isfinite(value).all():
                 bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
                 problems.append(f"parameter {f.name!r} has {bad} non-finite value(s) (NaN or inf)")
                 continue
-            if f.metadata["positive"] and np.any(value <= 0):
+            if kind == "f" and f.metadata["integer"] and (value != np.round(value)).any():
+                frac = value[value != np.round(value)].reshape(-1)
+                problems.append(
+                    f"parameter {f.name!r} must hold integers, got {frac[0].item()!r}"
+                    + (f" and {frac.size - 1} more fractional value(s)" if frac.size > 1 else "")
+                )
+                continue
+            if f.metadata["positive"] and (value <= 0).any():
                 problems.append(f"parameter {f.name!r} must be > 0 (min {np.min(value)!r})")
         return problems
 

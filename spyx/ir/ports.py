@@ -50,3 +50,9 @@ class Output(Node):
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         return shape_of(self.shape) if self.shape is not None else input_shape
+
+    def check(self) -> list[str]:
+        problems = super().check()
+        if not problems and self.shape is not None and self.shape.size and (self.shape < 1).any():
+            problems.append(f"shape must be positive, got {self.shape.reshape(-1).tolist()}")
+        return problems
