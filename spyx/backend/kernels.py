@@ -27,6 +27,7 @@ from jax import lax
 from spyx.ir.conv import spatial
 from spyx.ir.flatten import flatten_shape
 from spyx.ir.node import Node
+from spyx.scan import linear_recurrence
 
 __all__ = ["Kernel", "Context", "KERNELS", "kernel_for", "register_kernel", "neuron_step"]
 
@@ -307,15 +308,8 @@ def is_linear_neuron(node) -> bool:
 
 
 def _linear_recurrence(decay, drive, h0):
-    """``h_t = decay * h_{t-1} + drive_t`` for all t at once (``lax.associative_scan``), ``h_{-1} = h0``."""
-    drive = drive.at[0].add(decay[0] * h0)
-
-    def combine(left, right):
-        a1, b1 = left
-        a2, b2 = right
-        return a1 * a2, a2 * b1 + b2
-
-    return lax.associative_scan(combine, (decay, drive), axis=0)[1]
+    """``h_t = decay * h_{t-1} + drive_t`` for all t at once (the associative scan of :mod:`spyx.scan`)."""
+    return linear_recurrence(decay, drive, h0, method="associative")
 
 
 def linear_neuron_sequence(node, p, state, xs, ctx):

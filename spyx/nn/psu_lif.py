@@ -3,12 +3,12 @@ computed in parallel over time (``jax.lax.associative_scan``)."""
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from spyx.errors import InputError
 from spyx.nn.base import clip01, decay_param, expand, param_value
 from spyx.nn.neuron import Neuron
+from spyx.scan import affine_combine, linear_recurrence
 
 __all__ = ["PSU_LIF", "AssociativeLIF", "_leaky_associative_op"]
 
@@ -16,10 +16,8 @@ __all__ = ["PSU_LIF", "AssociativeLIF", "_leaky_associative_op"]
 def _leaky_associative_op(e_i, e_j):
     """Compose two affine maps ``V -> A V + b``, ``i`` first: ``(A_i, b_i), (A_j, b_j) -> (A_j A_i, A_j b_i +
     b_j)``. Associative, so ``associative_scan`` over ``(beta, x)`` gives every ``V_t`` of ``V_t = beta V_{t-1}
-    + x_t`` (``V_{-1} = 0``)."""
-    a_i, b_i = e_i
-    a_j, b_j = e_j
-    return a_j * a_i, a_j * b_i + b_j
+    + x_t`` (``V_{-1} = 0``). Spyx 1.0's name for :func:`spyx.scan.affine_combine`."""
+    return affine_combine(e_i, e_j)
 
 
 class PSU_LIF(Neuron):  # noqa: N801  (the published name)
@@ -69,7 +67,7 @@ class PSU_LIF(Neuron):  # noqa: N801  (the published name)
                 f"{tuple(x.shape)}"
             )
         beta = jnp.broadcast_to(expand(clip01(self.beta), x), x.shape).astype(x.dtype)
-        _, V = jax.lax.associative_scan(_leaky_associative_op, (beta, x), axis=0)
+        V = linear_recurrence(beta, x, method="associative")
         return self.spike(V - self._threshold(V))
 
 
