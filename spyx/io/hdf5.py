@@ -219,6 +219,14 @@ class _Scan:
             dtype = dsid.dtype
         except (KeyError, OSError, RuntimeError, ValueError, TypeError) as e:
             raise ReadError(f"{source}: cannot read dataset {path} ({e}); is the file truncated?") from None
+        storage = _foreign_storage(h5py, dsid)
+        if storage:
+            # External raw files and virtual datasets make libhdf5 open other files by name: a NIR file keeps its
+            # data inside itself, and following those names would read whatever lies at them.
+            raise FormatError(
+                f"{source}: dataset {path} keeps its data in {storage}; a NIR file stores its data inside itself; "
+                "not read"
+            )
         text = h5py.check_string_dtype(dtype) is not None
         if not text and (dtype.kind not in "biufc" or dtype.subdtype is not None or dtype.fields):
             raise FormatError(
@@ -249,6 +257,19 @@ class _Scan:
                 f"{self.biggest[1]}, {self.biggest[0]}), more than the memory budget of {self.max_bytes} bytes "
                 "(spyx.load(..., max_bytes=)); not read"
             )
+
+
+def _foreign_storage(h5py, dsid) -> str | None:
+    """What names another file in a dataset's storage (external raw files, a virtual dataset), or ``None``."""
+    try:
+        dcpl = dsid.get_create_plist()
+        if dcpl.get_layout() == h5py.h5d.VIRTUAL:
+            return "other files (a virtual dataset)"
+        if dcpl.get_external_count() > 0:
+            return "external raw files"
+    except (OSError, RuntimeError, ValueError, KeyError) as e:
+        return f"a storage layout HDF5 cannot describe ({e})"
+    return None
 
 
 def fmt_dims(shape: tuple[int, ...] | None) -> str:
