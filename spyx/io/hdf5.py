@@ -134,12 +134,13 @@ class _Scan:
         self.seen: dict[int, str] = {}
         self.biggest: tuple[int, str] = (0, "")
 
-    def entry(self, gid, name: str | bytes, path: str, depth: int):
-        """The group (dict) or dataset (_Dataset) ``name`` of group ``gid``; None when there is none."""
+    def entry(self, gid, name: str | bytes, path: str, depth: int, *, listed: bool = False):
+        """The group (dict) or dataset (_Dataset) ``name`` of group ``gid``; None when there is none.
+        ``listed``: the name comes from iterating ``gid`` (it exists; a lookup that fails is damage)."""
         h5py, source = self.h5py, self.source
         key = name.encode("utf8", "surrogateescape") if isinstance(name, str) else name
         try:
-            if not gid.links.exists(key):
+            if not listed and not gid.links.exists(key):
                 return None
             info = gid.links.get_info(key)
         except (KeyError, OSError, RuntimeError, ValueError) as e:
@@ -165,7 +166,8 @@ class _Scan:
             )
         try:
             obj = h5py.h5o.open(gid, key)
-            addr = h5py.h5o.get_info(obj).addr
+            # the address identifies a group reached twice (cycles); datasets cannot lead anywhere
+            addr = h5py.h5o.get_info(obj).addr if isinstance(obj, h5py.h5g.GroupID) else None
         except (KeyError, OSError, RuntimeError, ValueError) as e:
             raise ReadError(f"{source}: cannot read {path} ({e}); is the file truncated or corrupt?") from None
         if isinstance(obj, h5py.h5g.GroupID):
@@ -202,7 +204,7 @@ class _Scan:
                 raise FormatError(
                     f"{source}: {path} holds an entry named {key!r}, which is not UTF-8 text; NIR names are text"
                 ) from None
-            item = self.entry(gid, key, f"{path}/{name}", depth + 1)
+            item = self.entry(gid, key, f"{path}/{name}", depth + 1, listed=True)
             if item is None:
                 raise ReadError(
                     f"{source}: {path} lists {name!r}, which cannot be found; is the file truncated or corrupt?"
@@ -219,7 +221,9 @@ class _Scan:
             dtype = dsid.dtype
         except (KeyError, OSError, RuntimeError, ValueError, TypeError) as e:
             raise ReadError(f"{source}: cannot read dataset {path} ({e}); is the file truncated?") from None
-        storage = _foreign_storage(h5py, dsid)
+        # A dataset stored contiguously in this file has an offset in it and cannot keep its data elsewhere
+        # (the cheap test first; chunked, compact, external and virtual datasets have none).
+        storage = _foreign_storage(h5py, dsid) if shape and dsid.get_offset() is None else None
         if storage:
             # External raw files and virtual datasets make libhdf5 open other files by name: a NIR file keeps its
             # data inside itself, and following those names would read whatever lies at them.
@@ -383,14 +387,23 @@ def _read_dataset(item: _Dataset, source: str) -> Any:
 
     if item.shape is None:
         return np.zeros((0,), item.dtype if not item.text else object)
+    if not item.text:
+        # Numbers straight into an array of the declared shape (h5py's Dataset wrapper costs several times
+        # the read itself on the small datasets a NIR file is made of).
+        value = np.empty(item.shape, item.dtype)
+        try:
+            if value.size:
+                item.dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
+        except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
+            raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
+        if value.ndim == 0:
+            return value[()]  # a NumPy scalar, as h5py gives for a 0-d dataset
+        value.flags.writeable = False  # read once, never copied again (spyx.ir.node.freeze_array)
+        return value
     try:
         value = h5py.Dataset(item.dsid)[()]
     except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
         raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
-    if not item.text:
-        if isinstance(value, np.ndarray) and value.flags.owndata:
-            value.flags.writeable = False  # read once, never copied again (spyx.ir.node.freeze_array)
-        return value
     try:
         return _text(value)
     except UnicodeDecodeError:
