@@ -95,6 +95,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     profile: Any = None,
     scan_unroll: int | None = None,
     parallel_linear: bool = False,
+    fused: str = "auto",
 ) -> Program:
     """Compile a graph (or a path to a ``.nir`` file) into a :class:`Program`.
 
@@ -111,6 +112,10 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
             32 on GPU/TPU, the faster settings measured by ``benchmarks/forward_throughput.py --unroll``.
         parallel_linear: in the ``layer`` schedule, run reset-free linear neurons (LI, I, CubaLI) as parallel
             prefix scans (``lax.associative_scan``); same function, rounding may differ by ~1 ulp per step.
+        fused: in the ``layer`` schedule, run LIF-type and LI neurons on the fused kernels of
+            :mod:`spyx.kernels` (``spyx/backend/fused.py``): ``"auto"`` (on GPU, float32), ``"off"``, or
+            ``"pallas"``/``"scan"``/``"interpret"`` to force a driver; same function, rounding may differ in the
+            last bit where a neuron has a bias.
         precision: matmul/conv precision: ``"highest"`` (faithful float32; default), ``"high"`` or
             ``"default"``.
         profile: whose semantics to import the file with (docs/interop.md): ``None`` (the profile recorded by
@@ -128,7 +133,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     if not (isinstance(scan_unroll, int) and scan_unroll >= 1):
         raise OptionError(f"scan_unroll must be an integer >= 1, got {scan_unroll!r}")
     plan = make_plan(
-        flat, spike_fn, _PRECISIONS[precision], unroll=scan_unroll, parallel_linear=parallel_linear
+        flat, spike_fn, _PRECISIONS[precision], unroll=scan_unroll, parallel_linear=parallel_linear, fused=fused
     )
     params: dict = {}
     for name, node in flat.nodes.items():
