@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_atomic  # noqa: E402
 
 
-def steps(T: int, B: int, schedule: str):
+def steps(T: int, B: int, schedule: str, program_variants=()):
     """name -> (jitted step, its arguments)."""
     import jax
     import jax.numpy as jnp
@@ -59,17 +59,20 @@ def steps(T: int, B: int, schedule: str):
         updates, opt_state = tx.update(g, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, value
 
-    prog = spyx.compile(spyx.nn.lower(model(), (128,)))
+    def prog_step_of(prog):
+        def prog_step(params, opt_state, x, y):
+            value, g = jax.value_and_grad(lambda p: ce(prog.run(p, x)[0], y))(params)
+            updates, opt_state = tx.update(g, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, value
 
-    def prog_step(params, opt_state, x, y):
-        value, g = jax.value_and_grad(lambda p: ce(prog.run(p, x)[0], y))(params)
-        updates, opt_state = tx.update(g, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, value
+        return jax.jit(prog_step), (prog.params, tx.init(prog.params), x, y)
 
-    return {
-        "nn": (jax.jit(nn_step), (params, tx.init(params), x, y)),
-        "program": (jax.jit(prog_step), (prog.params, tx.init(prog.params), x, y)),
-    }
+    graph = spyx.nn.lower(model(), (128,))
+    out = {"nn": (jax.jit(nn_step), (params, tx.init(params), x, y)), "program": prog_step_of(spyx.compile(graph))}
+    for v in program_variants:  # e.g. "fused=off", "scan_unroll=1"
+        key, _, val = v.partition("=")
+        out[f"program {v}"] = prog_step_of(spyx.compile(graph, **{key: int(val) if val.isdigit() else val}))
+    return out
 
 
 def measure(fn, args) -> dict:
@@ -88,6 +91,8 @@ def main(argv=None) -> int:
     ap.add_argument("--T", default="256,4096")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--schedule", default="auto", choices=("auto", "layer", "step"))
+    ap.add_argument("--paths", default="nn,program", help="which of nn, program (and the variants) to measure")
+    ap.add_argument("--program-variants", default="", help="comma-separated spyx.compile options, e.g. fused=off")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -96,10 +101,14 @@ def main(argv=None) -> int:
     Ts = [int(t) for t in args.T.split(",")]
     rows = []
     for T in Ts:
-        for name, (fn, fargs) in steps(T, args.batch, args.schedule).items():
+        variants = [v for v in args.program_variants.split(",") if v]
+        wanted = set(args.paths.split(",")) | {f"program {v}" for v in variants}
+        for name, (fn, fargs) in steps(T, args.batch, args.schedule, variants).items():
+            if name not in wanted:
+                continue
             r = {"path": name, "T": T, **measure(fn, fargs)}
             rows.append(r)
-            print(f"{name:<8} T={T:>5}  trace {r['trace_s']:6.2f} s  lower {r['lower_s']:6.2f} s  "
+            print(f"{name:<22} T={T:>5}  trace {r['trace_s']:6.2f} s  lower {r['lower_s']:6.2f} s  "
                   f"compile {r['compile_s']:6.2f} s  total {r['total_s']:6.2f} s", flush=True)
     print()
     print("| path | " + " | ".join(f"T={t}" for t in Ts) + f" | T={Ts[-1]} / T={Ts[0]} |")
