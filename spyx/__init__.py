@@ -1,6 +1,6 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir, profiles, quant, targets
+from spyx import axn, io, ir, profiles, quant, sharding, targets
 from spyx.backend import Program, compile, run_file, run_population
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
@@ -47,6 +47,7 @@ __all__ = [
     "io",
     "ir",
     "quant",
+    "sharding",
     "targets",
     "load",
     "lower",
