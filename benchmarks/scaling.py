@@ -18,7 +18,8 @@ the first N devices (``spyx.optimize.make_mesh(..., devices=jax.devices()[:N])``
 * ``data_parallel_train``: ``spyx.optimize.compile_fit`` of one such network with the global batch ``--dp-batch``
   split over the mesh's ``data`` axis. Throughput: samples per second.
 
-The two training rows call a function that compiles anew on every call, so their time ``t`` is the call's wall
+Every input is placed on its mesh once, before the timed calls (so a call moves no data). The two training rows
+call a function that compiles anew on every call, so their time ``t`` is the call's wall
 time minus the time JAX spent tracing, lowering and compiling in it (the union of jax.monitoring's time spans of
 those events, as they nest); the median of ``--repeats`` calls. ``compile_s`` is that subtracted time of the first.
 
@@ -110,6 +111,7 @@ def measure(z, args, n: int) -> list[dict]:
     import spyx.nn as snn
     import spyx.optimize as so
     from spyx.backend import perturb_params
+    from spyx.sharding import place, replicated, shard_batch, shard_population
 
     devices = jax.devices()[:n]
     P, T, B = z["population"], z["T"], z["B"]
@@ -124,9 +126,11 @@ def measure(z, args, n: int) -> list[dict]:
 
     # population inference of a compiled Program
     prog = spyx.compile(snn.lower(shd_model(z, nnx.Rngs(0)), (z["inputs"],)))
-    params = perturb_params(prog.params, P, sigma=0.05, key=key)
-    x = (jax.random.uniform(key, (T, B, z["inputs"])) < 0.05).astype(jnp.float32)
     mesh = so.make_mesh(population=n, data=1, devices=devices)
+    dp_mesh = so.make_mesh(data=n, devices=devices)
+    # inputs are placed once, before timing: a call then finds them on their shardings and moves nothing
+    params = shard_population(mesh, perturb_params(prog.params, P, sigma=0.05, key=key))
+    x = place((jax.random.uniform(key, (T, B, z["inputs"])) < 0.05).astype(jnp.float32), replicated(mesh))
     times = []
     for i in range(args.warmup + args.iters):
         t0 = time.perf_counter()
@@ -143,13 +147,14 @@ def measure(z, args, n: int) -> list[dict]:
 
     nb = z["batches"]
     X = (jax.random.uniform(key, (nb, T, B, z["inputs"])) < 0.05).astype(jnp.float32)
-    Y = jax.random.randint(key, (nb, B), 0, 20)
+    X, Y = place((X, jax.random.randint(key, (nb, B), 0, 20)), replicated(mesh))
 
     @nnx.vmap(in_axes=0, out_axes=0)
     def population(k):
         return shd_model(z, nnx.Rngs(k))
 
     pop = population(jax.random.split(key, P))
+    nnx.update(pop, shard_population(mesh, nnx.state(pop)))
 
     def timed(call):
         runs, first_compile = [], None
@@ -163,15 +168,16 @@ def measure(z, args, n: int) -> list[dict]:
         return runs, first_compile
 
     t, c = timed(lambda: so.sweep(pop, optax.adam(1e-3), loss_fn, (X, Y), epochs=z["epochs"], batch_axis=(1, 0),
-                                  mesh=so.make_mesh(population=n, data=1, devices=devices))[1])
+                                  mesh=mesh)[1])
     row("population_train", t, P * nb * B * z["epochs"], "member-samples/s", c)
 
     Bd = z["dp_batch"]
     XD = (jax.random.uniform(key, (nb, T, Bd, z["inputs"])) < 0.05).astype(jnp.float32)
-    YD = jax.random.randint(key, (nb, Bd), 0, 20)
+    XD, YD = shard_batch(dp_mesh, (XD, jax.random.randint(key, (nb, Bd), 0, 20)), (1, 0), lead=1)
     net = shd_model(z, nnx.Rngs(0))
+    nnx.update(net, place(nnx.state(net), replicated(dp_mesh)))
     t, c = timed(lambda: so.compile_fit(net, optax.adam(1e-3), loss_fn, (XD, YD), epochs=z["epochs"],
-                                        batch_axis=(1, 0), mesh=so.make_mesh(data=n, devices=devices))[1])
+                                        batch_axis=(1, 0), mesh=dp_mesh)[1])
     row("data_parallel_train", t, nb * Bd * z["epochs"], "samples/s", c)
     return rows
 
