@@ -1,7 +1,7 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir, profiles, quant, targets
-from spyx.backend import Program, compile, run_file
+from spyx import axn, io, ir, profiles, quant, sharding, targets
+from spyx.backend import Program, compile, run_file, run_population
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
 from spyx.io import load, save
@@ -47,12 +47,14 @@ __all__ = [
     "io",
     "ir",
     "quant",
+    "sharding",
     "targets",
     "load",
     "lower",
     "nn",
     "profiles",
     "run_file",
+    "run_population",
     "save",
     "to_text",
     "verify",

@@ -42,13 +42,21 @@ def random_spikes(spec: str, input_shapes: dict[str, tuple[int, ...]], seed: int
 
 def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
                 profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
-                seed=0) -> list[str]:
-    """Load, compile, run, write outputs (and traces) atomically; return the summary lines to print."""
+                seed=0, population=None, perturb=0.0) -> list[str]:
+    """Load, compile, run, write outputs (and traces) atomically; return the summary lines to print.
+
+    ``population=N`` runs ``N`` members at once (``run_file``'s population, perturbed by ``perturb``); the
+    outputs written get a leading member axis ``(N, T, B, ...)``.
+    """
     from spyx.backend.run import run_file
     from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
 
     if (input_path is None) == (random_input is None):
         raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
+    if population is not None and population < 1:
+        raise OptionError(f"--population must be >= 1, got {population}")
+    if perturb and population is None:
+        raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
     # a peer profile fixes its exporter's file slips (e.g. a batch axis in port types) before verifying
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     lines = [f"note: {r}" for r in loaded.repairs]
@@ -60,7 +68,8 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     else:
         shapes = {name: node.declared_input_shape() for name, node in graph.inputs.items()}
         inputs = random_spikes(random_input, shapes, seed)
-    result = run_file(graph, inputs, states=states_path is not None, **compile_kw)
+    result = run_file(graph, inputs, states=states_path is not None, population=population, perturb=perturb,
+                      seed=seed, **compile_kw)
     if output_path is not None:
         output_path = Path(output_path)
         if len(result.outputs) == 1:
@@ -77,6 +86,8 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
         atomic_save_npz(Path(states_path), result.states or {})
     s = result.summary
     lines.append(f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}")
+    if population is not None:
+        lines.append(f"population {population} members (perturb={perturb:g}) on {s['devices']} device(s)")
     for name, shape in s["inputs"].items():
         lines.append(f"input {name}: {tuple(shape)}")
     for name, shape in s["outputs"].items():

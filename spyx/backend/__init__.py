@@ -3,6 +3,7 @@
 from spyx.backend import adaptive as _adaptive  # noqa: F401  (registers the spyx.AdaptiveNeuron kernel)
 from spyx.backend.compile import compile, lower, resolve_surrogate
 from spyx.backend.kernels import KERNELS, Kernel, kernel_for, register_kernel
+from spyx.backend.population import perturb_params, run_population, stack_params
 from spyx.backend.program import Program
 from spyx.backend.run import RunResult, run_file
 from spyx.backend.schedule import SCHEDULES
@@ -16,7 +17,10 @@ __all__ = [
     "compile",
     "kernel_for",
     "lower",
+    "perturb_params",
     "register_kernel",
     "resolve_surrogate",
     "run_file",
+    "run_population",
+    "stack_params",
 ]

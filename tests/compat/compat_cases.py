@@ -1616,3 +1616,86 @@ add("errors", "experimental.raven.make_recall_batch.n_keys",
     error="ValueError", fragment="n_keys")
 add("errors", "experimental.zoo.get.unknown", lambda S: S.mod("experimental.zoo").get("no-such-recipe"),
     error="KeyError", fragment="unknown recipe")
+
+
+# =============================================================================================== sharding (issue 17)
+# Self-contained section. spyx.optimize's mesh=/batch_axis= options and its population API (sweep) against the
+# real Spyx 1.0, which has neither: where ``S.optimize`` has the new name (ours), the case calls it; where it does
+# not (Spyx 1.0), the case makes the Spyx 1.0 calls it must equal: compile_fit / fit without a mesh, one
+# compile_fit per population member with that member's learning rate and key (jax.random.split(key, P)[i]). So
+# these cases compare our new API with the real Spyx 1.0 numbers. Multi-device results: tests/sharding.
+
+AREAS = (*AREAS, "sharding")
+
+
+def _sh_has(S, name: str) -> bool:
+    return hasattr(S.optimize, name)
+
+
+def _sh_mesh(S) -> dict:
+    return {"mesh": S.optimize.make_mesh()} if _sh_has(S, "make_mesh") else {}  # every device: one here
+
+
+def _sh_member(S, seed: int):
+    nn, rngs = S.nn, nnx.Rngs(seed)
+    return nn.Sequential(nnx.Linear(3, 4, use_bias=False, rngs=rngs), nn.LIF((4,), rngs=rngs),
+                         nnx.Linear(4, 2, use_bias=False, rngs=rngs), nn.LI((2,), rngs=rngs))
+
+
+@case("sharding", "compile_fit.mesh")
+def _sh_compile_fit(S):
+    X, Y = _opt_data()
+    new, hist = S.optimize.compile_fit(_opt_model(S), optax.adam(1e-2), _loss_fn(S), (X, Y), epochs=3,
+                                       **_sh_mesh(S))
+    return {"history": hist, "trained_state": nnx.state(new)}
+
+
+@case("sharding", "fit.mesh")
+def _sh_fit(S):
+    model = _opt_model(S)
+    X, Y = _opt_data()
+    hist = S.optimize.fit(model, optax.adam(1e-2), _loss_fn(S), lambda: [(X[0], Y[0]), (X[1], Y[1])], epochs=2,
+                          **_sh_mesh(S))
+    return {"history": hist, "trained_state": nnx.state(model)}
+
+
+def _sh_population(S, solver_of, hparams, epochs=2):
+    """(trained member states, train_loss (P, epochs)) of 3 members, by sweep (ours) or compile_fit each (1.0)."""
+    members = [_sh_member(S, seed) for seed in range(3)]
+    X, Y = _opt_data()
+    key = jax.random.PRNGKey(5)
+    if _sh_has(S, "sweep"):
+        kw = {"hparams": jnp.asarray(hparams, jnp.float32), "solver": solver_of} if hparams else {
+            "solver": solver_of(None)}
+        pop, hist = S.optimize.sweep(members, loss_fn=_loss_fn(S), train_data=(X, Y), epochs=epochs, key=key,
+                                     **kw, **_sh_mesh(S))
+        return [nnx.state(m) for m in S.optimize.unstack(pop)], hist["train_loss"]
+    runs = [S.optimize.compile_fit(m, solver_of(hparams[i] if hparams else None), _loss_fn(S), (X, Y),
+                                   epochs=epochs, key=k)
+            for i, (m, k) in enumerate(zip(members, jax.random.split(key, 3), strict=True))]
+    return [nnx.state(r[0]) for r in runs], jnp.stack([r[1]["train_loss"] for r in runs])
+
+
+@case("sharding", "sweep.learning_rates")
+def _sh_sweep_lr(S):
+    states, loss = _sh_population(S, lambda lr: optax.sgd(lr), [1e-2, 3e-2, 1e-1])
+    return {"train_loss": loss, "trained_states": states}
+
+
+@case("sharding", "sweep.member_keys")
+def _sh_sweep_keys(S):
+    # a solver that learns nothing and reports uniform(init key) + uniform(step key): the member keys, exactly
+    def build(loss_flat, params0):
+        del loss_flat
+
+        def init(key):
+            return params0, jax.random.uniform(key)
+
+        def step(state, batch, key):
+            del batch
+            return state, jax.random.uniform(key) + state[1]
+
+        return S.optimize.SolverImpl(init, step, lambda state: state[0])
+
+    states, loss = _sh_population(S, lambda _: build, None)
+    return {"train_loss": loss, "trained_states": states}
