@@ -34,7 +34,6 @@ __all__ = [
     "sges_gradient",
     "make_hybrid_train_step",
     "make_sges_hybrid_train_step",
-    "LossFn",
 ]
 
 LossFn = Callable[..., jax.Array]

@@ -89,26 +89,22 @@ class _SlotMemory(nnx.Module):
         return jnp.zeros((int(batch_size), self.n_slots, self.d_slot), jnp.float32)
 
     def _route(self, u_t):
-        """``(r [B, M, 1], U [B, M, d_slot])`` of one input step."""
-        r = self.router(u_t)
-        U = self.write(u_t).reshape(*u_t.shape[:-1], self.n_slots, self.d_slot)
-        return r[..., None], U
+        """The router's gates ``r`` ``(..., M)`` of an input (one step or a whole sequence)."""
+        return self.router(u_t)
 
-    def _update(self, S, u_t, decay):
-        r, U = self._route(u_t)
+    def _writes(self, u):
+        """``write(u)`` reshaped ``(..., M, d_slot)``."""
+        return self.write(u).reshape(*u.shape[:-1], self.n_slots, self.d_slot)
+
+    @staticmethod
+    def _update(S, r, U, decay):
+        """One routed slot update: ``(1 - r) S + r (decay S + U)`` (``r`` ``(B, M)``)."""
+        r = r[..., None]
         return (1 - r) * S + r * (decay[None] * S + U)
 
-    def _run(self, u):
-        """``(final state, outputs [T, ...])`` of a whole sequence from zero memory."""
-        _check_sequence(type(self).__name__, u, self.d_model)
-
-        def body(S, u_t):
-            return self.step(S, u_t)
-
-        return jax.lax.scan(body, self.initial_state(u.shape[1]), u)
-
     def __call__(self, u):
-        return self._run(u)[1]
+        _check_sequence(type(self).__name__, u, self.d_model)
+        return self._run(u, self._route(u))
 
 
 class RavenRSM(_SlotMemory):
@@ -137,11 +133,28 @@ class RavenRSM(_SlotMemory):
     def decay(self):
         return jax.nn.sigmoid(self.raw_decay[...])
 
+    def _read(self, u):
+        """The read-out weights ``softmax(readout_query(u))`` over slots."""
+        return jax.nn.softmax(self.readout_query(u), axis=-1)
+
     def step(self, state, u_t):
-        S = self._update(state, u_t, self.decay)
-        q = jax.nn.softmax(self.readout_query(u_t), axis=-1)
-        read = jnp.sum(q[..., None] * S, axis=-2)
+        S = self._update(state, self._route(u_t), self._writes(u_t), self.decay)
+        read = jnp.einsum("bm,bmd->bd", self._read(u_t), S)
         return S, self.out_proj(read)
+
+    def _run(self, u, r):
+        """Outputs ``(T, B, d_model)`` of a sequence from zero memory, with the router's gates ``r`` ``(T, B, M)``
+        given (so a test can force them)."""
+        _check_sequence("RavenRSM", u, self.d_model)
+        decay = self.decay
+
+        def body(S, inputs):
+            r_t, U_t, q_t = inputs
+            S = self._update(S, r_t, U_t, decay)
+            return S, jnp.einsum("bm,bmd->bd", q_t, S)
+
+        _, reads = jax.lax.scan(body, self.initial_state(u.shape[1]), (r, self._writes(u), self._read(u)))
+        return self.out_proj(reads)
 
 
 class SpikingSlotMemory(_SlotMemory):
@@ -166,8 +179,21 @@ class SpikingSlotMemory(_SlotMemory):
         return jax.nn.sigmoid(self.raw_beta[...])
 
     def step(self, state, u_t):
-        V = self._update(state, u_t, self.beta)
+        V = self._update(state, self._route(u_t), self._writes(u_t), self.beta)
         return V, self.spike(V - self.threshold)
+
+    def _run(self, u, r):
+        """Spikes ``(T, B, M, d_slot)`` of a sequence from zero membranes, with the gates ``r`` ``(T, B, M)``
+        given."""
+        _check_sequence("SpikingSlotMemory", u, self.d_model)
+        beta = self.beta
+
+        def body(V, inputs):
+            r_t, U_t = inputs
+            V = self._update(V, r_t, U_t, beta)
+            return V, self.spike(V - self.threshold)
+
+        return jax.lax.scan(body, self.initial_state(u.shape[1]), (r, self._writes(u)))[1]
 
 
 def make_recall_batch(key, *, batch: int = 8, n_pairs: int = 3, n_keys: int = 8, n_values: int = 8):
