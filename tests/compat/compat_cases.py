@@ -1668,8 +1668,8 @@ def _bench_seq(S):
 
 @case("bench", "compare_and_format_table")
 def _bench_compare(S):
-    res = S.bench.compare({"lif": lambda: S.nn.LIF((3,), rngs=nnx.Rngs(0)), "psu": S.nn.PSU_LIF((3,), rngs=nnx.Rngs(0))},
-                          (3,), seq_lens=(2, 4), batch=1, n_warmup=0, n_iters=1, backward=False)
+    models = {"lif": lambda: S.nn.LIF((3,), rngs=nnx.Rngs(0)), "psu": S.nn.PSU_LIF((3,), rngs=nnx.Rngs(0))}
+    res = S.bench.compare(models, (3,), seq_lens=(2, 4), batch=1, n_warmup=0, n_iters=1, backward=False)
     lines = S.bench.format_table(res).split("\n")
     return {"rows": [[r.name, r.seq_len, r.batch, r.spike_rate, r.param_count] for r in res],
             "n_lines": len(lines), "header": lines[0].split(), "rule_is_dashes": set(lines[1]) <= {"-", " "},
@@ -1696,7 +1696,8 @@ def _x_namespace(S):
                              E.ParallelResetLIF is S.mod("experimental.parallel_reset").ParallelResetLIF,
                              E.pack_spikes is S.mod("experimental.compress").pack_spikes,
                              E.RavenRSM is S.mod("experimental.raven").RavenRSM],
-            "sub_all": {m: sorted(S.mod(f"experimental.{m}").__all__) for m in ("evolve", "hybrid", "matfree", "raven")}}
+            "sub_all": {m: sorted(S.mod(f"experimental.{m}").__all__)
+                        for m in ("evolve", "hybrid", "matfree", "raven")}}
 
 
 # ---- experimental.parallel_reset
@@ -1732,7 +1733,8 @@ def _x_bernoulli(S):
     key = jax.random.PRNGKey(4)
     out = {}
     for name, f in (("sigmoid", st.sigmoid_bernoulli()), ("sigmoid_k3", st.sigmoid_bernoulli(3.0, 0.5, 0.9)),
-                    ("refractory", st.refractory_sigmoid_bernoulli()), ("refractory_k5", st.refractory_sigmoid_bernoulli(5.0, 1.0))):
+                    ("refractory", st.refractory_sigmoid_bernoulli()),
+                    ("refractory_k5", st.refractory_sigmoid_bernoulli(5.0, 1.0))):
         out[name] = input_grads(lambda xx, f=f: f(xx, key), x)
         out[name]["spikes"] = out[name].pop("value")
     return out
@@ -1742,7 +1744,8 @@ def _stochastic_case(kind):
     def run(S):
         st = S.mod("experimental.stochastic")
         rngs = nnx.Rngs(5)
-        layer = {"SPSN": lambda: st.SPSN((4,), rngs=rngs), "SPSN_k": lambda: st.SPSN((4,), threshold=0.5, k=4, rngs=rngs),
+        layer = {"SPSN": lambda: st.SPSN((4,), rngs=rngs),
+                 "SPSN_k": lambda: st.SPSN((4,), threshold=0.5, k=4, rngs=rngs),
                  "LIF": lambda: st.StochasticAssociativeLIF((4,), rngs=rngs),
                  "LIF_nospike": lambda: st.StochasticAssociativeLIF((4,), spike=False, rngs=rngs),
                  "CuBaLIF": lambda: st.StochasticAssociativeCuBaLIF((4,), threshold=0.8, k=20, rngs=rngs)}[kind]()
