@@ -1699,3 +1699,397 @@ def _sh_sweep_keys(S):
 
     states, loss = _sh_population(S, lambda _: build, None)
     return {"train_loss": loss, "trained_states": states}
+# =============================================================================================== bench, experimental
+# (issue 15 part B: spyx.bench and spyx.experimental without rf_ssm; self-contained section. The v1.0.0 surface only:
+# spyx 1.0.0 has none of spyx-api.md §14, whose names are tested in tests/experimental against closed forms.)
+
+AREAS = (*AREAS, "bench", "experimental")
+
+# Fields of a BenchResult that are the same on every run (latencies and memory are measurements).
+BENCH_FIXED = ("name", "device", "seq_len", "batch", "param_count", "spike_rate", "flops", "mfu")
+
+
+def _bench_fields(r) -> dict:
+    d = r.as_dict()
+    out = {k: d[k] for k in BENCH_FIXED}
+    out.update(keys=list(d), timed_bwd=d["fwd_bwd_latency_ms"] is not None, positive_fwd=d["fwd_latency_ms"] > 0,
+               throughput_consistent=abs(d["throughput_elem_ts_per_s"] * d["fwd_latency_ms"] / 1e3
+                                         - d["seq_len"] * d["batch"]) < 1e-6 * d["seq_len"] * d["batch"])
+    return out
+
+
+@case("bench", "benchmark.LIF")
+def _bench_lif(S):
+    r = S.bench.benchmark(S.nn.LIF((4,), rngs=nnx.Rngs(0)), (4,), seq_len=5, batch=2, n_warmup=1, n_iters=2)
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.PSU_LIF_parallel")
+def _bench_psu(S):
+    r = S.bench.benchmark(S.nn.PSU_LIF((4,), rngs=nnx.Rngs(0)), (4,), seq_len=5, batch=2, n_warmup=1, n_iters=2,
+                          backward=False)
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.dense_thunk_flops")
+def _bench_dense(S):
+    r = S.bench.benchmark(lambda: nnx.Linear(8, 16, rngs=nnx.Rngs(0)), (8,), seq_len=5, batch=3, n_warmup=1,
+                          n_iters=2, run_fn=lambda m, x: m(x), backward=False, key=jax.random.PRNGKey(2))
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.sequential_run_fn_tuple")
+def _bench_seq(S):
+    rngs = nnx.Rngs(1)
+    model = S.nn.Sequential(nnx.Linear(3, 6, rngs=rngs), S.nn.LIF((6,), rngs=rngs), nnx.Linear(6, 2, rngs=rngs),
+                            S.nn.LI((2,), rngs=rngs))
+    r = S.bench.benchmark(model, (3,), seq_len=4, batch=2, n_warmup=1, n_iters=1, run_fn=S.nn.run, name="seq")
+    return _bench_fields(r)
+
+
+@case("bench", "compare_and_format_table")
+def _bench_compare(S):
+    models = {"lif": lambda: S.nn.LIF((3,), rngs=nnx.Rngs(0)), "psu": S.nn.PSU_LIF((3,), rngs=nnx.Rngs(0))}
+    res = S.bench.compare(models, (3,), seq_lens=(2, 4), batch=1, n_warmup=0, n_iters=1, backward=False)
+    lines = S.bench.format_table(res).split("\n")
+    return {"rows": [[r.name, r.seq_len, r.batch, r.spike_rate, r.param_count] for r in res],
+            "n_lines": len(lines), "header": lines[0].split(), "rule_is_dashes": set(lines[1]) <= {"-", " "},
+            "first_row_cells": lines[2].split()[:5], "empty": S.bench.format_table([]),
+            "result_fields": [f.name for f in dataclasses.fields(S.bench.BenchResult)]}
+
+
+# ---- experimental: namespace
+
+EXPERIMENTAL_V1_NAMES = [  # spyx-api.md §13.1, less the resonate-and-fire names (issue 15 part A)
+    "compress", "evolve", "hybrid", "matfree", "onnx", "parallel_reset", "raven", "stochastic", "zoo", "PSU_LIF",
+    "AssociativeLIF", "pack_spikes", "unpack_spikes", "packed_spike_dense", "es_gradient", "hybrid_gradient",
+    "hybrid_diagnostics", "sges_gradient", "make_hybrid_train_step", "make_sges_hybrid_train_step",
+    "ParallelResetLIF", "RavenRSM", "SpikingSlotMemory", "SlotRouter", "make_recall_batch", "SPSN",
+    "StochasticAssociativeLIF", "StochasticAssociativeCuBaLIF", "sigmoid_bernoulli", "refractory_sigmoid_bernoulli"]
+
+
+@case("experimental", "namespace")
+def _x_namespace(S):
+    E = S.experimental
+    return {"has": {n: hasattr(E, n) for n in EXPERIMENTAL_V1_NAMES},
+            "in_all": {n: n in E.__all__ for n in EXPERIMENTAL_V1_NAMES},
+            "same_objects": [E.PSU_LIF is S.nn.PSU_LIF, E.AssociativeLIF is S.nn.AssociativeLIF,
+                             E.ParallelResetLIF is S.mod("experimental.parallel_reset").ParallelResetLIF,
+                             E.pack_spikes is S.mod("experimental.compress").pack_spikes,
+                             E.RavenRSM is S.mod("experimental.raven").RavenRSM],
+            "sub_all": {m: sorted(S.mod(f"experimental.{m}").__all__)
+                        for m in ("evolve", "hybrid", "matfree", "raven")}}
+
+
+# ---- experimental.parallel_reset
+
+
+def _parallel_reset_case(beta, threshold):
+    def run(S):
+        PR = S.mod("experimental.parallel_reset").ParallelResetLIF
+        layer = PR((4,), beta=beta, threshold=threshold, rngs=nnx.Rngs(3))
+        x = normal(21, (8, B, 4), 1.2, 0.3)
+
+        def apply(m, xx):
+            return {"run": S.nn.run(m, xx), "spikes_K0": m.parallel(xx, K=0), "spikes_K3": m.parallel(xx),
+                    "spikes_K8": m.parallel(xx, K=8)}
+
+        g = grads(layer, apply, x)
+        return {"layer": describe(layer), "value": g.pop("value"), "grads": g}
+
+    return run
+
+
+add("experimental", "ParallelResetLIF.drawn", _parallel_reset_case(None, 1.0))
+add("experimental", "ParallelResetLIF.scalar", _parallel_reset_case(0.8, 0.7))
+
+
+# ---- experimental.stochastic
+
+
+@case("experimental", "stochastic.surrogates")
+def _x_bernoulli(S):
+    st = S.mod("experimental.stochastic")
+    x = jnp.linspace(-0.5, 2.5, 13)
+    key = jax.random.PRNGKey(4)
+    out = {}
+    for name, f in (("sigmoid", st.sigmoid_bernoulli()), ("sigmoid_k3", st.sigmoid_bernoulli(3.0, 0.5, 0.9)),
+                    ("refractory", st.refractory_sigmoid_bernoulli()),
+                    ("refractory_k5", st.refractory_sigmoid_bernoulli(5.0, 1.0))):
+        out[name] = input_grads(lambda xx, f=f: f(xx, key), x)
+        out[name]["spikes"] = out[name].pop("value")
+    return out
+
+
+def _stochastic_case(kind):
+    def run(S):
+        st = S.mod("experimental.stochastic")
+        rngs = nnx.Rngs(5)
+        layer = {"SPSN": lambda: st.SPSN((4,), rngs=rngs),
+                 "SPSN_k": lambda: st.SPSN((4,), threshold=0.5, k=4, rngs=rngs),
+                 "LIF": lambda: st.StochasticAssociativeLIF((4,), rngs=rngs),
+                 "LIF_nospike": lambda: st.StochasticAssociativeLIF((4,), spike=False, rngs=rngs),
+                 "CuBaLIF": lambda: st.StochasticAssociativeCuBaLIF((4,), threshold=0.8, k=20, rngs=rngs)}[kind]()
+        x = normal(22, (B, 7, 4), 0.8, 0.6)
+        key = jax.random.PRNGKey(6)
+        out = grads(layer, lambda m, xx: m(key, xx), x)
+        value = out.pop("value")
+        if isinstance(value, tuple):
+            out["spikes"], out["membrane"] = value
+        else:
+            out["spikes"] = value
+        return {"state": nnx.state(layer), **out}
+
+    return run
+
+
+for _k in ("SPSN", "SPSN_k", "LIF", "LIF_nospike", "CuBaLIF"):
+    add("experimental", f"stochastic.{_k}", _stochastic_case(_k))
+
+
+# ---- experimental.raven
+
+
+def _raven_case(kind):
+    def run(S):
+        rv = S.mod("experimental.raven")
+        rngs = nnx.Rngs(7)
+        if kind.startswith("RavenRSM"):
+            top = 2 if kind.endswith("top2") else None
+            layer = rv.RavenRSM(4, 3, 2, hard_top_k=top, decay_init=0.8, rngs=rngs)
+        else:
+            layer = rv.SpikingSlotMemory(4, 3, hard_top_k=1 if kind.endswith("top1") else None, beta_init=0.7,
+                                         threshold=0.3, rngs=rngs)
+        u = normal(23, (5, B, 4), 1.5)
+
+        def apply(m, uu):
+            S0 = m.initial_state(B)
+            S1, y0 = m.step(S0, uu[0])
+            return {"call": m(uu), "step0_state": S1, "step0_out": y0}
+
+        g = grads(layer, apply, u)
+        value = g.pop("value")
+        if kind.startswith("Spiking"):
+            value["spikes"] = value.pop("call")
+        return {"state": nnx.state(layer), "attrs": [layer.d_model, layer.n_slots, layer.d_slot],
+                "initial_state": layer.initial_state(3), "value": value, "grads": g}
+
+    return run
+
+
+for _k in ("RavenRSM", "RavenRSM.top2", "SpikingSlotMemory", "SpikingSlotMemory.top1"):
+    add("experimental", f"raven.{_k}", _raven_case(_k))
+
+
+@case("experimental", "raven.router_ties_and_recall_batch")
+def _x_router(S):
+    rv = S.mod("experimental.raven")
+    router = rv.SlotRouter(3, 4, hard_top_k=2, rngs=nnx.Rngs(8))
+    router.proj.kernel[...] = jnp.zeros((3, 4))
+    router.proj.bias[...] = jnp.asarray([0.5, 0.5, 0.5, -1.0])  # a three-way tie for two places
+    u, target = rv.make_recall_batch(jax.random.PRNGKey(0), batch=2, n_pairs=2, n_keys=3, n_values=3)
+    u2, t2 = rv.make_recall_batch(jax.random.PRNGKey(9))
+    return {"tied": router(jnp.ones((2, 3))), "attrs": [router.n_slots, router.hard_top_k],
+            "recall": {"u": u, "target": target}, "recall_default": {"u": u2, "target": t2}}
+
+
+# ---- experimental.compress
+
+
+@case("experimental", "compress.pack_unpack")
+def _x_pack(S):
+    cp = S.mod("experimental.compress")
+    out = {}
+    for n in (5, 8, 13, 33):
+        x = (normal(24 + n, (3, n)) > 0.3).astype(jnp.float32)
+        packed = cp.pack_spikes(x, axis=-1)
+        packed0 = cp.pack_spikes(x.T, axis=0)
+        out[str(n)] = {"packed": packed, "packed_axis0": packed0, "back": cp.unpack_spikes(packed, n, axis=-1),
+                       "back_axis0": cp.unpack_spikes(packed0, n, axis=0)}
+    out["graded"] = cp.pack_spikes(jnp.asarray([0.0, 0.4, 1.0, 2.0, -1.0, 0.0, 0.0, 3.5, 1.0]))
+    return out
+
+
+@case("experimental", "compress.packed_spike_dense")
+def _x_psd(S):
+    cp = S.mod("experimental.compress")
+    spikes = (normal(25, (3, 2, 11)) > 0.2).astype(jnp.float32)
+    graded = normal(26, (3, 2, 11), 0.7, 0.5)
+    w = normal(27, (11, 5))
+    return {"spikes_case": input_grads(cp.packed_spike_dense, spikes, w),
+            "graded_case": input_grads(cp.packed_spike_dense, graded, w)}
+
+
+# ---- experimental.hybrid and evolve
+
+
+def _hyb_model(S):
+    rngs = nnx.Rngs(10)
+    return S.nn.Sequential(nnx.Linear(3, 4, rngs=rngs), S.nn.LIF((4,), rngs=rngs), nnx.Linear(4, 2, rngs=rngs),
+                           S.nn.LI((2,), rngs=rngs))
+
+
+def _hyb_data():
+    return 2.0 * jax.random.normal(jax.random.PRNGKey(3), (2, 4, 5, 3)), jnp.asarray([[0, 1, 0, 1], [1, 0, 1, 0]])
+
+
+def _hyb_loss(S):
+    ce = S.fn.integral_crossentropy()
+    return lambda m, x, y: ce(S.nn.run(m, x, batch_major=True)[0], y)
+
+
+def _hyb_true(S):  # a loss without a surrogate's help: the spike count of the hidden layer against a target
+    return lambda m, x, y: jnp.mean((jnp.mean(S.nn.run(m, x, batch_major=True)[0], axis=1) - 0.1) ** 2)
+
+
+@case("experimental", "hybrid.flat_estimators")
+def _x_flat(S):
+    hy = S.mod("experimental.hybrid")
+    theta = jnp.asarray([1.0, -2.0, 0.5])
+    f = lambda t: jnp.sum(t**2)  # noqa: E731
+    g_es = hy._es_flat(theta, f, jax.random.PRNGKey(0), num_samples=4, sigma=0.1)
+    sg = hy._sges_flat(theta, f, jnp.asarray([1.0, 0.0, 0.0]), jax.random.PRNGKey(0), num_samples=4, sigma=0.1,
+                       eps=1e-8)
+    big = hy._es_flat(jnp.linspace(-1, 1, 6), lambda t: jnp.sum(jnp.sin(t)), jax.random.PRNGKey(1), num_samples=9,
+                      sigma=0.05)
+    return {"es": g_es, "sges": list(sg), "es_big": big}
+
+
+@case("experimental", "hybrid.gradients")
+def _x_hybrid(S):
+    hy = S.mod("experimental.hybrid")
+    model = _hyb_model(S)
+    X, Y = _hyb_data()
+    ls, lt = _hyb_loss(S), _hyb_true(S)
+    key = jax.random.PRNGKey(11)
+    batch = (X[0], Y[0])
+    out = {"es": hy.es_gradient(model, lt, key, batch=batch, num_samples=6, sigma=0.05)}
+    for name, kw in (("plain", {}), ("lam0", {"lam": 0.0}), ("normalized", {"normalize": True, "lam": 0.5})):
+        g, d = hy.hybrid_gradient(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05, return_diagnostics=True,
+                                  **kw)
+        out[name] = {"grads": g, "diagnostics": d}
+    out["diagnostics_only"] = hy.hybrid_diagnostics(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05)
+    g, d = hy.sges_gradient(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05, lam=0.7,
+                            return_diagnostics=True)
+    out["sges"] = {"grads": g, "diagnostics": d}
+    return out
+
+
+@case("experimental", "hybrid.train_steps")
+def _x_hybrid_steps(S):
+    hy = S.mod("experimental.hybrid")
+    X, Y = _hyb_data()
+    out = {}
+    for name, make in (("hybrid", hy.make_hybrid_train_step), ("sges", hy.make_sges_hybrid_train_step)):
+        model = _hyb_model(S)
+        opt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+        step = make(_hyb_loss(S), _hyb_true(S), num_samples=4, sigma=0.05, lam=0.5)
+        losses = [step(model, opt, jax.random.PRNGKey(12 + i), X[i], Y[i]) for i in range(2)]
+        out[name] = {"losses": losses, "state": nnx.state(model, nnx.Param)}
+    return out
+
+
+@case("experimental", "evolve.es_compile_fit")
+def _x_evolve(S):
+    ev = S.mod("experimental.evolve")
+    model = _hyb_model(S)
+    X, Y = _hyb_data()
+    new, hist = S.optimize.compile_fit(model, ev.es(optax.adam(5e-2), num_samples=6, sigma=0.05), _hyb_loss(S),
+                                       (X, Y), epochs=3, key=jax.random.PRNGKey(13))
+    impl = ev.es(optax.sgd(0.1), num_samples=4, sigma=0.1)(lambda p, b: jnp.sum((p["w"] - b[0]) ** 2),
+                                                          {"w": jnp.ones(3)})
+    st = impl.init(jax.random.PRNGKey(0))
+    st2, metric = impl.step(st, (jnp.arange(3.0),), jax.random.PRNGKey(1))
+    return {"history": hist, "trained": nnx.state(new, nnx.Param), "step_params": impl.get_params(st2),
+            "step_metric": metric, "all": sorted(ev.__all__)}
+
+
+# ---- experimental.matfree
+
+
+@case("experimental", "matfree.functions")
+def _x_matfree_fns(S):
+    mf = S.mod("experimental.matfree")
+    w = jnp.asarray([[0.3, -0.05, 1.2], [-0.8, 0.01, 0.4]])
+    x = normal(28, (2, 7), 1.3)
+    return {"ternary": mf.ternary_weights(w), "pow2": mf.power_of_two_weights(w),
+            "pow2_range": mf.power_of_two_weights(normal(29, (4, 4), 3.0), min_exp=-3, max_exp=2),
+            "aq4": mf.activation_quant(jnp.asarray([[0.1, -0.5, 0.26]]), bits=4),
+            "aq": input_grads(lambda xx: mf.activation_quant(xx, bits=3), x),
+            "ste": input_grads(lambda xx: mf.ste(xx, jnp.round(xx)), x)}
+
+
+def _matfree_case(kind):
+    def run(S):
+        mf = S.mod("experimental.matfree")
+        rngs = nnx.Rngs(14)
+        layer = {"TernaryLinear": lambda: mf.TernaryLinear(5, 3, rngs=rngs, use_bias=True, activation_bits=4),
+                 "ShiftAddLinear": lambda: mf.ShiftAddLinear(5, 3, rngs=rngs, use_bias=True, min_exp=-4),
+                 "TernaryMLP": lambda: mf.TernaryMLP(5, 6, rngs=rngs),
+                 "RMSNorm": lambda: mf.RMSNorm(5, rngs=rngs),
+                 "MLGRU": lambda: mf.MLGRU(5, 6, rngs=rngs),
+                 "MatMulFreeBlock": lambda: mf.MatMulFreeBlock(5, rngs=rngs, mlp_ratio=2)}[kind]()
+        x = normal(30, (B, 6, 5), 0.9)
+        g = grads(layer, lambda m, xx: m(xx), x)
+        return {"state": nnx.state(layer), **g}
+
+    return run
+
+
+for _k in ("TernaryLinear", "ShiftAddLinear", "TernaryMLP", "RMSNorm", "MLGRU", "MatMulFreeBlock"):
+    add("experimental", f"matfree.{_k}", _matfree_case(_k))
+
+
+# ---- experimental.onnx (the signature needs no ONNX package)
+
+
+@case("experimental", "onnx.step_signature")
+def _x_onnx(S):
+    ox = S.mod("experimental.onnx")
+    rngs = nnx.Rngs(0)
+    cuba = S.nn.Sequential(nnx.Linear(2, 3, rngs=rngs), S.nn.CuBaLIF((3,), rngs=rngs))
+    deep = S.nn.Sequential(nnx.Linear(8, 16, rngs=rngs), S.nn.LIF((16,), rngs=rngs), nnx.Linear(16, 4, rngs=rngs),
+                           S.nn.LI((4,), rngs=rngs))
+    out = {}
+    for name, sig in (("cuba", ox.step_signature(cuba, (2,), batch=2)), ("deep", ox.step_signature(deep, (8,))),
+                      ("seq", ox.step_signature(deep, (8,), batch=3, sequence_length=5))):
+        out[name] = {f.name: (str(sig.input_dtype) if f.name == "input_dtype" else
+                              [str(d) for d in sig.state_dtypes] if f.name == "state_dtypes" else
+                              str(sig.output_dtype) if f.name == "output_dtype" else
+                              sig.state_treedef.num_leaves if f.name == "state_treedef" else getattr(sig, f.name))
+                     for f in dataclasses.fields(sig)}
+        out[name]["num_state"] = sig.num_state
+        out[name]["seed_state"] = sig.seed_state()
+        out[name]["treedef_roundtrip"] = jax.tree_util.tree_unflatten(sig.state_treedef, sig.seed_state())
+    return out
+
+
+# ---- experimental.zoo (the recipes that need neither evosax nor spyx.ssm)
+
+
+@case("experimental", "zoo.registry_and_recipes")
+def _x_zoo(S):
+    zoo = S.mod("experimental.zoo")
+    recipes = {n: [r.name, r.application, r.method, r.architecture] for n, r in zoo.REGISTRY.items()}
+    ctrl, cls = zoo.get("control-lif-es"), zoo.get("classification-rsnn")
+    cmodel = ctrl.build(nnx.Rngs(0))
+    cbatch = ctrl.synthetic_batch(jax.random.PRNGKey(1), batch_size=4)
+    kmodel = cls.build(nnx.Rngs(0))
+    kbatch = cls.synthetic_batch(jax.random.PRNGKey(2), batch_size=6)
+    return {"keys": list(zoo.REGISTRY), "recipes": recipes,
+            "fields": [f.name for f in dataclasses.fields(zoo.Recipe)],
+            "by_method": [r.name for r in zoo.list_recipes(method="surrogate")],
+            "by_app": [r.name for r in zoo.list_recipes(application="control")],
+            "none": zoo.list_recipes(application="control", method="gradient"),
+            "control": {"state": nnx.state(cmodel), "batch": cbatch, "loss": ctrl.loss(cmodel, *cbatch),
+                        "default_batch": ctrl.synthetic_batch()},
+            "classification": {"state": nnx.state(kmodel), "batch": {"spikes": kbatch[0], "labels": kbatch[1]},
+                               "loss": cls.loss(kmodel, *kbatch)},
+            "constants": [zoo.control.OBS_DIM, zoo.control.HIDDEN, zoo.control.ACT_DIM, zoo.control.DT,
+                          zoo.control.ROLLOUT_STEPS, zoo.classification.TIME, zoo.classification.INPUTS,
+                          zoo.classification.HIDDEN, zoo.classification.CLASSES]}
+
+
+@case("experimental", "zoo.classification_demo")
+def _x_zoo_demo(S):
+    return {"losses": S.mod("experimental.zoo").get("classification-rsnn").demo(steps=3)}
