@@ -147,7 +147,7 @@ def jax_worker(kind: str, args) -> list[dict]:
             first, med = timeit(nn_infer(shd_model(h), x, kw), args.warmup, args.iters, sync)
             record(f"{tag}_infer", variant, first, med)
         if kind == "spyx":  # the compiled Program path: lower once, grad through program.run
-            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)))
+            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)), precision=args.program_precision)
             tx = optax.adam(1e-3)
 
             @jax.jit
@@ -182,7 +182,8 @@ def jax_worker(kind: str, args) -> list[dict]:
         shape = tuple(int(s) for s in next(iter(graph.nodes["input"].input_type.values())))
         xin = (jax.random.uniform(key, (T, B, *shape)) < 0.2).astype(jnp.float32)
         if kind == "spyx":
-            prog = spyx.compile(spyx.load(str(path)), dt=1e-4 if "braille" in fname else 1.0)
+            prog = spyx.compile(spyx.load(str(path)), dt=1e-4 if "braille" in fname else 1.0,
+                                precision=args.program_precision)
             f = jax.jit(lambda p, x: prog.run(p, x)[0])
             first, med = timeit(lambda: f(prog.params, xin), args.warmup, args.iters, sync)
             record(name, "program", first, med)
@@ -313,7 +314,8 @@ def run_worker(name: str, args, env_extra: dict, pythonpath: list[str], cwd: Pat
     env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join([*pythonpath, env.get("PYTHONPATH", "")]).strip(os.pathsep)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--corpus", str(Path(args.corpus).resolve()),
-           "--warmup", str(args.warmup), "--iters", str(args.iters)] + (["--quick"] if args.quick else [])
+           "--warmup", str(args.warmup), "--iters", str(args.iters), "--program-precision", args.program_precision] + (
+               ["--quick"] if args.quick else [])
     if args.shd_grid:
         cmd += ["--shd-grid", args.shd_grid] + (["--shd-T", str(args.shd_T)] if args.shd_T else [])
     print(f"== {name} {env_extra or ''}", flush=True)
@@ -364,6 +366,8 @@ def main() -> None:
     p.add_argument("--corpus", default=str(ROOT.parent / "shared" / "nir-corpus"))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json")
     p.add_argument("--timeout", type=int, default=900)
+    p.add_argument("--program-precision", default="highest", choices=("highest", "high", "default"),
+                   help="spyx.compile(precision=) of the Program rows (nn layers use flax's default precision)")
     p.add_argument("--shd-grid", help="BATCHES:HIDDENS, e.g. 64,128,256:128,512: only the SHD train step, per pair")
     p.add_argument("--shd-T", type=int, help="time steps of the --shd-grid input (default: the workload's T)")
     args = p.parse_args()
