@@ -3,8 +3,8 @@
 Whole-sequence modules on time-major real input, ``[T, B, d] -> [T, B, d]``, without ``initial_state`` (compose
 them after :func:`spyx.nn.run`, or inside ``nnx.Sequential``). Every recurrence starts from a zero state and is
 :func:`spyx.scan.linear_recurrence` (the one implementation of ``h_t = a_t h_{t-1} + b_t`` in spyx); the layers
-take ``method=`` (``"associative"``, Spyx 1.0's ``lax.associative_scan``, the default; ``"sequential"``;
-``"chunked"`` with ``chunk_size=``). ``docs/ssm.md`` gives every equation.
+take ``scan_method=`` (``"associative"``, Spyx 1.0's ``lax.associative_scan``, the default; ``"sequential"``;
+``"chunked"`` with ``scan_chunk_size=``). ``docs/ssm.md`` gives every equation.
 
 * :class:`LRU`: Linear Recurrent Unit, complex diagonal, radial init.
 * :class:`S5Diag`: diagonal S4D/S5, HiPPO-LegS init, zero-order hold.

@@ -40,7 +40,7 @@ class LRU(nnx.Module):
         y_t    = Re(C x_t) + D * u_t                      C = C_re + i C_im   (d_model, d_state); D only if use_skip
 
     Discrete-time by construction (no ``dt``). The recurrence is :func:`spyx.scan.linear_recurrence`
-    (``method="associative"`` by default, as Spyx 1.0's ``lax.associative_scan``).
+    (``scan_method="associative"`` by default, as Spyx 1.0's ``lax.associative_scan``).
 
     Initialisation: one ``rngs.params()`` draw split into ``k_lam, k_B, k_C, k_D``. ``(nu, theta) =
     lru_eigenvalues(k_lam, d_state, r_min, r_max)``; ``B_re, B_im = N(0, 1) / sqrt(2 d_model)`` (``k_B`` split in
@@ -50,8 +50,9 @@ class LRU(nnx.Module):
     Args:
         d_model: input and output channels. d_state: the diagonal state size.
         r_min, r_max: the range of ``|lambda|`` at initialisation. use_skip: add ``D * u``.
-        method, chunk_size (spyx extras): how the recurrence is evaluated (``"associative"``, ``"sequential"`` or
-            ``"chunked"``, see :mod:`spyx.scan`); the result is the same up to float rounding.
+        scan_method, scan_chunk_size (spyx extras): how the recurrence is evaluated (``"associative"``,
+            ``"sequential"`` or ``"chunked"`` in chunks of ``scan_chunk_size`` steps, see :mod:`spyx.scan`); the
+            result is the same up to float rounding.
 
     Whole-sequence module: ``__call__(u) -> y``, no ``initial_state``; a non-3-D input raises
     :class:`~spyx.InputError` (a ``ValueError``). NIR: none (complex state); ``spyx.nir.to_nir`` skips it with a
@@ -61,8 +62,9 @@ class LRU(nnx.Module):
     no_graph_form = COMPLEX_STATE
 
     def __init__(self, d_model: int, d_state: int = 64, *, r_min: float = 0.0, r_max: float = 1.0,
-                 use_skip: bool = True, rngs: nnx.Rngs, method: str = "associative", chunk_size: int = 64):
-        self.method, self.chunk_size = check_method(method, chunk_size, "LRU")
+                 use_skip: bool = True, rngs: nnx.Rngs, scan_method: str = "associative",
+                 scan_chunk_size: int = 64):
+        self.scan_method, self.scan_chunk_size = check_method(scan_method, scan_chunk_size, "LRU")
         k_lam, k_B, k_C, k_D = jax.random.split(rngs.params(), 4)
         nu, theta = lru_eigenvalues(k_lam, d_state, r_min, r_max)
         self.nu = nnx.Param(nu)
@@ -93,4 +95,4 @@ class LRU(nnx.Module):
         check_tbd(u, "LRU", "d_model")
         lam, B, C = self._complex_matrices()
         D = self.D[...] if self.use_skip else None
-        return diagonal_ssm(u, lam, B, C, D, method=self.method, chunk_size=self.chunk_size)
+        return diagonal_ssm(u, lam, B, C, D, method=self.scan_method, chunk_size=self.scan_chunk_size)

@@ -48,8 +48,9 @@ class Mamba(nnx.Module):
     no_graph_form = SELECTIVE
 
     def __init__(self, d_inner: int, d_state: int = 16, dt_rank: int | None = None, *, dt_min: float = 1e-3,
-                 dt_max: float = 1e-1, rngs: nnx.Rngs, method: str = "associative", chunk_size: int = 64):
-        self.method, self.chunk_size = check_method(method, chunk_size, "Mamba")
+                 dt_max: float = 1e-1, rngs: nnx.Rngs, scan_method: str = "associative",
+                 scan_chunk_size: int = 64):
+        self.scan_method, self.scan_chunk_size = check_method(scan_method, scan_chunk_size, "Mamba")
         if dt_rank is None:
             dt_rank = max(1, (d_inner + 15) // 16)
         self.d_inner = d_inner
@@ -83,7 +84,7 @@ class Mamba(nnx.Module):
         A = -jnp.exp(self.A_log[...])
         A_bar = jnp.exp(jnp.einsum("tbd,ds->tbds", dt, A))
         Bu = dt[..., None] * B_t[..., None, :] * u[..., None]
-        h = linear_recurrence(A_bar, Bu, method=self.method, chunk_size=self.chunk_size)
+        h = linear_recurrence(A_bar, Bu, method=self.scan_method, chunk_size=self.scan_chunk_size)
         return jnp.einsum("tbs,tbds->tbd", C_t, h) + skip(self.D[...], u)
 
 
@@ -100,13 +101,13 @@ class MambaBlock(nnx.Module):
     4. ``out_proj(y)`` (``nnx.Linear(d_inner, d_model, use_bias=False)``).
 
     Construction (= draw) order: ``in_proj``, ``conv``, ``ssm``, ``out_proj``, all from the caller's ``rngs``.
-    ``method``/``chunk_size`` (spyx extras) go to the ``Mamba``. NIR: none.
+    ``scan_method``/``scan_chunk_size`` (spyx extras) go to the ``Mamba``. NIR: none.
     """
 
     no_graph_form = "it contains a Mamba selective SSM (" + SELECTIVE + ") and a gate that multiplies two signals"
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2, *, rngs: nnx.Rngs,
-                 method: str = "associative", chunk_size: int = 64):
+                 scan_method: str = "associative", scan_chunk_size: int = 64):
         d_inner = d_model * expand
         self.d_model = d_model
         self.d_inner = d_inner
@@ -114,7 +115,8 @@ class MambaBlock(nnx.Module):
         self.in_proj = nnx.Linear(d_model, 2 * d_inner, use_bias=False, rngs=rngs)
         self.conv = nnx.Conv(in_features=d_inner, out_features=d_inner, kernel_size=(d_conv,),
                              feature_group_count=d_inner, padding=((d_conv - 1, 0),), rngs=rngs)
-        self.ssm = Mamba(d_inner, d_state=d_state, rngs=rngs, method=method, chunk_size=chunk_size)
+        self.ssm = Mamba(d_inner, d_state=d_state, rngs=rngs, scan_method=scan_method,
+                         scan_chunk_size=scan_chunk_size)
         self.out_proj = nnx.Linear(d_inner, d_model, use_bias=False, rngs=rngs)
 
     def __call__(self, u):

@@ -49,8 +49,9 @@ class S5Diag(nnx.Module):
     no_graph_form = COMPLEX_STATE
 
     def __init__(self, d_model: int, d_state: int = 64, *, dt_min: float = 1e-3, dt_max: float = 1e-1,
-                 use_skip: bool = True, rngs: nnx.Rngs, method: str = "associative", chunk_size: int = 64):
-        self.method, self.chunk_size = check_method(method, chunk_size, "S5Diag")
+                 use_skip: bool = True, rngs: nnx.Rngs, scan_method: str = "associative",
+                 scan_chunk_size: int = 64):
+        self.scan_method, self.scan_chunk_size = check_method(scan_method, scan_chunk_size, "S5Diag")
         k_dt, k_B, k_C, k_D = jax.random.split(rngs.params(), 4)
         legs = hippo_legs_diagonal(d_state)
         # A_re = -softplus(raw) keeps the continuous eigenvalue in the closed left half-plane whatever the
@@ -90,4 +91,4 @@ class S5Diag(nnx.Module):
         check_tbd(u, "S5Diag", "d_model")
         lam, B_bar, C = self._complex_matrices()
         D = self.D[...] if self.use_skip else None
-        return diagonal_ssm(u, lam, B_bar, C, D, method=self.method, chunk_size=self.chunk_size)
+        return diagonal_ssm(u, lam, B_bar, C, D, method=self.scan_method, chunk_size=self.scan_chunk_size)
