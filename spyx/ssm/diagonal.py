@@ -34,16 +34,19 @@ def inverse_softplus(y):
     return jnp.log(jnp.expm1(y))
 
 
-def check_tbd(u, what: str, name: str, size: int | None = None) -> None:
-    """:class:`InputError` unless ``u`` is time-major ``[T, B, <name>]`` (with that last size when given). The message
-    keeps Spyx 1.0's wording (``"<what> expects [T, B, d_model]"``, ``"... [T, B, d_inner=8]"``)."""
-    ndim = getattr(u, "ndim", None)
-    if size is None:
-        if ndim != 3:
-            raise InputError(f"{what} expects [T, B, {name}]; got shape {getattr(u, 'shape', type(u).__name__)}.")
+def check_tbd(u, what: str, name: str, size: int, *, inline: bool = False) -> None:
+    """:class:`InputError` unless ``u`` is time-major ``[T, B, <name>]`` with last axis ``size``, in Spyx 1.0's
+    wording: ``"LRU expects [T, B, d_model]; got shape ..."`` (``inline=False``; a wrong width adds ``"with
+    d_model=2"``) or ``"Mamba expects [T, B, d_inner=8]; got ..."`` (``inline=True``)."""
+    shape = getattr(u, "shape", type(u).__name__)
+    if inline:
+        if getattr(u, "ndim", None) != 3 or u.shape[-1] != size:
+            raise InputError(f"{what} expects [T, B, {name}={size}]; got {shape}.")
         return
-    if ndim != 3 or u.shape[-1] != size:
-        raise InputError(f"{what} expects [T, B, {name}={size}]; got {getattr(u, 'shape', type(u).__name__)}.")
+    if getattr(u, "ndim", None) != 3:
+        raise InputError(f"{what} expects [T, B, {name}]; got shape {shape}.")
+    if u.shape[-1] != size:
+        raise InputError(f"{what} expects [T, B, {name}] with {name}={size}; got shape {shape}.")
 
 
 def skip(D, u):

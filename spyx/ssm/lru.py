@@ -92,7 +92,7 @@ class LRU(nnx.Module):
         return lam.astype(jnp.complex64), B, C
 
     def __call__(self, u):
-        check_tbd(u, "LRU", "d_model")
+        check_tbd(u, "LRU", "d_model", self.d_model)
         lam, B, C = self._complex_matrices()
         D = self.D[...] if self.use_skip else None
         return diagonal_ssm(u, lam, B, C, D, method=self.scan_method, chunk_size=self.scan_chunk_size)

@@ -77,7 +77,7 @@ class Mamba(nnx.Module):
         self.D = nnx.Param(jnp.ones((d_inner,)) + 0.1 * jax.random.normal(k_D, (d_inner,)))
 
     def __call__(self, u):
-        check_tbd(u, "Mamba", "d_inner", self.d_inner)
+        check_tbd(u, "Mamba", "d_inner", self.d_inner, inline=True)
         r, s = self.dt_rank, self.d_state
         delta, B_t, C_t = jnp.split(self.x_proj(u), (r, r + s), axis=-1)
         dt = jax.nn.softplus(self.dt_proj(delta))
@@ -120,7 +120,7 @@ class MambaBlock(nnx.Module):
         self.out_proj = nnx.Linear(d_inner, d_model, use_bias=False, rngs=rngs)
 
     def __call__(self, u):
-        check_tbd(u, "MambaBlock", "d_model", self.d_model)
+        check_tbd(u, "MambaBlock", "d_model", self.d_model, inline=True)
         x, z = jnp.split(self.in_proj(u), 2, axis=-1)
         x = jnp.transpose(self.conv(jnp.transpose(x, (1, 0, 2))), (1, 0, 2))  # nnx.Conv wants [B, T, C]
         y = self.ssm(jax.nn.silu(x)) * jax.nn.silu(z)

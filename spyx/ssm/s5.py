@@ -88,7 +88,7 @@ class S5Diag(nnx.Module):
         return lam, factor[:, None] * B, C
 
     def __call__(self, u):
-        check_tbd(u, "S5Diag", "d_model")
+        check_tbd(u, "S5Diag", "d_model", self.d_model)
         lam, B_bar, C = self._complex_matrices()
         D = self.D[...] if self.use_skip else None
         return diagonal_ssm(u, lam, B_bar, C, D, method=self.scan_method, chunk_size=self.scan_chunk_size)

@@ -162,6 +162,8 @@ def test_scan_methods_agree_in_gradient(u2):
 def test_errors_name_the_layer():
     with pytest.raises(InputError, match=r"LRU expects \[T, B, d_model\]"):
         LRU(2, 3, rngs=nnx.Rngs(0))(jnp.ones((4, 2)))
+    with pytest.raises(InputError, match=r"S5Diag expects \[T, B, d_model\] with d_model=2; got shape \(4, 1, 3\)"):
+        S5Diag(2, 3, rngs=nnx.Rngs(0))(jnp.ones((4, 1, 3)))
     with pytest.raises(ValueError, match="d_inner=20"):
         Mamba(20, rngs=nnx.Rngs(0))(jnp.ones((3, 1, 5)))
     with pytest.raises(ValueError, match="divisible"):
