@@ -12,11 +12,13 @@ What is here may change without a deprecation period; ideas graduate into the st
 * :mod:`~spyx.experimental.onnx`: ONNX export of a step or a sequence (jax2onnx, optional);
 * :mod:`~spyx.experimental.parallel_reset`: ``ParallelResetLIF``, LIF with a parallel-in-time solver;
 * :mod:`~spyx.experimental.raven`: routing slot memories;
+* :mod:`~spyx.experimental.rf_ssm`: ``RFSSM`` (alias ``ResonateFireSSM``), the resonate-and-fire spiking SSM;
 * :mod:`~spyx.experimental.sigma_delta`: ``SigmaDelta``, graded change events;
 * :mod:`~spyx.experimental.stochastic`: Bernoulli-spiking neurons;
 * :mod:`~spyx.experimental.zoo`: a registry of small worked experiments.
 
-``PSU_LIF`` and ``AssociativeLIF`` are ``spyx.nn``'s classes (the same objects).
+``PSU_LIF`` and ``AssociativeLIF`` are ``spyx.nn``'s classes and ``ResonateFire`` is ``spyx.phasor``'s (the same
+objects).
 """
 
 from spyx.experimental import (
@@ -27,6 +29,7 @@ from spyx.experimental import (
     onnx,
     parallel_reset,
     raven,
+    rf_ssm,
     sigma_delta,
     stochastic,
     zoo,
@@ -62,11 +65,8 @@ from spyx.experimental.stochastic import (
 )
 from spyx.nn.psu_lif import PSU_LIF, AssociativeLIF
 
-# The resonate-and-fire names come from the spyx.ssm / spyx.phasor work (issue 15 part A). At merge, add here:
-#     from spyx.experimental import rf_ssm
-#     from spyx.experimental.rf_ssm import RFSSM, ResonateFireSSM
-#     from spyx.phasor import ResonateFire
-# and "rf_ssm", "RFSSM", "ResonateFireSSM", "ResonateFire" to __all__ (Spyx 1.0's list, spyx-api.md §13.1).
+from spyx.experimental.rf_ssm import RFSSM, ResonateFireSSM
+from spyx.phasor import ResonateFire
 
 __all__ = [
     # submodules
@@ -77,12 +77,16 @@ __all__ = [
     "onnx",
     "parallel_reset",
     "raven",
+    "rf_ssm",
     "sigma_delta",
     "stochastic",
     "zoo",
     # re-exports (spyx-api.md §13.1, §14)
     "PSU_LIF",
     "AssociativeLIF",
+    "ResonateFire",
+    "RFSSM",
+    "ResonateFireSSM",
     "pack_spikes",
     "unpack_spikes",
     "packed_spike_dense",
