@@ -147,7 +147,8 @@ def jax_worker(kind: str, args) -> list[dict]:
             first, med = timeit(nn_infer(shd_model(h), x, kw), args.warmup, args.iters, sync)
             record(f"{tag}_infer", variant, first, med)
         if kind == "spyx":  # the compiled Program path: lower once, grad through program.run
-            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)), precision=args.program_precision)
+            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)), precision=args.program_precision,
+                                dtype=None if args.program_dtype == "float32" else jnp.dtype(args.program_dtype))
             tx = optax.adam(1e-3)
 
             @jax.jit
@@ -314,7 +315,8 @@ def run_worker(name: str, args, env_extra: dict, pythonpath: list[str], cwd: Pat
     env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join([*pythonpath, env.get("PYTHONPATH", "")]).strip(os.pathsep)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--corpus", str(Path(args.corpus).resolve()),
-           "--warmup", str(args.warmup), "--iters", str(args.iters), "--program-precision", args.program_precision] + (
+           "--warmup", str(args.warmup), "--iters", str(args.iters), "--program-precision", args.program_precision,
+           "--program-dtype", args.program_dtype] + (
                ["--quick"] if args.quick else [])
     if args.shd_grid:
         cmd += ["--shd-grid", args.shd_grid] + (["--shd-T", str(args.shd_T)] if args.shd_T else [])
@@ -366,6 +368,8 @@ def main() -> None:
     p.add_argument("--corpus", default=str(ROOT.parent / "shared" / "nir-corpus"))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json")
     p.add_argument("--timeout", type=int, default=900)
+    p.add_argument("--program-dtype", default="float32", choices=("float32", "bfloat16"),
+                   help="spyx.compile(dtype=) of the SHD Program rows (parameters, inputs and state in this dtype)")
     p.add_argument("--program-precision", default="highest", choices=("highest", "high", "default"),
                    help="spyx.compile(precision=) of the Program rows (nn layers use flax's default precision)")
     p.add_argument("--shd-grid", help="BATCHES:HIDDENS, e.g. 64,128,256:128,512: only the SHD train step, per pair")
