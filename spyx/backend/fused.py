@@ -19,8 +19,8 @@ registers) instead of a ``lax.scan`` of :func:`spyx.backend.kernels.neuron_step`
 The fused path sums ``beta v + (g_x x + bias)`` where the scan sums ``(beta v + g_x x) + bias``: the same
 function, rounded differently in the last bit when ``bias`` is not zero (lowered ``spyx.nn`` models have
 ``g_x = 1``, ``bias = 0`` and compute identical spikes). Decays are not clipped here (a program's ``beta`` is what
-the graph says). ``fused="auto"`` (the default of :func:`spyx.compile`) takes this path only on GPU with float32
-and a :class:`spyx.axn.SpikeFunction`, where the Pallas kernels run; ``"scan"`` and ``"interpret"`` force the
+the graph says). ``fused="auto"`` (the default of :func:`spyx.compile`) takes this path only on GPU with float32 or
+bfloat16 and a :class:`spyx.axn.SpikeFunction`, where the Pallas kernels run; ``"scan"`` and ``"interpret"`` force the
 kernels' scan driver or the Pallas kernel in interpret mode (for tests on CPU), ``"off"`` never.
 """
 
@@ -58,7 +58,7 @@ def fusable(node) -> str | None:
 
 
 def _impl(fused: str, dtype, spike_fn) -> tuple[str, bool] | None:
-    if fused == "off" or dtype != jnp.float32:
+    if fused == "off" or dtype not in (jnp.float32, jnp.bfloat16):
         return None
     if fused == "auto":
         if jax.default_backend() != "gpu" or not isinstance(spike_fn, SpikeFunction):

@@ -83,3 +83,20 @@ def test_fused_option_is_checked_and_auto_is_off_on_cpu():
     with pytest.raises(OptionError, match="fused must be one of"):
         spyx.compile(_nn_graph(), fused="yes")
     assert spyx.compile(_nn_graph()).plan.fused == "auto"
+
+
+def test_fused_program_in_bfloat16_equals_scan():
+    g = _nn_graph()
+    ref = spyx.compile(g, fused="off", dtype=jnp.bfloat16)
+    fast = spyx.compile(g, fused="scan", dtype=jnp.bfloat16)
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(17, 4, 6)) * 2, jnp.bfloat16)
+
+    def loss(p, prog):
+        return jnp.sum(prog.run(p, x)[0].astype(jnp.float32) ** 2)
+
+    y_ref, y_f = ref.run(ref.params, x)[0], fast.run(fast.params, x)[0]
+    assert y_f.dtype == jnp.bfloat16
+    np.testing.assert_allclose(np.asarray(y_f, np.float32), np.asarray(y_ref, np.float32), rtol=2e-2, atol=2e-2)
+    g_ref, g_f = jax.grad(loss)(ref.params, ref), jax.grad(loss)(fast.params, fast)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32),
+                                                         rtol=5e-2, atol=5e-2 * float(jnp.max(jnp.abs(b)))), g_f, g_ref)
