@@ -1796,45 +1796,6 @@ def _parallel_reset_case(beta, threshold):
 
         g = grads(layer, apply, x)
         return {"layer": describe(layer), "value": g.pop("value"), "grads": g}
-# =============================================================================================== ssm, phasor, rf_ssm
-# Issue 15, part A: spyx.ssm, spyx.phasor and spyx.experimental.rf_ssm (spyx-api.md §10, §11, §13.9). Every case
-# builds its layers with fixed nnx.Rngs seeds, records the parameters as constructed (draws and their order), the
-# outputs, and the gradients of a loss w.r.t. every Param and input from one jitted program.
-
-AREAS = (*AREAS, "ssm", "phasor", "experimental.rf_ssm")
-
-SSM_ATTRS = ("d_model", "d_state", "d_inner", "dt_rank", "d_conv", "use_skip", "chunk_size", "pool")
-
-
-def ssm_describe(layer) -> dict:
-    d = {"class": type(layer).__name__, "state": nnx.state(layer), "has_initial_state": hasattr(layer, "initial_state")}
-    for a in SSM_ATTRS:
-        if hasattr(layer, a):
-            d[a] = pyval(getattr(layer, a))
-    if hasattr(layer, "D"):
-        d["D_is_None"] = layer.D is None
-    return d
-
-
-def _ssm_case(build, inputs, extra=None):
-    """``build(S) -> {name: layer}``; every layer applied to its input (``inputs[name]``: a seed and shape),
-    differentiated together; ``extra(S, layers) -> dict`` (values computed in the same program)."""
-
-    def run(S):
-        layers = build(S)
-        names_ = list(layers)
-        xs = [normal(seed, shape, 1.0, 0.2) for seed, shape in (inputs[k] for k in names_)]
-
-        def apply(ms, *us):
-            out = {k: ms[i](us[i]) for i, k in enumerate(names_)}
-            if extra is not None:
-                out["extra"] = extra(S, dict(zip(names_, ms, strict=True)))
-            return out
-
-        described = {k: ssm_describe(v) for k, v in layers.items()}
-        g = grads(nnx.List([layers[k] for k in names_]), apply, *xs)
-        return {"layers": described, "inputs": dict(zip(names_, xs, strict=True)), "outputs": g.pop("value"),
-                "grads": g}
 
     return run
 
@@ -1878,217 +1839,6 @@ def _stochastic_case(kind):
         else:
             out["spikes"] = value
         return {"state": nnx.state(layer), **out}
-# Layers of one case share their shapes where they can: the eager construction ops then compile once.
-def _lru_layers(S):
-    return {"golden": S.ssm.LRU(2, 3, rngs=nnx.Rngs(0)),
-            "ranges_no_skip": S.ssm.LRU(2, 3, r_min=0.5, r_max=0.9, use_skip=False, rngs=nnx.Rngs(1))}
-
-
-def _complex_parts(S, ms):
-    out = {}
-    for k, m in ms.items():
-        lam, Bm, Cm = m._complex_matrices()
-        out[k] = {"lam": [jnp.real(lam), jnp.imag(lam)], "B": [jnp.real(Bm), jnp.imag(Bm)],
-                  "C": [jnp.real(Cm), jnp.imag(Cm)]}
-    out["golden_ones"] = ms["golden"](jnp.ones((4, 1, 2)))  # spyx-api.md §18.7
-    return out
-
-
-add("ssm", "LRU", _ssm_case(_lru_layers, {"golden": (20, (T, B, 2)), "ranges_no_skip": (21, (T, B, 2))},
-                           _complex_parts))
-
-
-def _s5_layers(S):
-    zero = S.ssm.S5Diag(2, 3, dt_min=1e-2, dt_max=0.5, use_skip=False, rngs=nnx.Rngs(1))
-    # a continuous eigenvalue of exactly 0 (softplus(-inf) = 0): the ZOH guard's branch (Spyx 1.0 test_ssm)
-    zero.A_re_raw = nnx.Param(zero.A_re_raw[...].at[0].set(-jnp.inf))
-    zero.A_im = nnx.Param(zero.A_im[...].at[0].set(0.0))
-    return {"golden": S.ssm.S5Diag(2, 3, rngs=nnx.Rngs(0)), "dt_range_no_skip_zero_eigenvalue": zero}
-
-
-add("ssm", "S5Diag", _ssm_case(_s5_layers, {"golden": (23, (T, B, 2)), "dt_range_no_skip_zero_eigenvalue":
-                                            (24, (T, B, 2))}, _complex_parts))
-
-
-def _mamba_layers(S):
-    return {"default_dt_rank_2": S.ssm.Mamba(20, d_state=3, rngs=nnx.Rngs(0)),  # ceil(20 / 16) = 2
-            "dt_rank_3_range": S.ssm.Mamba(20, d_state=3, dt_rank=3, dt_min=1e-2, dt_max=0.2, rngs=nnx.Rngs(1))}
-
-
-add("ssm", "Mamba", _ssm_case(_mamba_layers, {"default_dt_rank_2": (27, (5, B, 20)),
-                                              "dt_rank_3_range": (28, (5, B, 20))}))
-add("ssm", "MambaBlock", _ssm_case(lambda S: {"default": S.ssm.MambaBlock(4, d_state=3, rngs=nnx.Rngs(0))},
-                                   {"default": (30, (T, B, 4))}))
-
-
-def _chunked_layers(S):
-    ssm = S.ssm
-    return {"mean_lru_s5": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(0)), ssm.S5Diag(2, 3, rngs=nnx.Rngs(1)),
-                                          chunk_size=2),
-            "last_lru": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(2)), ssm.LRU(2, 3, rngs=nnx.Rngs(3)),
-                                       chunk_size=3, pool="last"),
-            "mamba_inner_chunk_T": ssm.ChunkedSSM(ssm.MambaBlock(2, d_state=3, d_conv=2, expand=1,
-                                                                 rngs=nnx.Rngs(4)),
-                                                  ssm.LRU(2, 3, rngs=nnx.Rngs(5)), chunk_size=T)}
-
-
-add("ssm", "ChunkedSSM", _ssm_case(_chunked_layers, {"mean_lru_s5": (32, (T, B, 2)), "last_lru": (33, (T, B, 2)),
-                                                     "mamba_inner_chunk_T": (34, (T, B, 2))}))
-
-
-@case("ssm", "private_scans")
-def _ssm_scans(S):
-    """Spyx 1.0's private scan hooks (its tests call them): values and input gradients."""
-    ssm = S.ssm
-    rng = np.random.default_rng(36)
-    lam = jnp.asarray(0.9 * np.exp(1j * rng.uniform(-2, 2, 4)) * rng.uniform(0.5, 1.0, 4), jnp.complex64)
-    Bu = jnp.asarray(rng.standard_normal((7, 2, 4)) + 1j * rng.standard_normal((7, 2, 4)), jnp.complex64)
-    A_bar = uniform(37, (7, 2, 3, 2), 0.3, 1.0)
-    Bu_bar = normal(38, (7, 2, 3, 2))
-
-    def fn(lam, Bu, A_bar, Bu_bar):
-        parts = [ssm._diagonal_scan(lam, Bu), ssm._diagonal_scan_reference(lam, Bu)]
-        return {"diagonal": [[jnp.real(p), jnp.imag(p)] for p in parts],
-                "selective": [ssm._selective_scan(A_bar, Bu_bar), ssm._selective_scan_reference(A_bar, Bu_bar)]}
-
-    return {"inputs": [lam, Bu, A_bar, Bu_bar], **input_grads(fn, lam, Bu, A_bar, Bu_bar)}
-
-
-@case("ssm", "draw_order_and_to_nir")
-def _ssm_draws(S):
-    """One shared nnx.Rngs: each layer takes its draws in construction order (§2.4), the default d_state included;
-    to_nir skips every SSM layer with a printed warning and keeps the rest of the chain (§8.2)."""
-    ssm, rngs = S.ssm, nnx.Rngs(0)
-    layers = [nnx.Linear(2, 2, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), ssm.S5Diag(2, 3, rngs=rngs),
-              ssm.Mamba(2, 3, rngs=rngs), ssm.MambaBlock(2, 3, d_conv=2, expand=1, rngs=rngs)]
-    layers += [ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), chunk_size=2),
-               nnx.Linear(2, 2, rngs=rngs)]
-    defaults = [ssm.LRU(2, rngs=rngs), ssm.S5Diag(2, rngs=rngs)]
-    model = nnx.Sequential(*layers)
-    with captured() as buf:
-        g = S.nir.to_nir(model, {"input": (2,)}, {"output": (2,)}, dt=1.0)
-    warned = [ln for ln in buf.getvalue().splitlines() if "not recognized/supported for NIR export" in ln]
-    u = normal(39, (4, 1, 2))
-    return {"states": [nnx.state(m) for m in layers], "defaults": [ssm_describe(m) for m in defaults],
-            "graph": nir_graph(g), "n_warnings": len(warned),
-            "warned_names": [any(type(m).__name__ in ln for ln in warned) for m in layers],
-            "whole_model": jax.jit(lambda uu: model(uu))(u)}
-
-
-# ---- phasor
-
-
-@case("phasor", "codecs")
-def _phasor_codecs(S):
-    ph = S.phasor
-    x = jnp.asarray([-1.0, -0.3, 0.0, 0.25, 0.5, 0.999, 1.0, 1.7], jnp.float32)
-    theta = jnp.asarray([-np.pi, -3.0, -1.0, -1e-6, 0.0, 1e-6, 1.0, 3.0, np.pi, 4.0, -4.0], jnp.float32)
-    theta2 = normal(40, (3, 2), 2.0)
-    silent = jnp.zeros((6, 3), jnp.float32).at[2, 1].set(1.0).at[4, 1].set(1.0)  # a silent unit, one spiking twice
-    eye_int = jnp.eye(5, dtype=jnp.int32)
-
-    def fn(x):
-        z = ph.real_to_phasor(x)
-        z2 = ph.real_to_phasor(x, 0.5)
-        return {"real_to_phasor": [jnp.real(z), jnp.imag(z)], "scale_0.5": [jnp.real(z2), jnp.imag(z2)],
-                "phasor_to_real": ph.phasor_to_real(z), "phase_of": ph.phase_of(z), "phase_of_scaled": ph.phase_of(z2)}
-
-    @jax.jit  # one program instead of one compile per eager op
-    def spikes(theta, theta2, silent, eye_int):
-        train = ph.phase_to_spikes(theta2, 7)
-        return {"phase_to_spikes": {str(t): ph.phase_to_spikes(theta, t) for t in (1, 4, 8)}, "train_2d": train,
-                "golden_18_6": {"bins": jnp.argmax(ph.phase_to_spikes(jnp.asarray([-np.pi, -1, 0, 1, np.pi]), 4), 0),
-                                "eye": ph.spikes_to_phase(jnp.eye(4))},
-                "spikes_to_phase": {"round_trip": ph.spikes_to_phase(train), "T_given": ph.spikes_to_phase(train, 7),
-                                    "silent_and_two_spikes": ph.spikes_to_phase(silent),
-                                    "int_train": ph.spikes_to_phase(eye_int)}}
-
-    dtypes = {"real_to_phasor": jnp.dtype(ph.real_to_phasor(x).dtype).name,
-              "phase_to_spikes": jnp.dtype(ph.phase_to_spikes(theta, 5).dtype).name}
-    return {"inputs": [x, theta, theta2, silent, eye_int], **input_grads(fn, x), "dtypes": dtypes,
-            **spikes(theta, theta2, silent, eye_int)}
-
-
-@case("phasor", "layers")
-def _phasor_layers(S):
-    ph = S.phasor
-    layers = [ph.PhasorLinear(2, 2, rngs=nnx.Rngs(0)), ph.PhasorLinear(3, 4, use_bias=False, rngs=nnx.Rngs(1)),
-              ph.PhasorReadout(4, 2, rngs=nnx.Rngs(2)), ph.PhasorActivation(), ph.PhasorActivation(eps=0.5)]
-    layers[0].bias_re[...] = jnp.asarray([0.3, -0.2], jnp.float32)  # a nonzero bias reaches the output
-    layers[0].bias_im[...] = jnp.asarray([0.1, 0.4], jnp.float32)
-    rng = np.random.default_rng(41)
-    z2 = jnp.asarray(rng.standard_normal((B, 2)) + 1j * rng.standard_normal((B, 2)), jnp.complex64)
-    z3 = jnp.asarray(rng.standard_normal((B, 3)) + 1j * rng.standard_normal((B, 3)), jnp.complex64)
-    zz = jnp.asarray([[0.0, 1 + 1j, 0.1, -2 + 0.5j, 1e-9j]], jnp.complex64)
-
-    def apply(ms, z2, z3, zz):
-        lin = ms[0](z2)
-        nob = ms[1](z3)
-        act = [ms[3](nob), ms[4](nob), ms[3](zz)]
-        return {"linear": [jnp.real(lin), jnp.imag(lin)], "no_bias": [jnp.real(nob), jnp.imag(nob)],
-                "activation": [[jnp.real(a), jnp.imag(a)] for a in act], "readout": ms[2](ms[3](nob)),
-                "kernel": [jnp.real(ms[0].kernel), jnp.imag(ms[0].kernel)]}
-
-    g = grads(nnx.List(layers), apply, z2, z3, zz)
-    return {"layers": [describe(m) for m in layers], "bias_none": [layers[1].bias is None, layers[1].bias_re is None],
-            "eps": [layers[3].eps, layers[4].eps], "inputs": [z2, z3, zz], "outputs": g.pop("value"), "grads": g}
-
-
-@case("phasor", "PhasorMLP")
-def _phasor_mlp(S):
-    ph = S.phasor
-    models = [ph.PhasorMLP(3, 4, 2, rngs=nnx.Rngs(0)), ph.PhasorMLP(3, 5, 3, depth=1, rngs=nnx.Rngs(1)),
-              ph.PhasorMLP(2, 3, 2, depth=3, rngs=nnx.Rngs(2))]
-    x = uniform(42, (B, 3))
-    rng = np.random.default_rng(43)
-    zc = jnp.asarray(np.exp(1j * rng.uniform(-3, 3, (B, 2))), jnp.complex64)
-    g = grads(nnx.List(models), lambda ms, x, zc: [ms[0](x), ms[1](x), ms[2](zc)], x, zc)
-    return {"states": [nnx.state(m) for m in models], "n_layers": [len(m.layers) for m in models],
-            "layer_classes": [[type(lay).__name__ for lay in m.layers] for m in models], "inputs": [x, zc],
-            "outputs": g.pop("value"), "grads": g}
-
-
-@case("phasor", "SpikingPhasor")
-def _spiking_phasor(S):
-    ph = S.phasor
-    sp = ph.SpikingPhasor(ph.PhasorLinear(4, 3, rngs=nnx.Rngs(0)), 16)
-    train = ph.phase_to_spikes(normal(44, (B, 4), 2.0), 16)
-    multi = train.at[3].set(1.0).at[:, 0, 1].set(0.0)  # a unit that spikes twice and a silent one
-    out = jax.jit(lambda a, b: {"spikes": sp(a), "multi_spikes": sp(b)})(train, multi)
-    return {"attrs": {"T": sp.T, "layer": type(sp.layer).__name__, "activation": type(sp.activation).__name__,
-                      "has_initial_state": hasattr(sp, "initial_state")},
-            "inputs": [train, multi], **out, "state": nnx.state(sp)}
-
-
-def _resonate_case(build, hidden=(N,)):
-    """Construction, one step, ``run`` (time-major), ``parallel`` and their gradients, in one jitted program."""
-
-    def run(S):
-        layers = build(S)
-        x1 = normal(45, (B, *hidden), 1.0, 0.3)
-        rng = np.random.default_rng(46)
-        z0 = jnp.asarray(rng.standard_normal((B, *hidden)) + 1j * rng.standard_normal((B, *hidden)), jnp.complex64)
-        xs = normal(47, (T, B, *hidden), 1.0, 0.4)
-
-        def apply(ms, x1, z0, xs):
-            out = []
-            for m in ms:
-                s, z = m(x1, z0)
-                spikes, final = S.nn.run(m, xs)
-                a = m.a
-                out.append({"step_spikes": s, "step_state": [jnp.real(z), jnp.imag(z)], "run_spikes": spikes,
-                            "run_final": [jnp.real(final), jnp.imag(final)], "parallel_spikes": m.parallel(xs),
-                            "a": [jnp.real(a), jnp.imag(a)], "decay": m.decay})
-            return out
-
-        described = {k: describe(v) for k, v in layers.items()}
-        g = grads(nnx.List(list(layers.values())), apply, x1, z0, xs)
-        v = g.pop("value")
-        return {"layers": described, "inputs": {"x1": x1, "z0": z0, "xs": xs},
-                "values": dict(zip(layers, v, strict=True)), "grads": g,
-                "attrs": {k: {"dt": pyval(getattr(m, "dt", None)),
-                              "initial_state_dtype": jnp.dtype(m.initial_state(2).dtype).name}
-                          for k, m in layers.items()}}
 
     return run
 
@@ -2343,6 +2093,266 @@ def _x_zoo(S):
 @case("experimental", "zoo.classification_demo")
 def _x_zoo_demo(S):
     return {"losses": S.mod("experimental.zoo").get("classification-rsnn").demo(steps=3)}
+
+
+# =============================================================================================== ssm, phasor, rf_ssm
+# Issue 15, part A: spyx.ssm, spyx.phasor and spyx.experimental.rf_ssm (spyx-api.md §10, §11, §13.9). Every case
+# builds its layers with fixed nnx.Rngs seeds, records the parameters as constructed (draws and their order), the
+# outputs, and the gradients of a loss w.r.t. every Param and input from one jitted program.
+
+AREAS = (*AREAS, "ssm", "phasor", "experimental.rf_ssm")
+
+SSM_ATTRS = ("d_model", "d_state", "d_inner", "dt_rank", "d_conv", "use_skip", "chunk_size", "pool")
+
+
+def ssm_describe(layer) -> dict:
+    d = {"class": type(layer).__name__, "state": nnx.state(layer), "has_initial_state": hasattr(layer, "initial_state")}
+    for a in SSM_ATTRS:
+        if hasattr(layer, a):
+            d[a] = pyval(getattr(layer, a))
+    if hasattr(layer, "D"):
+        d["D_is_None"] = layer.D is None
+    return d
+
+
+def _ssm_case(build, inputs, extra=None):
+    """``build(S) -> {name: layer}``; every layer applied to its input (``inputs[name]``: a seed and shape),
+    differentiated together; ``extra(S, layers) -> dict`` (values computed in the same program)."""
+
+    def run(S):
+        layers = build(S)
+        names_ = list(layers)
+        xs = [normal(seed, shape, 1.0, 0.2) for seed, shape in (inputs[k] for k in names_)]
+
+        def apply(ms, *us):
+            out = {k: ms[i](us[i]) for i, k in enumerate(names_)}
+            if extra is not None:
+                out["extra"] = extra(S, dict(zip(names_, ms, strict=True)))
+            return out
+
+        described = {k: ssm_describe(v) for k, v in layers.items()}
+        g = grads(nnx.List([layers[k] for k in names_]), apply, *xs)
+        return {"layers": described, "inputs": dict(zip(names_, xs, strict=True)), "outputs": g.pop("value"),
+                "grads": g}
+
+    return run
+
+
+# Layers of one case share their shapes where they can: the eager construction ops then compile once.
+def _lru_layers(S):
+    return {"golden": S.ssm.LRU(2, 3, rngs=nnx.Rngs(0)),
+            "ranges_no_skip": S.ssm.LRU(2, 3, r_min=0.5, r_max=0.9, use_skip=False, rngs=nnx.Rngs(1))}
+
+
+def _complex_parts(S, ms):
+    out = {}
+    for k, m in ms.items():
+        lam, Bm, Cm = m._complex_matrices()
+        out[k] = {"lam": [jnp.real(lam), jnp.imag(lam)], "B": [jnp.real(Bm), jnp.imag(Bm)],
+                  "C": [jnp.real(Cm), jnp.imag(Cm)]}
+    out["golden_ones"] = ms["golden"](jnp.ones((4, 1, 2)))  # spyx-api.md §18.7
+    return out
+
+
+add("ssm", "LRU", _ssm_case(_lru_layers, {"golden": (20, (T, B, 2)), "ranges_no_skip": (21, (T, B, 2))},
+                           _complex_parts))
+
+
+def _s5_layers(S):
+    zero = S.ssm.S5Diag(2, 3, dt_min=1e-2, dt_max=0.5, use_skip=False, rngs=nnx.Rngs(1))
+    # a continuous eigenvalue of exactly 0 (softplus(-inf) = 0): the ZOH guard's branch (Spyx 1.0 test_ssm)
+    zero.A_re_raw = nnx.Param(zero.A_re_raw[...].at[0].set(-jnp.inf))
+    zero.A_im = nnx.Param(zero.A_im[...].at[0].set(0.0))
+    return {"golden": S.ssm.S5Diag(2, 3, rngs=nnx.Rngs(0)), "dt_range_no_skip_zero_eigenvalue": zero}
+
+
+add("ssm", "S5Diag", _ssm_case(_s5_layers, {"golden": (23, (T, B, 2)), "dt_range_no_skip_zero_eigenvalue":
+                                            (24, (T, B, 2))}, _complex_parts))
+
+
+def _mamba_layers(S):
+    return {"default_dt_rank_2": S.ssm.Mamba(20, d_state=3, rngs=nnx.Rngs(0)),  # ceil(20 / 16) = 2
+            "dt_rank_3_range": S.ssm.Mamba(20, d_state=3, dt_rank=3, dt_min=1e-2, dt_max=0.2, rngs=nnx.Rngs(1))}
+
+
+add("ssm", "Mamba", _ssm_case(_mamba_layers, {"default_dt_rank_2": (27, (5, B, 20)),
+                                              "dt_rank_3_range": (28, (5, B, 20))}))
+add("ssm", "MambaBlock", _ssm_case(lambda S: {"default": S.ssm.MambaBlock(4, d_state=3, rngs=nnx.Rngs(0))},
+                                   {"default": (30, (T, B, 4))}))
+
+
+def _chunked_layers(S):
+    ssm = S.ssm
+    return {"mean_lru_s5": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(0)), ssm.S5Diag(2, 3, rngs=nnx.Rngs(1)),
+                                          chunk_size=2),
+            "last_lru": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(2)), ssm.LRU(2, 3, rngs=nnx.Rngs(3)),
+                                       chunk_size=3, pool="last"),
+            "mamba_inner_chunk_T": ssm.ChunkedSSM(ssm.MambaBlock(2, d_state=3, d_conv=2, expand=1,
+                                                                 rngs=nnx.Rngs(4)),
+                                                  ssm.LRU(2, 3, rngs=nnx.Rngs(5)), chunk_size=T)}
+
+
+add("ssm", "ChunkedSSM", _ssm_case(_chunked_layers, {"mean_lru_s5": (32, (T, B, 2)), "last_lru": (33, (T, B, 2)),
+                                                     "mamba_inner_chunk_T": (34, (T, B, 2))}))
+
+
+@case("ssm", "private_scans")
+def _ssm_scans(S):
+    """Spyx 1.0's private scan hooks (its tests call them): values and input gradients."""
+    ssm = S.ssm
+    rng = np.random.default_rng(36)
+    lam = jnp.asarray(0.9 * np.exp(1j * rng.uniform(-2, 2, 4)) * rng.uniform(0.5, 1.0, 4), jnp.complex64)
+    Bu = jnp.asarray(rng.standard_normal((7, 2, 4)) + 1j * rng.standard_normal((7, 2, 4)), jnp.complex64)
+    A_bar = uniform(37, (7, 2, 3, 2), 0.3, 1.0)
+    Bu_bar = normal(38, (7, 2, 3, 2))
+
+    def fn(lam, Bu, A_bar, Bu_bar):
+        parts = [ssm._diagonal_scan(lam, Bu), ssm._diagonal_scan_reference(lam, Bu)]
+        return {"diagonal": [[jnp.real(p), jnp.imag(p)] for p in parts],
+                "selective": [ssm._selective_scan(A_bar, Bu_bar), ssm._selective_scan_reference(A_bar, Bu_bar)]}
+
+    return {"inputs": [lam, Bu, A_bar, Bu_bar], **input_grads(fn, lam, Bu, A_bar, Bu_bar)}
+
+
+@case("ssm", "draw_order_and_to_nir")
+def _ssm_draws(S):
+    """One shared nnx.Rngs: each layer takes its draws in construction order (§2.4), the default d_state included;
+    to_nir skips every SSM layer with a printed warning and keeps the rest of the chain (§8.2)."""
+    ssm, rngs = S.ssm, nnx.Rngs(0)
+    layers = [nnx.Linear(2, 2, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), ssm.S5Diag(2, 3, rngs=rngs),
+              ssm.Mamba(2, 3, rngs=rngs), ssm.MambaBlock(2, 3, d_conv=2, expand=1, rngs=rngs)]
+    layers += [ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), chunk_size=2),
+               nnx.Linear(2, 2, rngs=rngs)]
+    defaults = [ssm.LRU(2, rngs=rngs), ssm.S5Diag(2, rngs=rngs)]
+    model = nnx.Sequential(*layers)
+    with captured() as buf:
+        g = S.nir.to_nir(model, {"input": (2,)}, {"output": (2,)}, dt=1.0)
+    warned = [ln for ln in buf.getvalue().splitlines() if "not recognized/supported for NIR export" in ln]
+    u = normal(39, (4, 1, 2))
+    return {"states": [nnx.state(m) for m in layers], "defaults": [ssm_describe(m) for m in defaults],
+            "graph": nir_graph(g), "n_warnings": len(warned),
+            "warned_names": [any(type(m).__name__ in ln for ln in warned) for m in layers],
+            "whole_model": jax.jit(lambda uu: model(uu))(u)}
+
+
+# ---- phasor
+
+
+@case("phasor", "codecs")
+def _phasor_codecs(S):
+    ph = S.phasor
+    x = jnp.asarray([-1.0, -0.3, 0.0, 0.25, 0.5, 0.999, 1.0, 1.7], jnp.float32)
+    theta = jnp.asarray([-np.pi, -3.0, -1.0, -1e-6, 0.0, 1e-6, 1.0, 3.0, np.pi, 4.0, -4.0], jnp.float32)
+    theta2 = normal(40, (3, 2), 2.0)
+    silent = jnp.zeros((6, 3), jnp.float32).at[2, 1].set(1.0).at[4, 1].set(1.0)  # a silent unit, one spiking twice
+    eye_int = jnp.eye(5, dtype=jnp.int32)
+
+    def fn(x):
+        z = ph.real_to_phasor(x)
+        z2 = ph.real_to_phasor(x, 0.5)
+        return {"real_to_phasor": [jnp.real(z), jnp.imag(z)], "scale_0.5": [jnp.real(z2), jnp.imag(z2)],
+                "phasor_to_real": ph.phasor_to_real(z), "phase_of": ph.phase_of(z), "phase_of_scaled": ph.phase_of(z2)}
+
+    @jax.jit  # one program instead of one compile per eager op
+    def spikes(theta, theta2, silent, eye_int):
+        train = ph.phase_to_spikes(theta2, 7)
+        return {"phase_to_spikes": {str(t): ph.phase_to_spikes(theta, t) for t in (1, 4, 8)}, "train_2d": train,
+                "golden_18_6": {"bins": jnp.argmax(ph.phase_to_spikes(jnp.asarray([-np.pi, -1, 0, 1, np.pi]), 4), 0),
+                                "eye": ph.spikes_to_phase(jnp.eye(4))},
+                "spikes_to_phase": {"round_trip": ph.spikes_to_phase(train), "T_given": ph.spikes_to_phase(train, 7),
+                                    "silent_and_two_spikes": ph.spikes_to_phase(silent),
+                                    "int_train": ph.spikes_to_phase(eye_int)}}
+
+    dtypes = {"real_to_phasor": jnp.dtype(ph.real_to_phasor(x).dtype).name,
+              "phase_to_spikes": jnp.dtype(ph.phase_to_spikes(theta, 5).dtype).name}
+    return {"inputs": [x, theta, theta2, silent, eye_int], **input_grads(fn, x), "dtypes": dtypes,
+            **spikes(theta, theta2, silent, eye_int)}
+
+
+@case("phasor", "layers")
+def _phasor_layers(S):
+    ph = S.phasor
+    layers = [ph.PhasorLinear(2, 2, rngs=nnx.Rngs(0)), ph.PhasorLinear(3, 4, use_bias=False, rngs=nnx.Rngs(1)),
+              ph.PhasorReadout(4, 2, rngs=nnx.Rngs(2)), ph.PhasorActivation(), ph.PhasorActivation(eps=0.5)]
+    layers[0].bias_re[...] = jnp.asarray([0.3, -0.2], jnp.float32)  # a nonzero bias reaches the output
+    layers[0].bias_im[...] = jnp.asarray([0.1, 0.4], jnp.float32)
+    rng = np.random.default_rng(41)
+    z2 = jnp.asarray(rng.standard_normal((B, 2)) + 1j * rng.standard_normal((B, 2)), jnp.complex64)
+    z3 = jnp.asarray(rng.standard_normal((B, 3)) + 1j * rng.standard_normal((B, 3)), jnp.complex64)
+    zz = jnp.asarray([[0.0, 1 + 1j, 0.1, -2 + 0.5j, 1e-9j]], jnp.complex64)
+
+    def apply(ms, z2, z3, zz):
+        lin = ms[0](z2)
+        nob = ms[1](z3)
+        act = [ms[3](nob), ms[4](nob), ms[3](zz)]
+        return {"linear": [jnp.real(lin), jnp.imag(lin)], "no_bias": [jnp.real(nob), jnp.imag(nob)],
+                "activation": [[jnp.real(a), jnp.imag(a)] for a in act], "readout": ms[2](ms[3](nob)),
+                "kernel": [jnp.real(ms[0].kernel), jnp.imag(ms[0].kernel)]}
+
+    g = grads(nnx.List(layers), apply, z2, z3, zz)
+    return {"layers": [describe(m) for m in layers], "bias_none": [layers[1].bias is None, layers[1].bias_re is None],
+            "eps": [layers[3].eps, layers[4].eps], "inputs": [z2, z3, zz], "outputs": g.pop("value"), "grads": g}
+
+
+@case("phasor", "PhasorMLP")
+def _phasor_mlp(S):
+    ph = S.phasor
+    models = [ph.PhasorMLP(3, 4, 2, rngs=nnx.Rngs(0)), ph.PhasorMLP(3, 5, 3, depth=1, rngs=nnx.Rngs(1)),
+              ph.PhasorMLP(2, 3, 2, depth=3, rngs=nnx.Rngs(2))]
+    x = uniform(42, (B, 3))
+    rng = np.random.default_rng(43)
+    zc = jnp.asarray(np.exp(1j * rng.uniform(-3, 3, (B, 2))), jnp.complex64)
+    g = grads(nnx.List(models), lambda ms, x, zc: [ms[0](x), ms[1](x), ms[2](zc)], x, zc)
+    return {"states": [nnx.state(m) for m in models], "n_layers": [len(m.layers) for m in models],
+            "layer_classes": [[type(lay).__name__ for lay in m.layers] for m in models], "inputs": [x, zc],
+            "outputs": g.pop("value"), "grads": g}
+
+
+@case("phasor", "SpikingPhasor")
+def _spiking_phasor(S):
+    ph = S.phasor
+    sp = ph.SpikingPhasor(ph.PhasorLinear(4, 3, rngs=nnx.Rngs(0)), 16)
+    train = ph.phase_to_spikes(normal(44, (B, 4), 2.0), 16)
+    multi = train.at[3].set(1.0).at[:, 0, 1].set(0.0)  # a unit that spikes twice and a silent one
+    out = jax.jit(lambda a, b: {"spikes": sp(a), "multi_spikes": sp(b)})(train, multi)
+    return {"attrs": {"T": sp.T, "layer": type(sp.layer).__name__, "activation": type(sp.activation).__name__,
+                      "has_initial_state": hasattr(sp, "initial_state")},
+            "inputs": [train, multi], **out, "state": nnx.state(sp)}
+
+
+def _resonate_case(build, hidden=(N,)):
+    """Construction, one step, ``run`` (time-major), ``parallel`` and their gradients, in one jitted program."""
+
+    def run(S):
+        layers = build(S)
+        x1 = normal(45, (B, *hidden), 1.0, 0.3)
+        rng = np.random.default_rng(46)
+        z0 = jnp.asarray(rng.standard_normal((B, *hidden)) + 1j * rng.standard_normal((B, *hidden)), jnp.complex64)
+        xs = normal(47, (T, B, *hidden), 1.0, 0.4)
+
+        def apply(ms, x1, z0, xs):
+            out = []
+            for m in ms:
+                s, z = m(x1, z0)
+                spikes, final = S.nn.run(m, xs)
+                a = m.a
+                out.append({"step_spikes": s, "step_state": [jnp.real(z), jnp.imag(z)], "run_spikes": spikes,
+                            "run_final": [jnp.real(final), jnp.imag(final)], "parallel_spikes": m.parallel(xs),
+                            "a": [jnp.real(a), jnp.imag(a)], "decay": m.decay})
+            return out
+
+        described = {k: describe(v) for k, v in layers.items()}
+        g = grads(nnx.List(list(layers.values())), apply, x1, z0, xs)
+        v = g.pop("value")
+        return {"layers": described, "inputs": {"x1": x1, "z0": z0, "xs": xs},
+                "values": dict(zip(layers, v, strict=True)), "grads": g,
+                "attrs": {k: {"dt": pyval(getattr(m, "dt", None)),
+                              "initial_state_dtype": jnp.dtype(m.initial_state(2).dtype).name}
+                          for k, m in layers.items()}}
+
+    return run
+
+
 def _rf_layers(S):
     RF = S.phasor.ResonateFire
     return {"default": RF((N,), rngs=nnx.Rngs(0)),
