@@ -229,13 +229,15 @@ def _read(source: Any, repair: bool) -> tuple[Graph, list[str]]:
 
         result = read_nir(source, repair=repair, lenient=True)
         graph, problems = result.graph, list(result.problems)
-    elif type(source).__name__ == "NIRGraph":  # nir's own object, as every exporter returns it
+    else:
+        import nir  # only here: the other sources need no nir import
+
+        if not isinstance(source, nir.NIRGraph):
+            raise OptionError(f"spyx.draw expects a spyx Graph, a nir.NIRGraph or a NIR file path, got "
+                              f"{type(source).__name__}")
         from spyx.io.nirgraph import from_nir_graph
 
-        graph, problems = from_nir_graph(source), []
-    else:
-        raise OptionError(f"spyx.draw expects a spyx Graph, a nir.NIRGraph or a NIR file path, got "
-                          f"{type(source).__name__}")
+        graph, problems = from_nir_graph(source), []  # nir's own object, as every exporter returns it
     return graph, problems + [m for _, m in diagnose(graph)]
 
 

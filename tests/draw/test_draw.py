@@ -181,6 +181,9 @@ def test_corpus_cnn_colours_and_conv_labels_from_nir_read():
             label = node_attrs(d.source, name)["label"]
             assert f"{w.shape[1] * int(np.asarray(node.groups))} -> {w.shape[0]} ({w.shape[2]}x{w.shape[3]})" in label
     assert d.rankdir == "TB" and d.problems == ()
+    assert draw(ref).source == d.source  # nir's own object draws as its file does
+    with pytest.raises(OptionError, match="nir.NIRGraph"):
+        draw(42)
 
 
 @needs_corpus
