@@ -60,6 +60,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       spyx-convert inspect model.nir --format json
       spyx-convert validate model.nir
       spyx-convert convert in.nir out.nir --passes "inline,dce"
+      spyx-convert draw model.nir -o graph.svg
       spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4
     """
     ctx.ensure_object(dict)
@@ -195,6 +196,40 @@ def run(model: Path, input_path: Path | None, random_input: str | None, output_p
     )
     for line in summary:
         click.echo(line)
+
+
+def _picture_path(ctx, param, value: Path) -> Path:
+    from spyx.draw import format_of
+
+    try:
+        format_of(value)
+    except SpyxError as e:  # a usage error (exit 2), caught before the file is read
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
+@main.command(epilog="Example: spyx-convert draw model.nir -o graph.svg")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              callback=_picture_path,
+              help="Picture to write: .svg, .png, .pdf (need Graphviz's dot) or .dot/.gv (the DOT text).")
+@click.option("--rankdir", type=click.Choice(["TB", "LR"]), default=None,
+              help="Top to bottom or left to right (default: whichever is closer to 4:3).")
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) before drawing.")
+def draw(file: Path, output_path: Path, rankdir: str | None, repair: bool) -> None:
+    """Draw a graph, coloured by kind; a broken file is drawn with the fault in red (docs/cli.md)."""
+    from spyx.draw import draw as draw_graph
+
+    try:
+        picture = draw_graph(file, output_path, rankdir=rankdir, repair=repair)
+    except ImportError as e:  # the draw extra is missing: say how to get it, as for any other error
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    click.echo(f"{output_path}: {len(picture.categories)} nodes, "
+               f"{'top to bottom' if picture.rankdir == 'TB' else 'left to right'}")
+    for p in picture.problems[:1]:
+        click.echo(f"problem (drawn in red): {p}" + (f" (and {len(picture.problems) - 1} more)"
+                                                     if len(picture.problems) > 1 else ""))
 
 
 @main.command(epilog="Example: spyx-convert demo --out demo/")

@@ -15,7 +15,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 VPY="$VENV/bin/python"
 "$VPY" -m pip install -q --disable-pip-version-check --upgrade pip
-"$VPY" -m pip install -q --disable-pip-version-check -e ".[test,quant,loaders]"
+"$VPY" -m pip install -q --disable-pip-version-check -e ".[test,quant,loaders,docs,draw]"
 PEERS=../shared/tools/install-peers.sh
 if [ -z "${SPYX_NO_PEERS:-}" ] && [ -f "$PEERS" ]; then
   if ! "$VPY" -c 'import snntorch, norse, sinabs, rockpool, nirtorch' 2>/dev/null; then

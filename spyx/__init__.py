@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # Submodules that pull in flax, optax or jax are loaded on first use, so that `import spyx` (and the CLI) stay
 # quick; `import spyx; spyx.nn.LIF` works as it does in Spyx 1.0, which imported them all eagerly.
-_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir", "bench", "experimental", "ssm", "phasor")
+_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir", "bench", "experimental", "ssm", "phasor", "draw")
 
 
 def __getattr__(name: str):
@@ -38,6 +38,7 @@ __all__ = [
     "jnp",
     "bench",
     "data",
+    "draw",
     "experimental",
     "fn",
     "nir",

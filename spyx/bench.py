@@ -231,7 +231,8 @@ def benchmark(
     Args:
         module: an ``nnx.Module``, a ``spyx.Program``, or a zero-argument callable returning one.
         input_shape: the per-sample input shape (no time or batch axis).
-        seq_len, batch: the input is ``(seq_len, batch, *input_shape)``, time-major, ``normal(key, ...)``.
+        seq_len: time steps; the input is ``(seq_len, batch, *input_shape)``, time-major, ``normal(key, ...)``.
+        batch: the input's batch size.
         n_warmup: untimed calls before timing (the first compiles).
         n_iters: timed calls; the median is reported (``>= 1``).
         backward: also time forward + backward (``False``: ``fwd_bwd_latency_ms = None``).

@@ -23,17 +23,40 @@ from spyx.ir.graph import Graph
 from spyx.ir.node import Node, registered_kinds
 from spyx.ir.verify import MAX_DEPTH
 
-__all__ = ["Decoder", "decode_node", "nir_kinds"]
+__all__ = ["Decoder", "Undecodable", "decode_node", "nir_kinds"]
 
 
 @dataclasses.dataclass
 class Decoder:
-    """Decoding context: ``source`` names the file in messages; ``repairs`` collects one line per change."""
+    """Decoding context: ``source`` names the file in messages; ``repairs`` collects one line per change.
+
+    ``lenient`` is for tools that show a broken file rather than run it (``spyx.draw``): a node inside a
+    graph that cannot be decoded becomes an :class:`Undecodable` stand-in and a dangling edge is kept as it
+    is (``spyx.ir.diagnose`` reports it); each such error's message goes to ``problems``, in file order.
+    """
 
     source: str
     repair: bool = False
     repairs: list[str] = dataclasses.field(default_factory=list)
     depth: int = 0  # how many graphs deep the node being decoded is
+    lenient: bool = False
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)
+class Undecodable(Node):
+    """What a lenient read puts where a node could not be decoded; ``reason`` is the decoding error.
+
+    Not registered: no file is ever written with it, and ``spyx.load`` never returns one (it is not lenient).
+    Its shapes are unknown; it has no parameters of its own to check.
+    """
+
+    kind = "spyx.undecodable"
+    type_name: str = "?"
+    reason: str = ""
+
+    def output_shape(self, input_shape):
+        return None
 
 
 def nir_kinds() -> dict[str, type[Node]]:
@@ -192,12 +215,20 @@ def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder
     ctx.depth += 1
     try:
         nodes = {
-            name: decode_node(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
+            name: _decode_child(sub, f"{where}.{name}" if where else name, ctx) for name, sub in raw_nodes.items()
         }
     finally:
         ctx.depth -= 1
     edges = _edges(raw.get("edges"), label, ctx)
     dangling = dangling_endpoints(nodes, edges)
+    if dangling and ctx.lenient:
+        if ctx.repair:  # what the rule can rename it renames; what it cannot stays dangling, for diagnose
+            try:
+                edges, lines = repair_edges(ctx.source, where, nodes, edges)
+                ctx.repairs.extend(lines)
+            except DanglingEdgeError as e:
+                ctx.problems.append(str(e))
+        dangling = []
     if dangling and not ctx.repair:
         edge, missing, _ = dangling[0]
         raise DanglingEdgeError(
@@ -215,6 +246,17 @@ def _decode_graph(cls: type[Node], raw: dict[str, Any], where: str, ctx: Decoder
             f"{label}: field {key!r} is not a NIRGraph field; kept as metadata {EXTRA_PREFIX + key!r}"
         )
     return Graph(nodes=nodes, edges=edges, metadata=metadata)
+
+
+def _decode_child(raw: Any, where: str, ctx: Decoder) -> Node:
+    if not ctx.lenient:
+        return decode_node(raw, where, ctx)
+    try:
+        return decode_node(raw, where, ctx)
+    except FormatError as e:
+        ctx.problems.append(str(e))
+        type_name = raw.get("type") if isinstance(raw, dict) else None
+        return Undecodable(type_name=type_name if isinstance(type_name, str) else "?", reason=str(e))
 
 
 _DECODERS: dict[str, Callable[[type[Node], dict[str, Any], str, Decoder], Node]] = {"NIRGraph": _decode_graph}

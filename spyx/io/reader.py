@@ -33,12 +33,15 @@ class LoadResult:
         repairs: one line per change made while loading: legacy defaults filled (``"lif1: v_reset missing
             (...), filled with zeros like v_threshold"``), unknown fields moved to metadata, edges repaired.
         path: the file read.
+        problems: with ``lenient=True``, the decoding errors that a strict read would have raised (nodes
+            replaced by :class:`~spyx.io.decode.Undecodable`, dangling edges kept); empty otherwise.
     """
 
     graph: Graph
     version: str | None
     repairs: tuple[str, ...]
     path: Path
+    problems: tuple[str, ...] = ()
 
 
 def read_nir(
@@ -48,6 +51,7 @@ def read_nir(
     verify: bool = False,
     max_bytes: int = MAX_BYTES,
     isolate: str | None = None,
+    lenient: bool = False,
 ) -> LoadResult:
     """Read the NIR file at ``path``.
 
@@ -65,6 +69,11 @@ def read_nir(
         isolate: where the HDF5 library reads the file: ``"auto"`` (the default, or ``$SPYX_READ_ISOLATE``):
             here, unless a look at its bytes finds it damaged, when a separate process reads it with a time
             limit (:mod:`spyx.io.isolate`); ``"always"``; ``"never"``.
+        lenient: read as much of a broken file as can be read, for tools that show it (``spyx.draw``): a
+            node that cannot be decoded (unknown type, missing field) becomes a
+            :class:`~spyx.io.decode.Undecodable` stand-in and dangling edges stay (after ``repair``, if
+            given); the errors are in :attr:`LoadResult.problems`. Files that cannot be read at all, or
+            whose top graph cannot be decoded, still raise. Not with ``verify``.
 
     Raises:
         ReadError: the file is missing, not HDF5, truncated, damaged in a way the HDF5 library would loop on,
@@ -77,12 +86,17 @@ def read_nir(
     p = Path(path)
     source = str(p)
     raw, version = read_guarded(p, source, max_bytes, isolate=isolate)
-    ctx = Decoder(source=source, repair=repair)
+    ctx = Decoder(source=source, repair=repair, lenient=lenient and not verify)
     graph = decode_node(raw, "", ctx)
     if not isinstance(graph, Graph):
         raise FormatError(f"{source}: /node is a {graph.kind}, expected a NIRGraph")
     if repair:
-        graph, lines = drop_port_batch_axes(graph)
+        try:
+            graph, lines = drop_port_batch_axes(graph)
+        except (ValueError, ArithmeticError, IndexError, TypeError) as e:
+            if not ctx.lenient:  # a lenient read shows the graph as it is; diagnose says what is wrong
+                raise
+            lines = [f"port shapes not repaired: {e}"]
         ctx.repairs.extend(lines)
     if verify:
         try:
@@ -90,7 +104,7 @@ def read_nir(
         except VerifyError as e:
             hint = repair_hint(graph)
             raise type(e)([f"{source}: {e.diagnostics[0]}", *e.diagnostics[1:], *hint]) from None
-    return LoadResult(graph=graph, version=version, repairs=tuple(ctx.repairs), path=p)
+    return LoadResult(graph=graph, version=version, repairs=tuple(ctx.repairs), path=p, problems=tuple(ctx.problems))
 
 
 def repair_hint(graph: Graph) -> list[str]:

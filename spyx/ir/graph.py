@@ -100,6 +100,19 @@ class Graph(Node):
     def successors(self, name: str) -> list[str]:
         return [b for a, b in (self.edge_nodes(e) for e in self.edges) if a == name]
 
+    # -- display ------------------------------------------------------------------------------------------
+    def _repr_svg_(self) -> str | None:
+        """The graph as a picture in notebooks (:func:`spyx.draw.draw`). ``None`` (the text repr is shown)
+        when the graphviz package or Graphviz's ``dot`` program is missing: a repr must not raise."""
+        from spyx.errors import ExportError
+
+        try:
+            from spyx.draw import draw
+
+            return draw(self).render("svg").decode("utf8")
+        except (ImportError, ExportError):
+            return None
+
     # -- building -----------------------------------------------------------------------------------------
     def with_nodes(self, nodes: Mapping[str, Node], edges: Iterable[Edge] | None = None) -> Graph:
         return Graph(nodes=nodes, edges=tuple(self.edges if edges is None else edges), metadata=self.metadata)

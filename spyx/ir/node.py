@@ -25,9 +25,13 @@ import numpy as np
 
 from spyx.errors import FormatError
 
-__all__ = ["Node", "Shape", "param", "register", "kind_class", "registered_kinds", "freeze_array"]
+__all__ = ["LAYER_KEY", "Node", "Shape", "param", "register", "kind_class", "registered_kinds", "freeze_array"]
 
 Shape = tuple[int, ...]
+
+# Node metadata naming the spyx.nn layer a node was built from (spyx.nn.export and lower write it; spyx.draw
+# draws the nodes of one layer as one cluster). Kept through NIR files like any metadata.
+LAYER_KEY = "spyx.layer"
 
 _KINDS: dict[str, type[Node]] = {}
 

@@ -27,6 +27,7 @@ from flax import nnx
 
 from spyx.errors import ExportError, ShapeError, UnsupportedError
 from spyx.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Node, Output, SumPool2d, verify
+from spyx.ir.node import LAYER_KEY
 from spyx.nn.activity import ActivityRegularization
 from spyx.nn.flatten import Flatten as NNFlatten
 from spyx.nn.pool import SumPool, full_window
@@ -57,6 +58,7 @@ class Walk:
     edges: list[tuple[str, str]] = field(default_factory=list)
     prev: str = "input"
     perm: np.ndarray | None = None  # perm[k]: IR index of NNX flat element k (after a channels-last Flatten)
+    layer: str | None = None  # the layer being visited: its nodes get it as metadata (LAYER_KEY)
 
     @property
     def ir_shape(self) -> tuple[int, ...]:
@@ -64,6 +66,8 @@ class Walk:
 
     def add(self, name: str, node: Node, *sources: str) -> str:
         """Add ``node`` fed by ``sources`` (default: the current signal); returns its name."""
+        if self.layer is not None and LAYER_KEY not in node.metadata:
+            node = node.replace(metadata={**node.metadata, LAYER_KEY: self.layer})
         self.nodes[name] = node
         for src in sources or (self.prev,):
             self.edges.append((src, name))
@@ -313,7 +317,9 @@ def _visit(w: Walk, model, rules: dict[type, Rule], prefix: str) -> None:
                 f"layer {name} ({type(layer).__module__}.{type(layer).__qualname__}) has no lowering; "
                 f"supported layers: {', '.join(known)}, nested Sequential"
             )
+        w.layer = name
         rule(w, name, layer)
+        w.layer = None
 
 
 def walk(model, input_shape, rules: dict[type, Rule], *, metadata: dict | None = None) -> Graph:

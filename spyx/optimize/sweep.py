@@ -129,7 +129,8 @@ def sweep(
         epochs: passes over ``train_data``.
         hparams: optional pytree whose leaves have a leading axis ``P`` (``{"lr": jnp.logspace(-3, -1, P)}``).
         key: one PRNG key, split into the ``P`` member keys.
-        eval_data, metric_fn: as in :func:`compile_fit`.
+        eval_data: as in :func:`compile_fit`.
+        metric_fn: as in :func:`compile_fit`.
         mesh: optional :class:`jax.sharding.Mesh` with a ``"population"`` and/or ``"data"`` axis
             (:func:`spyx.optimize.make_mesh`).
         batch_axis: as in :func:`compile_fit`.
