@@ -48,11 +48,14 @@ class LRU(nnx.Module):
     d_state)`` (``k_C`` split in two); ``D = N(0, 1)`` from ``k_D`` if ``use_skip`` (else ``D`` is ``None``).
 
     Args:
-        d_model: input and output channels. d_state: the diagonal state size.
-        r_min, r_max: the range of ``|lambda|`` at initialisation. use_skip: add ``D * u``.
-        scan_method, scan_chunk_size (spyx extras): how the recurrence is evaluated (``"associative"``,
-            ``"sequential"`` or ``"chunked"`` in chunks of ``scan_chunk_size`` steps, see :mod:`spyx.scan`); the
-            result is the same up to float rounding.
+        d_model: input and output channels.
+        d_state: the diagonal state size.
+        r_min: the smallest ``|lambda|`` at initialisation.
+        r_max: the largest ``|lambda|`` at initialisation.
+        use_skip: add ``D * u``.
+        scan_method: (a spyx extra) how the recurrence is evaluated: ``"associative"``, ``"sequential"`` or
+            ``"chunked"`` (see :mod:`spyx.scan`); the result is the same up to float rounding.
+        scan_chunk_size: (a spyx extra) the chunk length of ``"chunked"``.
 
     Whole-sequence module: ``__call__(u) -> y``, no ``initial_state``; a non-3-D input raises
     :class:`~spyx.InputError` (a ``ValueError``). NIR: none (complex state); ``spyx.nir.to_nir`` skips it with a
