@@ -35,6 +35,7 @@ class Graph(Node):
     """
 
     kind = "NIRGraph"
+    prefix = "sub"
     nodes: Mapping[str, Node] = field(default_factory=dict)
     edges: tuple[Edge, ...] = ()
 

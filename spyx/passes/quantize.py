@@ -40,8 +40,8 @@ from spyx.passes.base import Pass, PassResult
 from spyx.passes.retime import graph_dt
 from spyx.quant.arith import channel_stat, check_bits, int_range, quantize_with_scale, round_scale
 from spyx.quant.fold import READOUT_GAIN, fold_rule, scaled
-from spyx.quant.formats import DECAY_PARAMS, DECAYS, STATE_PARAMS, quantize_decays, round_state
-from spyx.quant.plan import WEIGHT_KINDS, Group, plan_groups, propagate_factors
+from spyx.quant.formats import DECAYS, decay_params, quantize_decays, round_state, state_params
+from spyx.quant.plan import Group, is_weight_layer, plan_groups, propagate_factors
 from spyx.quant.result import LayerReport, NodeFormatReport, QuantizeResult
 
 __all__ = ["Quantize", "quantize_graph"]
@@ -127,11 +127,11 @@ class Quantize(Pass):
         return Pass.spec(dataclasses.replace(self, scales=None, integers=None))  # arrays have no text form
 
     def requires(self, graph: Graph) -> None:
-        if self.weights and not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
+        if self.weights and not any(is_weight_layer(n) for _, n in graph.walk()):
             raise OptionError(
                 "quantize-graph: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
             )
-        continuous_decays = [p for p, n in graph.walk() if any(c for _, c in DECAY_PARAMS.get(n.kind, ()))]
+        continuous_decays = [p for p, n in graph.walk() if any(c for _, c in decay_params(n))]
         if self.decay != "float" and self.dt is None and graph_dt(graph) is None and continuous_decays:
             raise OptionError(
                 f"quantize-graph: decay={self.decay} needs dt (seconds) to turn the time constants of "
@@ -349,7 +349,7 @@ def _level(graph: Graph, opts: Quantize, prefix: str):
             lv.formats += fm
             lv.notes += ns
     weight_layers = (
-        [n for n, node in graph.nodes.items() if node.kind in WEIGHT_KINDS] if opts.weights else []
+        [n for n, node in graph.nodes.items() if is_weight_layer(node)] if opts.weights else []
     )
     skip = re.compile(opts.skip) if opts.skip else None
     is_float = {n: bool(skip and skip.fullmatch(prefix + n)) for n in weight_layers}
@@ -393,7 +393,7 @@ def _formats(graph: Graph, qnodes, fnodes, absorbed, opts: Quantize, prefix: str
         if isinstance(orig, Graph):
             continue
         changes = []
-        if opts.threshold_bits and orig.kind in STATE_PARAMS:
+        if opts.threshold_bits and state_params(orig):
             if name in absorbed:
                 qn, ch = round_state(qnodes[name], opts.threshold_bits)
                 qnodes[name] = qn
@@ -407,7 +407,7 @@ def _formats(graph: Graph, qnodes, fnodes, absorbed, opts: Quantize, prefix: str
                     f"{prefix}{name} ({orig.kind}): thresholds not rounded: "
                     "no weight scale was folded into it"
                 )
-        if opts.decay != "float" and orig.kind in DECAY_PARAMS:
+        if opts.decay != "float" and decay_params(orig):
             max_shift = opts.max_shift or None
             qnodes[name], ch = quantize_decays(
                 qnodes[name], opts.decay, opts.dt, max_shift, opts.decay_method

@@ -31,7 +31,8 @@ from spyx.errors import MissingDtError, OptionError, UnsupportedError
 from spyx.ir.discrete import Shift
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
-from spyx.profiles.common import NEURON_KINDS, cycle_members, drop_batch_axis
+from spyx.ir.traits import Continuous, Population
+from spyx.profiles.common import cycle_members, drop_batch_axis
 
 __all__ = ["Profile", "LoweredGraph"]
 
@@ -114,7 +115,6 @@ class Profile:
     # -- the lowering ----------------------------------------------------------------------------------------
     def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
         from spyx.ir.verify import verify
-        from spyx.passes.discretize import delay_steps
         from spyx.passes.inline import inline_graph
 
         notes: list[str] = []
@@ -131,7 +131,8 @@ class Profile:
         nodes: dict[str, Node] = {}
         edges = list(graph.edges)
         for name, node in graph.nodes.items():
-            if node.kind in NEURON_KINDS:
+            continuous = node.trait(Continuous)
+            if continuous is not None and node.has_trait(Population):
                 nodes[name] = self.for_node(name).neuron(name, node, dt, name in cyc)
                 if self.for_node(name).shift_output(name, node):
                     shift = f"{name}.shift"
@@ -141,16 +142,12 @@ class Profile:
                     )
                     edges = [(shift, b) if a == name else (a, b) for a, b in edges]
                     edges.append((name, shift))
-            elif node.kind == "Delay":
+            elif continuous is not None:  # not a neuron (a Delay): every framework means NIR's equation
                 if dt is None:
                     raise MissingDtError(
-                        f"node {name} (Delay) needs dt to become whole steps; pass dt (CLI: --dt)"
+                        f"node {name} ({node.kind}) needs dt to become whole steps; pass dt (CLI: --dt)"
                     )
-                nodes[name] = Shift(steps=delay_steps(name, node, float(dt), "error"), metadata=node.metadata)
-            elif node.continuous:
-                raise UnsupportedError(
-                    f"node {name} ({node.kind}): profile {self.name!r} has no lowering for it"
-                )
+                nodes[name] = continuous.discretize(name, node, float(dt), "exact", "error", None)
             else:
                 nodes[name] = node
         # record what lowered it under another key: a lowered graph must not be lowered again by compile

@@ -16,8 +16,6 @@ from spyx.ir.ports import Input, Output
 
 F32 = np.float32
 F64 = np.float64
-NEURON_KINDS = ("I", "IF", "LI", "LIF", "CubaLI", "CubaLIF")
-SPIKING_KINDS = ("IF", "LIF", "CubaLIF")
 
 
 def a64(x: Any) -> np.ndarray:

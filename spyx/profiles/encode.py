@@ -20,6 +20,7 @@ from spyx.ir.discrete import Neuron
 from spyx.ir.graph import Graph
 from spyx.ir.neurons import IF, LI, LIF, CubaLIF
 from spyx.ir.node import Node
+from spyx.ir.traits import Causal, Continuous
 
 __all__ = ["encode_graph", "P", "require", "uniform", "F32"]
 
@@ -86,14 +87,14 @@ def encode_graph(graph: Graph, target, dt: float | None) -> tuple[Graph, list[st
     ]
     nodes: dict[str, Node] = {}
     for name, node in lowered.graph.nodes.items():
-        if node.kind == "spyx.Neuron":
+        if isinstance(node, Neuron):  # what every profile's encode_neuron reads
             new, more = target.encode_neuron(name, node, dt)
             nodes[name] = new.replace(metadata=dict(node.metadata))
             notes += more
-        elif node.kind == "spyx.Shift":
+        elif node.has_trait(Causal) and not node.continuous:  # a delay line in steps: NIR's Delay in seconds
             if dt is None:
-                raise ExportError(f"node {name} (spyx.Shift): writing it as a NIR Delay needs dt")
-            nodes[name] = Delay(delay=(np.asarray(node.steps) * dt).astype(F32))
+                raise ExportError(f"node {name} ({node.kind}): writing it as a NIR Delay needs dt")
+            nodes[name] = Delay(**Delay.declared_trait(Continuous).inverse(node, dt))
         else:
             nodes[name] = node
     meta = {k: v for k, v in lowered.graph.metadata.items() if k not in (PROFILE_KEY, "spyx.lowered_with")}

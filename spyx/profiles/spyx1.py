@@ -34,7 +34,8 @@ from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.ports import Input
 from spyx.profiles.base import Profile, _each_graph
-from spyx.profiles.common import F32, NEURON_KINDS, a64, drop_batch_axis, make_neuron, population_shape
+from spyx.ir.traits import Population, WeightLayer
+from spyx.profiles.common import F32, a64, drop_batch_axis, make_neuron, population_shape
 
 __all__ = ["Spyx1Profile"]
 
@@ -136,15 +137,24 @@ class Spyx1Profile(Profile):
         )
 
 
+def _dense(node: Node) -> bool:
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.layout == "dense"
+
+
+def _continuous_neuron(node: Node) -> bool:
+    return node.has_trait(Population) and node.continuous
+
+
 def _rnn_edges(graph: Graph, where: str) -> tuple[Graph, list[str]]:
     """In a sub-graph ``input -> w <-> lif``: move ``input -> w`` to ``input -> lif``."""
     ends = [graph.edge_nodes(e) for e in graph.edges]
     edges = list(graph.edges)
     notes = []
     for k, (a, b) in enumerate(ends):
-        if not isinstance(graph.nodes[a], Input) or graph.nodes[b].kind not in ("Affine", "Linear"):
+        if not isinstance(graph.nodes[a], Input) or not _dense(graph.nodes[b]):
             continue
-        partners = [y for x, y in ends if x == b and graph.nodes[y].kind in NEURON_KINDS and (y, b) in ends]
+        partners = [y for x, y in ends if x == b and _continuous_neuron(graph.nodes[y]) and (y, b) in ends]
         if len(partners) == 1:
             edges[k] = (edges[k][0], partners[0])
             notes.append(
@@ -173,7 +183,7 @@ def _channels_last_flatten(graph: Graph) -> tuple[Graph, list[str]]:
             if a != name:
                 continue
             nxt = graph.nodes[b]
-            if nxt.kind not in ("Affine", "Linear"):
+            if not _dense(nxt):
                 raise UnsupportedError(
                     f"node {name} (Flatten): Spyx 1.0 flattens channels-last; it feeds {b} ({nxt.kind}), "
                     "and only an Affine/Linear consumer can be re-ordered; pass "
