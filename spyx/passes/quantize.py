@@ -61,11 +61,15 @@ class Quantize(Pass):
     recorded ``spyx.dt``), ``skip`` (regex of layer
     names to keep float), ``scales`` and ``integers`` (Python only: layer name -> scale (C_out,) and integer
     weights in the layer's layout, as a quantization-aware training computed them; integers need a scale).
+    A ``skip`` pattern that matches no weight layer, or a ``scales``/``integers`` key that names none, is an
+    :class:`OptionError` listing the layers (a typo is never silently ignored).
     """
 
     name = "quantize-graph"
     description = "integer weights (symmetric/ternary) with scales folded into neurons; thresholds and decays"
     preserves = "approximate"
+    name_options = {"skip": "pattern", "scales": "key", "integers": "key"}
+    scope_noun = "weight layer"
 
     bits: int = 8
     granularity: Literal["channel", "tensor"] = "channel"
@@ -126,6 +130,10 @@ class Quantize(Pass):
     def spec(self) -> str:
         return Pass.spec(dataclasses.replace(self, scales=None, integers=None))  # arrays have no text form
 
+    def option_scope(self, graph: Graph) -> list[str]:
+        """``skip``, ``scales`` and ``integers`` name weight layers by their dotted paths."""
+        return [p for p, n in graph.walk() if is_weight_layer(n)]
+
     def requires(self, graph: Graph) -> None:
         if self.weights and not any(is_weight_layer(n) for _, n in graph.walk()):
             raise OptionError(
@@ -149,6 +157,7 @@ def quantize_graph(graph: Graph, options: Quantize | None = None, **kw: Any) -> 
     """Quantize ``graph``; returns the folded integer graph, the fake-quantized graph and the report."""
     opts = options if options is not None else Quantize(**kw)
     opts.requires(graph)
+    opts.check_options(graph)
     if opts.dt is None and graph_dt(graph) is not None:  # the step recorded by the retime pass
         opts = dataclasses.replace(opts, dt=graph_dt(graph))
     q, f, layers, formats, notes = _level(graph, opts, "")
@@ -312,7 +321,9 @@ class _Level:
         scale = scales[n] if reason is None else _own_scale(node, opts, self.prefix + n)
         self.qnodes[n], self.fnodes[n], qa = _quant_layer(node, scale, opts, self.prefix + n)
         action = ""
-        if reason is not None:  # fallback: restore the float range right after the layer
+        if reason is not None and np.all(np.asarray(qa.scale) == 1):  # already integers: nothing to restore
+            action = "scale 1 (the weights are integers already): no Scale node needed"
+        elif reason is not None:  # fallback: restore the float range right after the layer
             deq = _dequant_name(n, self.qnodes)
             self.qnodes[deq] = Scale(
                 scale=_factor_map(qa.scale, tuple(self.shapes[n].output)).astype(qa.q.dtype)
