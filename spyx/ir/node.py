@@ -123,12 +123,14 @@ class Node:
         stateful: the node carries state from one time step to the next.
         traits: what the kind is (:mod:`spyx.ir.traits`); ``continuous`` and ``spiking`` follow from them.
         prefix: the short name the ``reorder`` pass gives nodes of this kind (``fc``, ``lif``).
+        nested: the node is a graph of nodes (only ``NIRGraph``).
     """
 
     kind: ClassVar[str] = ""
     stateful: ClassVar[bool] = False
     traits: ClassVar[tuple[Trait, ...]] = ()
     prefix: ClassVar[str] = ""
+    nested: ClassVar[bool] = False  # a graph of nodes (NIRGraph): shape inference and verify look inside
 
     metadata: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
 

@@ -67,6 +67,9 @@ class Pass:
     name_options: ClassVar[Mapping[str, Literal["pattern", "key"]]] = {}
     #: what :meth:`option_scope` names, for messages
     scope_noun: ClassVar[str] = "node"
+    #: running the pass on its own output changes nothing (a test checks every registered pass); False only
+    #: for a pass that reinterprets a file convention and is applied once (spyx1-channels-last)
+    idempotent: ClassVar[bool] = True
 
     def requires(self, graph: Graph) -> None:
         """Raise a :class:`SpyxError` if ``graph`` does not meet the pass's preconditions."""

@@ -1,0 +1,192 @@
+"""Running a graph: :func:`run_file` (a model file or graph on NumPy inputs, NumPy outputs back) and
+:func:`run_command`, the library side of ``spyx-convert run`` (files in, files out, summary lines back)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from spyx.errors import InputError, OptionError, ReadError
+from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
+from spyx.passes.retime import graph_dt
+from spyx.tools.compile import compile as compile_graph
+from spyx.tools.compile import lowered
+from spyx.tools.result import ToolResult
+
+__all__ = ["RunResult", "run_file", "run_command", "read_inputs", "random_spikes"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outputs by Output node name (``(T, B, *shape)``, or ``(T, *shape)`` when the input had no batch axis),
+    neuron traces by ``"node.v"`` / ``"node.i"`` (when asked), and a summary (shapes, spike counts, wall
+    time)."""
+
+    outputs: dict[str, np.ndarray]
+    states: dict[str, np.ndarray] | None
+    summary: dict
+
+
+def _batched(prog, inputs) -> tuple[dict, bool]:
+    names = prog.input_names
+    if not isinstance(inputs, Mapping):
+        if len(names) != 1:
+            raise InputError(f"this graph has {len(names)} inputs ({', '.join(names)}); pass a dict by name")
+        inputs = {names[0]: inputs}
+    out, unbatched = {}, set()
+    for n, x in inputs.items():
+        x = np.asarray(x)
+        shape = prog.input_shapes.get(n)
+        if shape is not None and x.ndim == len(shape) + 1:
+            x, _ = x[:, None], unbatched.add(n)
+        out[n] = x
+    if unbatched and len(unbatched) != len(out):
+        raise InputError("give every input as (T, *shape) or every input as (T, B, *shape), not a mix")
+    return out, bool(unbatched)
+
+
+def run_file(
+    model: Any,
+    inputs: np.ndarray | Mapping[str, np.ndarray],
+    *,
+    dt: float | None = None,
+    method: str = "exact",
+    states: bool = False,
+    surrogate: Any = None,
+    schedule: str = "layer",
+    dtype: Any = None,
+    delay_rounding: str = "error",
+    profile: Any = None,
+) -> RunResult:
+    """Compile ``model`` (path or Graph, with ``profile``: :func:`spyx.compile`) and run it on ``inputs``.
+
+    ``inputs`` is ``(T, B, *input_shape)`` or ``(T, *input_shape)`` (one sample), or a dict by input name.
+    Raises :class:`InputError` naming the expected shape, :class:`MissingDtError` when dt is needed.
+    """
+    prog = compile_graph(
+        model,
+        dt=dt,
+        method=method,
+        surrogate=surrogate,
+        schedule=schedule,
+        dtype=dtype,
+        delay_rounding=delay_rounding,
+        profile=profile,
+    )
+    xs, unbatched = _batched(prog, inputs)
+    fn = jax.jit(prog.run_traced if states else prog.run)
+    start = time.perf_counter()
+    result = fn(prog.params, xs)
+    jax.block_until_ready(result)
+    wall = time.perf_counter() - start
+    outs = result[0]
+    if not isinstance(outs, dict):
+        outs = {prog.output_names[0]: outs}
+    outputs = {k: np.asarray(v)[:, 0] if unbatched else np.asarray(v) for k, v in outs.items()}
+    traces = None
+    if states:
+        traces = {}
+        for node, entries in result[2].items():
+            for k, v in entries.items():
+                traces[f"{node}.{k}"] = np.asarray(v)[:, 0] if unbatched else np.asarray(v)
+    spiking = {n for n, node in prog.graph.nodes.items() if node.spiking}
+    summary = {
+        "dt": dt if dt is not None else graph_dt(prog.graph),
+        "method": method,
+        "schedule": schedule,
+        "inputs": {k: list(np.shape(v)) for k, v in xs.items()},
+        "outputs": {k: list(v.shape) for k, v in outputs.items()},
+        "spike_counts": {
+            k: float(np.sum(v))
+            for k, v in outputs.items()
+            if any(s in spiking for s in prog.graph.predecessors(k))
+        },
+        "wall_time_s": wall,
+    }
+    return RunResult(outputs=outputs, states=traces, summary=summary)
+
+
+def read_inputs(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """An ``.npy`` array or an ``.npz`` of named arrays; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"{path}: input file not found")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ReadError(f"{path}: not a NumPy .npy/.npz file ({e})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            return {k: data[k] for k in data.files}
+    return data
+
+
+def random_spikes(spec: str, input_shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
+    """Seeded Bernoulli spikes from ``"T,B[,P]"`` for every input."""
+    parts = spec.split(",")
+    try:
+        t, b = int(parts[0]), int(parts[1])
+        p = float(parts[2]) if len(parts) > 2 else 0.1
+    except (IndexError, ValueError):
+        raise OptionError(f"--random-input must be T,B or T,B,P (e.g. 100,8,0.1), got {spec!r}") from None
+    if t < 1 or b < 1 or not 0 <= p <= 1:
+        raise OptionError(f"--random-input needs T >= 1, B >= 1 and 0 <= P <= 1, got {spec!r}")
+    rng = np.random.default_rng(seed)
+    return {n: (rng.random((t, b, *s)) < p).astype(np.float32) for n, s in input_shapes.items()}
+
+
+def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
+                profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
+                seed=0) -> ToolResult:
+    """Load, lower (one pipeline: the profile's fixups, inline, lower-neurons, verify), compile, run, write
+    outputs (and traces) atomically; the summary lines to print."""
+    if (input_path is None) == (random_input is None):
+        raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
+    # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
+    loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
+    out = ToolResult([f"note: {r}" for r in loaded.repairs])
+    low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
+    out.lines += low.notes
+    graph = low.graph
+    if input_path is not None:
+        inputs = read_inputs(Path(input_path))
+    else:
+        shapes = {name: node.declared_input_shape() for name, node in graph.inputs.items()}
+        inputs = random_spikes(random_input, shapes, seed)
+    result = run_file(graph, inputs, dt=low.dt, method=method, schedule=schedule,
+                      delay_rounding=delay_rounding, states=states_path is not None)
+    if output_path is not None:
+        output_path = Path(output_path)
+        if len(result.outputs) == 1:
+            if output_path.suffix == ".npz":
+                atomic_save_npz(output_path, result.outputs)
+            else:
+                atomic_save_npy(output_path, next(iter(result.outputs.values())))
+        else:
+            if output_path.suffix != ".npz":
+                raise InputError(f"the graph has {len(result.outputs)} outputs ({', '.join(result.outputs)}); "
+                                 f"write them to an .npz file, not {output_path.name}")
+            atomic_save_npz(output_path, result.outputs)
+    if states_path is not None:
+        atomic_save_npz(Path(states_path), result.states or {})
+    s = result.summary
+    out.lines.append(f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}")
+    for name, shape in s["inputs"].items():
+        out.lines.append(f"input {name}: {tuple(shape)}")
+    for name, shape in s["outputs"].items():
+        count = s["spike_counts"].get(name)
+        extra = f", {count:g} spikes" if count is not None else ""
+        out.lines.append(f"output {name}: {tuple(shape)}{extra}")
+    out.lines.append(f"wall time {s['wall_time_s']:.3f} s (including JIT compilation)")
+    if output_path is not None:
+        out.wrote(output_path)
+    if states_path is not None:
+        out.files.append(Path(states_path))
+        out.lines.append(f"wrote {states_path} ({len(result.states or {})} traces)")
+    return out
