@@ -4,6 +4,7 @@ and SpikingJelly 2.0 (its CUDA and Triton LIF kernels).
 
     python benchmarks/train_throughput.py                    # all workloads, every framework found
     python benchmarks/train_throughput.py --quick            # tiny sizes (a CPU smoke test of the harness)
+    python benchmarks/train_throughput.py --shd-grid 64,128,256:128,512   # only the SHD train step, per batch x hidden
 
 Each framework runs in its own process, one after another (so memory figures are its own):
 
@@ -21,6 +22,10 @@ and ``cnn_sinabs_fwd`` (B=64, T=300) NIR graphs forward, and ``nmnist_train`` (t
 call waited for (``block_until_ready`` / ``torch.cuda.synchronize``); the first call's time is reported as
 ``compile_s``. ``peak_mib`` is the device's peak memory right after the SHD train step (the first workload of each
 process). Prints a table with ratios to each peer and writes ``benchmarks/results/train_throughput.json``.
+
+``--shd-grid BATCHES:HIDDENS`` (e.g. ``64,128,256:128,512``) runs only the SHD train step, once per batch size and
+hidden width (workloads ``shd_train_b<B>_h<H>``, T as above or ``--shd-T``): the Spyx paper's training-time table,
+reproduced by ``research/reproductions/spyx-shd-training-time``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ def sizes(quick: bool) -> dict:
     if quick:
         return dict(T=16, B=8, C=128, H=32, H2=64, nT=8, nB=4, bT=16, bB=8, cT=8, cB=2)
     return dict(T=256, B=256, C=128, H=128, H2=512, nT=64, nB=64, bT=256, bB=256, cT=300, cB=64)
+
+
+def shd_grid(spec: str | None) -> list[tuple[int, int]]:
+    """``"64,128:128,512"`` -> ``[(64, 128), (64, 512), (128, 128), (128, 512)]`` (batch outer, hidden inner)."""
+    if not spec:
+        return []
+    batches, hiddens = spec.split(":")
+    return [(int(b), int(h)) for b in batches.split(",") for h in hiddens.split(",")]
 
 
 def timeit(fn, warmup: int, iters: int, sync) -> tuple[float, float]:
@@ -110,6 +123,17 @@ def jax_worker(kind: str, args) -> list[dict]:
     if kind == "spyx":
         variants.append(("nn-step", {"schedule": "step"}))
 
+    if args.shd_grid:  # the training-time table only: one train step per (batch, hidden)
+        T = args.shd_T or z["T"]
+        for B, h in shd_grid(args.shd_grid):
+            xb = (jax.random.uniform(key, (T, B, z["C"])) < 0.1).astype(jnp.float32)
+            yb = jax.random.randint(key, (B,), 0, 20)
+            first, med = timeit(nn_train(shd_model(h), xb, yb, {}), args.warmup, args.iters, sync)
+            stats = jax.devices()[0].memory_stats() or {}
+            record(f"shd_train_b{B}_h{h}", "nn", first, med, T=T, batch=B, hidden=h,
+                   peak_mib=stats.get("peak_bytes_in_use", 0) / 2**20 or None)
+        return out
+
     x = (jax.random.uniform(key, (z["T"], z["B"], z["C"])) < 0.1).astype(jnp.float32)
     y = jax.random.randint(key, (z["B"],), 0, 20)
     for h, tag in ((z["H"], "shd"), (z["H2"], "shd512")):
@@ -123,7 +147,8 @@ def jax_worker(kind: str, args) -> list[dict]:
             first, med = timeit(nn_infer(shd_model(h), x, kw), args.warmup, args.iters, sync)
             record(f"{tag}_infer", variant, first, med)
         if kind == "spyx":  # the compiled Program path: lower once, grad through program.run
-            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)))
+            prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)), precision=args.program_precision,
+                                dtype=None if args.program_dtype == "float32" else jnp.dtype(args.program_dtype))
             tx = optax.adam(1e-3)
 
             @jax.jit
@@ -158,7 +183,8 @@ def jax_worker(kind: str, args) -> list[dict]:
         shape = tuple(int(s) for s in next(iter(graph.nodes["input"].input_type.values())))
         xin = (jax.random.uniform(key, (T, B, *shape)) < 0.2).astype(jnp.float32)
         if kind == "spyx":
-            prog = spyx.compile(spyx.load(str(path)), dt=1e-4 if "braille" in fname else 1.0)
+            prog = spyx.compile(spyx.load(str(path)), dt=1e-4 if "braille" in fname else 1.0,
+                                precision=args.program_precision)
             f = jax.jit(lambda p, x: prog.run(p, x)[0])
             first, med = timeit(lambda: f(prog.params, xin), args.warmup, args.iters, sync)
             record(name, "program", first, med)
@@ -256,6 +282,17 @@ def sj_worker(args) -> list[dict]:
         return f
 
     g = torch.Generator(device="cpu").manual_seed(0)
+    if args.shd_grid:
+        T = args.shd_T or z["T"]
+        for B, h in shd_grid(args.shd_grid):
+            xb = (torch.rand(T, B, z["C"], generator=g) < 0.1).float().to(dev)
+            yb = torch.randint(0, 20, (B,), generator=g).to(dev)
+            if dev == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            first, med = timeit(train(shd(h), xb, yb), args.warmup, args.iters, sync)
+            peak = torch.cuda.max_memory_allocated() / 2**20 if dev == "cuda" else None
+            record(f"shd_train_b{B}_h{h}", first, med, T=T, batch=B, hidden=h, peak_mib=peak)
+        return out
     x = (torch.rand(z["T"], z["B"], z["C"], generator=g) < 0.1).float().to(dev)
     y = torch.randint(0, 20, (z["B"],), generator=g).to(dev)
     for h, tag in ((z["H"], "shd"), (z["H2"], "shd512")):
@@ -278,7 +315,11 @@ def run_worker(name: str, args, env_extra: dict, pythonpath: list[str], cwd: Pat
     env = {**os.environ, **env_extra, "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join([*pythonpath, env.get("PYTHONPATH", "")]).strip(os.pathsep)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--corpus", str(Path(args.corpus).resolve()),
-           "--warmup", str(args.warmup), "--iters", str(args.iters)] + (["--quick"] if args.quick else [])
+           "--warmup", str(args.warmup), "--iters", str(args.iters), "--program-precision", args.program_precision,
+           "--program-dtype", args.program_dtype] + (
+               ["--quick"] if args.quick else [])
+    if args.shd_grid:
+        cmd += ["--shd-grid", args.shd_grid] + (["--shd-T", str(args.shd_T)] if args.shd_T else [])
     print(f"== {name} {env_extra or ''}", flush=True)
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=args.timeout)
     rows = []
@@ -288,14 +329,19 @@ def run_worker(name: str, args, env_extra: dict, pythonpath: list[str], cwd: Pat
     sys.stdout.write(proc.stdout[-3000:] if proc.returncode else "")
     if proc.returncode:
         print(f"{name} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}", flush=True)
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
+        rows.append(dict(framework=name if name != "sj" else "spikingjelly",
+                         variant=env_extra.get("SJ_LIF_CUDA_IMPLEMENTATION", "nn"), workload="worker_failed",
+                         compile_s=None, median_ms=float("nan"), error=f"exit {proc.returncode}: {last}"))
     return rows
 
 
 def table(rows: list[dict]) -> str:
     """Medians per (workload, framework/variant), with each spyx row's ratio to every peer row (peer / spyx: >1
     means spyx is faster)."""
-    lines = [f"{'workload':16} {'framework':28} {'median ms':>10} {'compile s':>9} {'peak MiB':>9}  ratios (peer/this)"]
-    for w in WORKLOADS:
+    lines = [f"{'workload':20} {'framework':28} {'median ms':>10} {'compile s':>9} {'peak MiB':>9}  ratios (peer/this)"]
+    grid = [r["workload"] for r in rows if r["workload"] not in WORKLOADS]
+    for w in (*WORKLOADS, *dict.fromkeys(grid)):
         ws = [r for r in rows if r["workload"] == w]
         peers = [r for r in ws if r["framework"] != "spyx" and r["median_ms"] == r["median_ms"]]
         for r in ws:
@@ -306,7 +352,7 @@ def table(rows: list[dict]) -> str:
             comp = f"{r['compile_s']:.1f}" if r.get("compile_s") is not None else "-"
             peak = f"{r['peak_mib']:.0f}" if r.get("peak_mib") else "-"
             err = f"  ({r['error']})" if r.get("error") else ""
-            lines.append(f"{w:16} {label:28} {r['median_ms']:10.3f} {comp:>9} {peak:>9}  {ratio}{err}")
+            lines.append(f"{w:20} {label:28} {r['median_ms']:10.3f} {comp:>9} {peak:>9}  {ratio}{err}")
     return "\n".join(lines)
 
 
@@ -322,6 +368,12 @@ def main() -> None:
     p.add_argument("--corpus", default=str(ROOT.parent / "shared" / "nir-corpus"))
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "train_throughput.json")
     p.add_argument("--timeout", type=int, default=900)
+    p.add_argument("--program-dtype", default="float32", choices=("float32", "bfloat16"),
+                   help="spyx.compile(dtype=) of the SHD Program rows (parameters, inputs and state in this dtype)")
+    p.add_argument("--program-precision", default="highest", choices=("highest", "high", "default"),
+                   help="spyx.compile(precision=) of the Program rows (nn layers use flax's default precision)")
+    p.add_argument("--shd-grid", help="BATCHES:HIDDENS, e.g. 64,128,256:128,512: only the SHD train step, per pair")
+    p.add_argument("--shd-T", type=int, help="time steps of the --shd-grid input (default: the workload's T)")
     args = p.parse_args()
     if args.worker == "sj":
         sj_worker(args)
@@ -341,7 +393,7 @@ def main() -> None:
     import jax
 
     meta = {"jax": jax.__version__, "device": str(jax.devices()[0]), "quick": args.quick, "iters": args.iters,
-            "warmup": args.warmup}
+            "warmup": args.warmup, "shd_grid": args.shd_grid, "shd_T": args.shd_T}
     try:
         import torch
 

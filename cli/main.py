@@ -153,17 +153,27 @@ def passes_cmd() -> None:
 @click.option("--states", "states_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also save every stateful node's membrane (and synaptic current) traces to this .npz.")
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of --random-input and of --perturb.")
+@click.option("--population", type=int, default=None, metavar="N",
+              help="Run N members at once (vmap), split over the devices; outputs get a leading axis N.")
+@click.option("--perturb", type=float, default=0.0, show_default=True, metavar="SIGMA",
+              help="With --population: members 1..N-1 scale every float parameter by 1 + SIGMA*N(0,1).")
 def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
         dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
-        states_path: Path | None, repair: bool, seed: int) -> None:
-    """Run a NIR graph in JAX on time-major inputs and write its outputs."""
+        states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float) -> None:
+    """Run a NIR graph in JAX on time-major inputs and write its outputs.
+
+    \b
+    Population inference (docs/scaling.md):
+      spyx-convert run model.nir --random-input 100,8 --population 64 --perturb 0.05 --output y.npy
+    """
     from spyx.tools.run import run_command
 
     emit(run_command(
         model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt, method=method,
         profile=profile, schedule=schedule, delay_rounding=delay_rounding, states_path=states_path,
-        repair=repair, seed=seed,
+        repair=repair, seed=seed, population=population, perturb=perturb,
     ))
 
 

@@ -1,7 +1,7 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir, profiles, quant, targets, tools
-from spyx.backend import Program
+from spyx import axn, io, ir, profiles, quant, sharding, targets, tools
+from spyx.backend import Program, run_population
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
 from spyx.ir import Graph, to_text, verify
@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # Submodules that pull in flax, optax or jax are loaded on first use, so that `import spyx` (and the CLI) stay
 # quick; `import spyx; spyx.nn.LIF` works as it does in Spyx 1.0, which imported them all eagerly.
-_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir")
+_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir", "bench", "experimental", "ssm", "phasor")
 
 
 def __getattr__(name: str):
@@ -36,10 +36,14 @@ def __getattr__(name: str):
 __all__ = [
     "jax",
     "jnp",
+    "bench",
     "data",
+    "experimental",
     "fn",
     "nir",
     "optimize",
+    "phasor",
+    "ssm",
     "Graph",
     "Program",
     "axn",
@@ -47,6 +51,7 @@ __all__ = [
     "io",
     "ir",
     "quant",
+    "sharding",
     "targets",
     "tools",
     "load",
@@ -54,6 +59,7 @@ __all__ = [
     "nn",
     "profiles",
     "run_file",
+    "run_population",
     "save",
     "to_text",
     "verify",

@@ -20,12 +20,14 @@ with ``jit``, ``vmap`` and ``grad``.
 
 from __future__ import annotations
 
+import operator
+
 import jax.numpy as jnp
 from jax import lax
 
 from spyx.errors import ArgumentError
 
-__all__ = ["METHODS", "affine_combine", "linear_recurrence"]
+__all__ = ["METHODS", "affine_combine", "check_method", "linear_recurrence"]
 
 METHODS = ("associative", "sequential", "chunked")
 
@@ -36,6 +38,20 @@ def affine_combine(left, right):
     a_l, b_l = left
     a_r, b_r = right
     return a_r * a_l, a_r * b_l + b_r
+
+
+def check_method(method: str, chunk_size: int, where: str) -> tuple[str, int]:
+    """``(method, chunk_size)`` validated for a layer that exposes the choice (an :class:`ArgumentError` naming
+    ``where`` otherwise), so a bad option fails when the layer is built rather than at its first call."""
+    if method not in METHODS:
+        raise ArgumentError(f"{where}: method must be one of {', '.join(METHODS)}, got {method!r}")
+    try:
+        chunk = operator.index(chunk_size)
+    except TypeError:
+        chunk = 0
+    if isinstance(chunk_size, bool) or chunk < 1:
+        raise ArgumentError(f"{where}: chunk_size must be a positive integer, got {chunk_size!r}")
+    return method, chunk
 
 
 def _move(x, axis):

@@ -10,6 +10,7 @@ from spyx.backend import adaptive as _adaptive  # noqa: F401  (registers the spy
 from spyx.backend import refractory as _refractory  # noqa: F401  (registers the spyx.RefractoryLIF kernel)
 from spyx.backend.codegen import check_options, generate, resolve_surrogate
 from spyx.backend.kernels import KERNELS, Kernel, kernel_for, register_kernel
+from spyx.backend.population import perturb_params, run_population, stack_params
 from spyx.backend.program import Program
 from spyx.backend.schedule import SCHEDULES
 
@@ -36,7 +37,10 @@ __all__ = [
     "generate",
     "kernel_for",
     "lower",
+    "perturb_params",
     "register_kernel",
     "resolve_surrogate",
     "run_file",
+    "run_population",
+    "stack_params",
 ]

@@ -53,6 +53,7 @@ def generate(
     precision: str = "highest",
     scan_unroll: int | None = None,
     parallel_linear: bool = False,
+    fused: str = "auto",
 ) -> Program:
     """The :class:`Program` of a lowered graph (see :func:`spyx.compile` for the options).
 
@@ -72,7 +73,7 @@ def generate(
     if not (isinstance(scan_unroll, int) and scan_unroll >= 1):
         raise OptionError(f"scan_unroll must be an integer >= 1, got {scan_unroll!r}")
     plan = make_plan(
-        flat, spike_fn, PRECISIONS[precision], unroll=scan_unroll, parallel_linear=parallel_linear
+        flat, spike_fn, PRECISIONS[precision], unroll=scan_unroll, parallel_linear=parallel_linear, fused=fused
     )
     params: dict = {}
     for name, node in flat.nodes.items():

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from spyx.backend.schedule import Plan, run_layer_schedule, run_step_schedule, step_nodes
-from spyx.errors import InputError
+from spyx.chunking import Stream, check_chunk, chunked
+from spyx.errors import ArgumentError, InputError
 from spyx.ir.graph import Graph
 from spyx.ir.shapes import fmt_shape
 
@@ -87,24 +88,81 @@ class Program:
         outs = {o: vals[o] for o in self.plan.outputs}
         return {**state, **new}, self._pack(outs)
 
-    def run(self, params, inputs, state=None):
-        """Run over time-major ``inputs`` (T, B, *shape) -> (outputs (T, B, *shape), final state)."""
-        outs, state, _ = self._run(params, inputs, state, traced=False)
-        return outs, state
+    def run(self, params, inputs, state=None, *, outputs=None, chunk: int | None = None, checkpoint: bool = False):
+        """Run over time-major ``inputs`` (T, B, *shape) -> (outputs (T, B, *shape), final state).
 
-    def run_traced(self, params, inputs, state=None):
-        """As :meth:`run`, plus traces: node -> {"v"|"i"|"s"|"a": (T, B, *shape)} for every neuron."""
-        return self._run(params, inputs, state, traced=True)
+        Args:
+            outputs: which graph outputs to return: a name (returns that array), a list of names (returns a dict),
+                or ``None`` for all (one array when the graph has one output). Only the outputs are returned,
+                never per-node traces (:meth:`run_traced` gives those).
+            chunk: run time in chunks of this many steps, carrying the state (same result as one run; the
+                intermediates of one chunk are alive at a time instead of whole sequences). ``None``: one pass.
+            checkpoint: with ``chunk``, make each chunk a ``jax.checkpoint`` so that a gradient keeps only the
+                state entering each chunk and recomputes the rest (memory grows with ``T / chunk``).
+        """
+        names, single = self._select(outputs)
+        k = check_chunk(chunk, checkpoint, "Program.run")
+        xs, state = self._start(inputs, state)
+        runner = self._runner()
+
+        def over(st, x):
+            outs, st, _ = runner(self.plan, params, st, x, False)
+            return {o: outs[o] for o in names}, st
+
+        outs, state = over(state, xs) if k is None else chunked(over, state, xs, k, checkpoint=checkpoint)
+        return (outs[names[0]] if single else outs), state
+
+    def run_traced(self, params, inputs, state=None, *, nodes=None):
+        """As :meth:`run`, plus traces: node -> {"v"|"i"|"s"|"a": (T, B, *shape)} for every neuron, or only for
+        the neurons named in ``nodes``."""
+        outs, state, traces = self._run(params, inputs, state, traced=True)
+        if nodes is not None:
+            nodes = [nodes] if isinstance(nodes, str) else list(nodes)
+            unknown = [n for n in nodes if n not in traces]
+            if unknown:
+                raise ArgumentError(
+                    f"run_traced: no traced neuron named {', '.join(map(repr, unknown))}; traced neurons: "
+                    f"{', '.join(sorted(traces)) or 'none'}"
+                )
+            traces = {n: traces[n] for n in nodes}
+        return outs, state, traces
+
+    def stream(self, params, chunks, state=None, *, outputs=None) -> Stream:
+        """Iterate over time-major pieces of one sequence (``(T_i, B, *shape)`` each), carrying the state: yields
+        each piece's outputs (as :meth:`run`), and ``.state`` is the state after the last piece. Concatenated, the
+        outputs equal one :meth:`run` over the whole sequence. Each distinct piece length compiles once."""
+        self._select(outputs)  # fail now, not at the first piece
+        run = jax.jit(lambda p, st, x: self.run(p, x, st, outputs=outputs))
+        return Stream(lambda st, x: run(params, st, x), chunks, state)
 
     # -- internals ----------------------------------------------------------------------------------------
-    def _run(self, params, inputs, state, traced):
+    def _runner(self):
+        return run_layer_schedule if self.schedule == "layer" else run_step_schedule
+
+    def _start(self, inputs, state):
         xs = self._inputs(inputs, time=True)
-        batch = next(iter(xs.values())).shape[1]
         if state is None:
-            state = self.init_state(batch)
-        runner = run_layer_schedule if self.schedule == "layer" else run_step_schedule
-        outs, state, traces = runner(self.plan, params, state, xs, traced)
+            state = self.init_state(next(iter(xs.values())).shape[1])
+        return xs, state
+
+    def _run(self, params, inputs, state, traced):
+        xs, state = self._start(inputs, state)
+        outs, state, traces = self._runner()(self.plan, params, state, xs, traced)
         return self._pack(outs), state, traces
+
+    def _select(self, outputs) -> tuple[tuple[str, ...], bool]:
+        """(output names, whether one array is returned) of an ``outputs=`` argument."""
+        if outputs is None:
+            return self.output_names, len(self.output_names) == 1
+        single = isinstance(outputs, str)
+        names = (outputs,) if single else tuple(outputs)
+        unknown = [n for n in names if n not in self.plan.outputs]
+        if unknown or not names:
+            raise ArgumentError(
+                f"outputs: {'no output named ' + ', '.join(map(repr, unknown)) if unknown else 'an empty selection'}"
+                f"; this graph's outputs: {', '.join(self.output_names)}"
+            )
+        return names, single
 
     def _pack(self, outs: dict):
         return next(iter(outs.values())) if len(outs) == 1 else outs

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import networkx as nx
 from jax import lax
 
+from spyx.backend.fused import check_fused, fused_neuron_sequence
 from spyx.backend.kernels import Context, Kernel, is_linear_neuron, kernel_for, linear_neuron_sequence
 from spyx.errors import OptionError, UnsupportedError
 from spyx.ir.algorithms import feedback_edges, is_causal, topological_order
@@ -67,9 +68,11 @@ class Plan:
     groups: tuple[Group, ...]
     unroll: int = 1  # lax.scan unroll factor (fewer loop iterations per step on accelerators)
     parallel_linear: bool = False  # reset-free linear neurons by associative scan in the layer schedule
+    fused: str = "off"  # neurons on the fused kernels in the layer schedule (spyx.backend.fused)
 
 
-def make_plan(graph: Graph, spike_fn, precision, *, unroll: int = 1, parallel_linear: bool = False) -> Plan:
+def make_plan(graph: Graph, spike_fn, precision, *, unroll: int = 1, parallel_linear: bool = False,
+              fused: str = "off") -> Plan:
     """The plan of a flat, discrete, verified graph. UnsupportedError names any node without a kernel."""
     missing = [f"{n} ({node.kind})" for n, node in graph.nodes.items() if kernel_for(node.kind) is None]
     if missing:
@@ -98,7 +101,7 @@ def make_plan(graph: Graph, spike_fn, precision, *, unroll: int = 1, parallel_li
         nodes[n] = NodePlan(n, node, kernel, ctx, tuple(sources[n]), causal, n in keeps)
     inputs = {n: tuple(shapes[n].output) for n, node in graph.nodes.items() if isinstance(node, Input)}
     outputs = {n: tuple(shapes[n].output) for n, node in graph.nodes.items() if isinstance(node, Output)}
-    return Plan(nodes, order, inputs, outputs, _groups(graph, order), unroll, parallel_linear)
+    return Plan(nodes, order, inputs, outputs, _groups(graph, order), unroll, parallel_linear, check_fused(fused))
 
 
 def _groups(graph: Graph, order: tuple[str, ...]) -> tuple[Group, ...]:
@@ -216,7 +219,10 @@ def run_layer_schedule(plan: Plan, params, state, inputs, traced: bool):
             xs = sum_sources(np_, seq) if np_.sources else jnp.zeros((t, b, *np_.ctx.in_shape), like.dtype)
             p = params.get(n, {})
             own = {k: v for k, v in state[n].items() if k != "out"}
-            if np_.kernel.sequence is not None:
+            fast = None if traced else fused_neuron_sequence(plan.fused, np_.node, p, own, xs, np_.ctx)
+            if fast is not None:
+                seq[n], new = fast
+            elif np_.kernel.sequence is not None:
                 seq[n], new = np_.kernel.sequence(np_.node, p, own, xs, np_.ctx)
             elif plan.parallel_linear and is_linear_neuron(np_.node):
                 seq[n], new, tr = linear_neuron_sequence(np_.node, p, own, xs, np_.ctx)

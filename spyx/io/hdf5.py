@@ -135,12 +135,13 @@ class _Scan:
         self.seen: dict[int, str] = {}
         self.biggest: tuple[int, str] = (0, "")
 
-    def entry(self, gid, name: str | bytes, path: str, depth: int):
-        """The group (dict) or dataset (_Dataset) ``name`` of group ``gid``; None when there is none."""
+    def entry(self, gid, name: str | bytes, path: str, depth: int, *, listed: bool = False):
+        """The group (dict) or dataset (_Dataset) ``name`` of group ``gid``; None when there is none.
+        ``listed``: the name comes from iterating ``gid`` (it exists; a lookup that fails is damage)."""
         h5py, source = self.h5py, self.source
         key = name.encode("utf8", "surrogateescape") if isinstance(name, str) else name
         try:
-            if not gid.links.exists(key):
+            if not listed and not gid.links.exists(key):
                 return None
             info = gid.links.get_info(key)
         except (KeyError, OSError, RuntimeError, ValueError) as e:
@@ -166,7 +167,8 @@ class _Scan:
             )
         try:
             obj = h5py.h5o.open(gid, key)
-            addr = h5py.h5o.get_info(obj).addr
+            # the address identifies a group reached twice (cycles); datasets cannot lead anywhere
+            addr = h5py.h5o.get_info(obj).addr if isinstance(obj, h5py.h5g.GroupID) else None
         except (KeyError, OSError, RuntimeError, ValueError) as e:
             raise ReadError(f"{source}: cannot read {path} ({e}); is the file truncated or corrupt?") from None
         if isinstance(obj, h5py.h5g.GroupID):
@@ -203,7 +205,7 @@ class _Scan:
                 raise FormatError(
                     f"{source}: {path} holds an entry named {key!r}, which is not UTF-8 text; NIR names are text"
                 ) from None
-            item = self.entry(gid, key, f"{path}/{name}", depth + 1)
+            item = self.entry(gid, key, f"{path}/{name}", depth + 1, listed=True)
             if item is None:
                 raise ReadError(
                     f"{source}: {path} lists {name!r}, which cannot be found; is the file truncated or corrupt?"
@@ -220,6 +222,16 @@ class _Scan:
             dtype = dsid.dtype
         except (KeyError, OSError, RuntimeError, ValueError, TypeError) as e:
             raise ReadError(f"{source}: cannot read dataset {path} ({e}); is the file truncated?") from None
+        # A dataset stored contiguously in this file has an offset in it and cannot keep its data elsewhere
+        # (the cheap test first; chunked, compact, external and virtual datasets have none).
+        storage = _foreign_storage(h5py, dsid) if shape and dsid.get_offset() is None else None
+        if storage:
+            # External raw files and virtual datasets make libhdf5 open other files by name: a NIR file keeps its
+            # data inside itself, and following those names would read whatever lies at them.
+            raise FormatError(
+                f"{source}: dataset {path} keeps its data in {storage}; a NIR file stores its data inside itself; "
+                "not read"
+            )
         text = h5py.check_string_dtype(dtype) is not None
         if not text and (dtype.kind not in "biufc" or dtype.subdtype is not None or dtype.fields):
             raise FormatError(
@@ -250,6 +262,19 @@ class _Scan:
                 f"{self.biggest[1]}, {self.biggest[0]}), more than the memory budget of {self.max_bytes} bytes "
                 "(spyx.load(..., max_bytes=)); not read"
             )
+
+
+def _foreign_storage(h5py, dsid) -> str | None:
+    """What names another file in a dataset's storage (external raw files, a virtual dataset), or ``None``."""
+    try:
+        dcpl = dsid.get_create_plist()
+        if dcpl.get_layout() == h5py.h5d.VIRTUAL:
+            return "other files (a virtual dataset)"
+        if dcpl.get_external_count() > 0:
+            return "external raw files"
+    except (OSError, RuntimeError, ValueError, KeyError) as e:
+        return f"a storage layout HDF5 cannot describe ({e})"
+    return None
 
 
 def fmt_dims(shape: tuple[int, ...] | None) -> str:
@@ -364,14 +389,23 @@ def _read_dataset(item: _Dataset, source: str) -> Any:
 
     if item.shape is None:
         return np.zeros((0,), item.dtype if not item.text else object)
+    if not item.text:
+        # Numbers straight into an array of the declared shape (h5py's Dataset wrapper costs several times
+        # the read itself on the small datasets a NIR file is made of).
+        value = np.empty(item.shape, item.dtype)
+        try:
+            if value.size:
+                item.dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
+        except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
+            raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
+        if value.ndim == 0:
+            return value[()]  # a NumPy scalar, as h5py gives for a 0-d dataset
+        value.flags.writeable = False  # read once, never copied again (spyx.ir.node.freeze_array)
+        return value
     try:
         value = h5py.Dataset(item.dsid)[()]
     except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
         raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
-    if not item.text:
-        if isinstance(value, np.ndarray) and value.flags.owndata:
-            value.flags.writeable = False  # read once, never copied again (spyx.ir.node.freeze_array)
-        return value
     try:
         return _text(value)
     except UnicodeDecodeError:

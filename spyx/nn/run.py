@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from spyx.chunking import check_chunk, chunked
 from spyx.errors import InputError, OptionError
 
 __all__ = ["run", "SCHEDULES"]
@@ -110,7 +111,8 @@ def _layerwise(model, xs, state):
     return _scan(model, xs, state)
 
 
-def run(model, x, state=None, *, batch_major: bool = False, schedule: str = "auto"):
+def run(model, x, state=None, *, batch_major: bool = False, schedule: str = "auto", chunk: int | None = None,
+        checkpoint: bool = False):
     """Scan ``model`` over time: ``(outputs, final_state)``.
 
     1. ``batch_major``: ``x`` is ``[B, T, ...]`` and is swapped to ``[T, B, ...]`` (outputs are swapped back).
@@ -125,9 +127,15 @@ def run(model, x, state=None, *, batch_major: bool = False, schedule: str = "aut
 
     ``schedule`` (keyword-only, a spyx extra): ``"auto"``, ``"layer"`` or ``"step"``; see the module docstring.
     The outputs are the same; ``layer`` is faster where large matrix products pay (GPUs).
+
+    ``chunk`` / ``checkpoint`` (keyword-only, spyx extras, for long sequences): run time in chunks of ``chunk``
+    steps carrying the state (the same outputs and state as one run; one chunk's intermediates alive at a time),
+    and with ``checkpoint=True`` make each chunk a ``jax.checkpoint`` so that BPTT keeps only the state entering
+    each chunk and recomputes inside it (memory grows with ``T / chunk``). See :mod:`spyx.chunking`.
     """
     if schedule not in SCHEDULES:
         raise OptionError(f"spyx.nn.run: schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    k = check_chunk(chunk, checkpoint, "spyx.nn.run")
     leaves = jax.tree.leaves(x)
     if not leaves or any(getattr(leaf, "ndim", 0) < 2 for leaf in leaves):
         shapes = [getattr(leaf, "shape", type(leaf).__name__) for leaf in leaves]
@@ -150,7 +158,11 @@ def run(model, x, state=None, *, batch_major: bool = False, schedule: str = "aut
     layerwise = schedule == "layer" or (
         schedule == "auto" and jax.default_backend() != "cpu" and _layerwise_ok(model)
     )
-    outputs, state = _layerwise(model, x, state) if layerwise else _scan(model, x, state)
+    over = _layerwise if layerwise else _scan
+    if k is None:
+        outputs, state = over(model, x, state)
+    else:
+        outputs, state = chunked(lambda st, xs: over(model, xs, st), state, x, k, checkpoint=checkpoint)
     if batch_major:
         outputs = outputs.swapaxes(0, 1)
     return outputs, state

@@ -235,6 +235,14 @@ def _writer_for(layer):
     return _WRITERS.get(type(layer))
 
 
+def _is_resonate_fire(layer) -> bool:
+    """Whether ``layer`` is a ``spyx.phasor.ResonateFire`` (or a subclass), which Spyx 1.0's ``to_nir`` refuses
+    with ``NotImplementedError``; its other layers without a NIR form (SSMs, ``RFSSM``, ...) are skipped."""
+    from spyx.phasor.resonate_fire import ResonateFire
+
+    return isinstance(layer, ResonateFire)
+
+
 def write_graph(
     model, input_shape: tuple[int, ...], output_shape: tuple[int, ...] | None, dt: float, *, include_li: bool = False
 ) -> Graph:
@@ -249,7 +257,7 @@ def write_graph(
                 f"layer {i} ({type(layer).__name__}) is qwix-quantized: NIR cannot carry quantization; export the "
                 "float model before quantizing (spyx.quant.quantize_graph makes integer NIR graphs)"
             )
-        if type(layer).__name__ == "ResonateFire":
+        if _is_resonate_fire(layer):
             raise NotImplementedError(
                 f"layer {i} (ResonateFire): NIR has no complex or oscillatory neuron; ResonateFire cannot be exported"
             )

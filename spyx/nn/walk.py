@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from flax import nnx
 
-from spyx.errors import ShapeError, UnsupportedError
+from spyx.errors import ExportError, ShapeError, UnsupportedError
 from spyx.ir import Affine, Conv1d, Conv2d, Flatten, Graph, Input, Linear, Node, Output, SumPool2d, verify
 from spyx.nn.activity import ActivityRegularization
 from spyx.nn.flatten import Flatten as NNFlatten
 from spyx.nn.pool import SumPool, full_window
 from spyx.nn.sequential import Sequential
 
-__all__ = ["Walk", "walk"]
+__all__ = ["NoGraphFormError", "Walk", "walk"]
 
 F32 = np.float32
 
@@ -107,6 +107,22 @@ class Walk:
 
 
 Rule = Callable[[Walk, str, object], None]
+
+
+class NoGraphFormError(ExportError, UnsupportedError):
+    """A layer that declares it has no NIR or spyx IR form (its ``no_graph_form`` trait says why)."""
+
+
+def refuse(name: str, layer) -> None:
+    """:class:`NoGraphFormError` if ``layer``'s class declares the trait ``no_graph_form`` (a sentence saying
+    why no graph of NIR primitives or spyx IR nodes computes it: complex state, an input-dependent decay, ...).
+    A trait on the class, not a list of names here, so a new layer states its own limit where it is defined."""
+    reason = getattr(type(layer), "no_graph_form", None)
+    if reason:
+        raise NoGraphFormError(
+            f"layer {name} ({type(layer).__module__}.{type(layer).__qualname__}) cannot be lowered or exported to "
+            f"NIR: {reason}. It runs in JAX only (the layer itself, or spyx.nn.run for a stateful one)"
+        )
 
 
 def layer_shape(layer) -> tuple[int, ...]:
@@ -289,6 +305,7 @@ def _visit(w: Walk, model, rules: dict[type, Rule], prefix: str) -> None:
         if type(layer) is Sequential:
             _visit(w, layer, rules, f"{prefix}{i}_")
             continue
+        refuse(name, layer)
         rule = rules.get(type(layer)) or STRUCTURAL.get(type(layer))
         if rule is None:
             known = sorted(t.__name__ for t in (*rules, *STRUCTURAL))

@@ -6,14 +6,20 @@
   new model and a dict of per-epoch arrays.
 * :class:`SolverImpl`, :data:`Solver`, :func:`backprop` — the update-rule protocol of ``compile_fit``.
 * :func:`make_train_step`, :func:`make_eval_step` — the compiled steps ``fit`` uses.
+* :func:`sweep` — a population (seeds, parameter sets, hyper-parameters) trained at once, ``jax.vmap`` of
+  ``compile_fit``'s program; :func:`stack`, :func:`unstack`, :func:`population_size` for stacked modules.
+* :func:`make_mesh` — the ``(population, data)`` device mesh that ``fit``, ``compile_fit`` and ``sweep`` take
+  as ``mesh=`` (from :mod:`spyx.sharding`).
 
-See ``docs/training.md``.
+See ``docs/training.md`` and ``docs/scaling.md``.
 """
 
 from spyx.optimize.compiled import compile_fit
 from spyx.optimize.loop import History, fit
 from spyx.optimize.solver import Solver, SolverImpl, backprop
 from spyx.optimize.steps import make_eval_step, make_train_step
+from spyx.optimize.sweep import population_size, stack, sweep, unstack
+from spyx.sharding import make_mesh
 
 __all__ = [
     "fit",
@@ -24,4 +30,9 @@ __all__ = [
     "make_train_step",
     "make_eval_step",
     "History",
+    "sweep",
+    "stack",
+    "unstack",
+    "population_size",
+    "make_mesh",
 ]

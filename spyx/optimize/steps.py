@@ -8,10 +8,13 @@ from typing import Any
 import jax
 from flax import nnx
 
+from spyx.sharding import replicated
+
 __all__ = ["make_train_step", "make_eval_step"]
 
 
-def make_train_step(loss_fn: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+def make_train_step(loss_fn: Callable[..., jax.Array], *, mesh: jax.sharding.Mesh | None = None
+                    ) -> Callable[..., jax.Array]:
     """Build ``step(model, optimizer, *args) -> loss``, compiled with ``nnx.jit``.
 
     One step, in this order: ``loss, grads = nnx.value_and_grad(m -> loss_fn(m, *args))(model)`` (gradients
@@ -21,12 +24,20 @@ def make_train_step(loss_fn: Callable[..., jax.Array]) -> Callable[..., jax.Arra
 
     Args:
         loss_fn: ``(model, *args) -> scalar``, e.g. a closure around ``spyx.fn.integral_crossentropy()``.
+        mesh: keyword-only, an extra of this implementation (data parallelism, ``docs/scaling.md``). With a
+            mesh, the model's and the optimizer's new state are constrained to be replicated over it, so a
+            batch split over the mesh's ``"data"`` axis gives gradients reduced by an XLA all-reduce and
+            parameters that stay identical on every device. The caller places model, optimizer and batch
+            (:func:`spyx.optimize.fit` does).
     """
 
     @nnx.jit
     def step(model, optimizer, *args):
         loss, grads = nnx.value_and_grad(lambda m: loss_fn(m, *args))(model)
         optimizer.update(model, grads)
+        if mesh is not None:
+            for obj in (model, optimizer):
+                nnx.update(obj, jax.lax.with_sharding_constraint(nnx.state(obj), replicated(mesh)))
         return loss
 
     return step

@@ -75,6 +75,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     profile: Any = None,
     scan_unroll: int | None = None,
     parallel_linear: bool = False,
+    fused: str = "auto",
 ) -> Program:
     """Compile a graph (or a path to a ``.nir`` file) into a :class:`Program`.
 
@@ -92,6 +93,10 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
             32 on GPU/TPU, the faster settings measured by ``benchmarks/forward_throughput.py --unroll``.
         parallel_linear: in the ``layer`` schedule, run reset-free linear neurons (LI, I, CubaLI) as parallel
             prefix scans (``lax.associative_scan``); same function, rounding may differ by ~1 ulp per step.
+        fused: in the ``layer`` schedule, run LIF-type and LI neurons on the fused kernels of
+            :mod:`spyx.kernels` (``spyx/backend/fused.py``): ``"auto"`` (on GPU, float32), ``"off"``, or
+            ``"pallas"``/``"scan"``/``"interpret"`` to force a driver; same function, rounding may differ in the
+            last bit where a neuron has a bias.
         precision: matmul/conv precision: ``"highest"`` (faithful float32; default), ``"high"`` or
             ``"default"``.
         profile: whose semantics to import the file with (docs/interop.md): ``None`` (the profile recorded by
@@ -112,4 +117,5 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
         precision=precision,
         scan_unroll=scan_unroll,
         parallel_linear=parallel_linear,
+        fused=fused,
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from typing import Any
 import jax
 import numpy as np
 
+from spyx.backend.population import perturb_params, run_population
 from spyx.errors import InputError, OptionError, ReadError
 from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
+from spyx.sharding import make_mesh
 from spyx.passes.retime import graph_dt
 from spyx.tools.compile import compile as compile_graph
 from spyx.tools.compile import lowered
@@ -24,9 +27,9 @@ __all__ = ["RunResult", "run_file", "run_command", "read_inputs", "random_spikes
 
 @dataclass(frozen=True)
 class RunResult:
-    """Outputs by Output node name (``(T, B, *shape)``, or ``(T, *shape)`` when the input had no batch axis),
-    neuron traces by ``"node.v"`` / ``"node.i"`` (when asked), and a summary (shapes, spike counts, wall
-    time)."""
+    """Outputs by Output node name (``(T, B, *shape)``, or ``(T, *shape)`` when the input had no batch axis;
+    with a population, a leading member axis ``(P, T, ...)``), neuron traces by ``"node.v"`` / ``"node.i"``
+    (when asked), and a summary (shapes, spike counts, wall time, population and devices)."""
 
     outputs: dict[str, np.ndarray]
     states: dict[str, np.ndarray] | None
@@ -63,10 +66,18 @@ def run_file(
     dtype: Any = None,
     delay_rounding: str = "error",
     profile: Any = None,
+    population: int | None = None,
+    perturb: float = 0.0,
+    seed: int = 0,
 ) -> RunResult:
     """Compile ``model`` (path or Graph, with ``profile``: :func:`spyx.compile`) and run it on ``inputs``.
 
     ``inputs`` is ``(T, B, *input_shape)`` or ``(T, *input_shape)`` (one sample), or a dict by input name.
+    With ``population=P``: ``P`` members run at once (:func:`spyx.backend.run_population`), member 0 with the
+    file's parameters and members ``1..P-1`` with every float parameter scaled by ``1 + perturb * N(0, 1)``
+    (:func:`~spyx.backend.population.perturb_params`, key ``PRNGKey(seed)``; ``perturb=0`` gives ``P``
+    copies, each equal to the single run); the members are split over ``gcd(P, jax.device_count())``
+    devices (a mesh ``population`` axis). Outputs and traces get a leading member axis.
     Raises :class:`InputError` naming the expected shape, :class:`MissingDtError` when dt is needed.
     """
     prog = compile_graph(
@@ -80,21 +91,33 @@ def run_file(
         profile=profile,
     )
     xs, unbatched = _batched(prog, inputs)
-    fn = jax.jit(prog.run_traced if states else prog.run)
     start = time.perf_counter()
-    result = fn(prog.params, xs)
+    devices = 1
+    if population is None:
+        result = jax.jit(prog.run_traced if states else prog.run)(prog.params, xs)
+    else:
+        params = perturb_params(prog.params, population, sigma=perturb, key=jax.random.PRNGKey(seed))
+        devices = math.gcd(population, jax.device_count())
+        mesh = make_mesh(population=devices, data=1)
+        result = run_population(prog, params, xs, mesh=mesh, traced=states)
     jax.block_until_ready(result)
     wall = time.perf_counter() - start
     outs = result[0]
     if not isinstance(outs, dict):
         outs = {prog.output_names[0]: outs}
-    outputs = {k: np.asarray(v)[:, 0] if unbatched else np.asarray(v) for k, v in outs.items()}
+    batch = 0 if population is None else 1  # the batch axis after time (and members)
+
+    def unbatch(v):
+        v = np.asarray(v)
+        return np.take(v, 0, axis=batch + 1) if unbatched else v
+
+    outputs = {k: unbatch(v) for k, v in outs.items()}
     traces = None
     if states:
         traces = {}
         for node, entries in result[2].items():
             for k, v in entries.items():
-                traces[f"{node}.{k}"] = np.asarray(v)[:, 0] if unbatched else np.asarray(v)
+                traces[f"{node}.{k}"] = unbatch(v)
     spiking = {n for n, node in prog.graph.nodes.items() if node.spiking}
     summary = {
         "dt": dt if dt is not None else graph_dt(prog.graph),
@@ -108,6 +131,8 @@ def run_file(
             if any(s in spiking for s in prog.graph.predecessors(k))
         },
         "wall_time_s": wall,
+        "population": population,
+        "devices": devices,
     }
     return RunResult(outputs=outputs, states=traces, summary=summary)
 
@@ -143,11 +168,19 @@ def random_spikes(spec: str, input_shapes: dict[str, tuple[int, ...]], seed: int
 
 def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
                 profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
-                seed=0) -> ToolResult:
+                seed=0, population=None, perturb=0.0) -> ToolResult:
     """Load, lower (one pipeline: the profile's fixups, inline, lower-neurons, verify), compile, run, write
-    outputs (and traces) atomically; the summary lines to print."""
+    outputs (and traces) atomically; the summary lines to print.
+
+    ``population=N`` runs ``N`` members at once (``run_file``'s population, perturbed by ``perturb``); the
+    outputs written get a leading member axis ``(N, T, B, ...)``.
+    """
     if (input_path is None) == (random_input is None):
         raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
+    if population is not None and population < 1:
+        raise OptionError(f"--population must be >= 1, got {population}")
+    if perturb and population is None:
+        raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
     # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     out = ToolResult([f"note: {r}" for r in loaded.repairs])
@@ -159,8 +192,8 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     else:
         shapes = {name: node.declared_input_shape() for name, node in graph.inputs.items()}
         inputs = random_spikes(random_input, shapes, seed)
-    result = run_file(graph, inputs, dt=low.dt, method=method, schedule=schedule,
-                      delay_rounding=delay_rounding, states=states_path is not None)
+    result = run_file(graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
+                      states=states_path is not None, population=population, perturb=perturb, seed=seed)
     if output_path is not None:
         output_path = Path(output_path)
         if len(result.outputs) == 1:
@@ -177,6 +210,8 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
         atomic_save_npz(Path(states_path), result.states or {})
     s = result.summary
     out.lines.append(f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}")
+    if population is not None:
+        out.lines.append(f"population {population} members (perturb={perturb:g}) on {s['devices']} device(s)")
     for name, shape in s["inputs"].items():
         out.lines.append(f"input {name}: {tuple(shape)}")
     for name, shape in s["outputs"].items():

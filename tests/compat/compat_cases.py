@@ -1616,3 +1616,806 @@ add("errors", "experimental.raven.make_recall_batch.n_keys",
     error="ValueError", fragment="n_keys")
 add("errors", "experimental.zoo.get.unknown", lambda S: S.mod("experimental.zoo").get("no-such-recipe"),
     error="KeyError", fragment="unknown recipe")
+
+
+# =============================================================================================== sharding (issue 17)
+# Self-contained section. spyx.optimize's mesh=/batch_axis= options and its population API (sweep) against the
+# real Spyx 1.0, which has neither: where ``S.optimize`` has the new name (ours), the case calls it; where it does
+# not (Spyx 1.0), the case makes the Spyx 1.0 calls it must equal: compile_fit / fit without a mesh, one
+# compile_fit per population member with that member's learning rate and key (jax.random.split(key, P)[i]). So
+# these cases compare our new API with the real Spyx 1.0 numbers. Multi-device results: tests/sharding.
+
+AREAS = (*AREAS, "sharding")
+
+
+def _sh_has(S, name: str) -> bool:
+    return hasattr(S.optimize, name)
+
+
+def _sh_mesh(S) -> dict:
+    return {"mesh": S.optimize.make_mesh()} if _sh_has(S, "make_mesh") else {}  # every device: one here
+
+
+def _sh_member(S, seed: int):
+    nn, rngs = S.nn, nnx.Rngs(seed)
+    return nn.Sequential(nnx.Linear(3, 4, use_bias=False, rngs=rngs), nn.LIF((4,), rngs=rngs),
+                         nnx.Linear(4, 2, use_bias=False, rngs=rngs), nn.LI((2,), rngs=rngs))
+
+
+@case("sharding", "compile_fit.mesh")
+def _sh_compile_fit(S):
+    X, Y = _opt_data()
+    new, hist = S.optimize.compile_fit(_opt_model(S), optax.adam(1e-2), _loss_fn(S), (X, Y), epochs=3,
+                                       **_sh_mesh(S))
+    return {"history": hist, "trained_state": nnx.state(new)}
+
+
+@case("sharding", "fit.mesh")
+def _sh_fit(S):
+    model = _opt_model(S)
+    X, Y = _opt_data()
+    hist = S.optimize.fit(model, optax.adam(1e-2), _loss_fn(S), lambda: [(X[0], Y[0]), (X[1], Y[1])], epochs=2,
+                          **_sh_mesh(S))
+    return {"history": hist, "trained_state": nnx.state(model)}
+
+
+def _sh_population(S, solver_of, hparams, epochs=2):
+    """(trained member states, train_loss (P, epochs)) of 3 members, by sweep (ours) or compile_fit each (1.0)."""
+    members = [_sh_member(S, seed) for seed in range(3)]
+    X, Y = _opt_data()
+    key = jax.random.PRNGKey(5)
+    if _sh_has(S, "sweep"):
+        kw = {"hparams": jnp.asarray(hparams, jnp.float32), "solver": solver_of} if hparams else {
+            "solver": solver_of(None)}
+        pop, hist = S.optimize.sweep(members, loss_fn=_loss_fn(S), train_data=(X, Y), epochs=epochs, key=key,
+                                     **kw, **_sh_mesh(S))
+        return [nnx.state(m) for m in S.optimize.unstack(pop)], hist["train_loss"]
+    runs = [S.optimize.compile_fit(m, solver_of(hparams[i] if hparams else None), _loss_fn(S), (X, Y),
+                                   epochs=epochs, key=k)
+            for i, (m, k) in enumerate(zip(members, jax.random.split(key, 3), strict=True))]
+    return [nnx.state(r[0]) for r in runs], jnp.stack([r[1]["train_loss"] for r in runs])
+
+
+@case("sharding", "sweep.learning_rates")
+def _sh_sweep_lr(S):
+    states, loss = _sh_population(S, lambda lr: optax.sgd(lr), [1e-2, 3e-2, 1e-1])
+    return {"train_loss": loss, "trained_states": states}
+
+
+@case("sharding", "sweep.member_keys")
+def _sh_sweep_keys(S):
+    # a solver that learns nothing and reports uniform(init key) + uniform(step key): the member keys, exactly
+    def build(loss_flat, params0):
+        del loss_flat
+
+        def init(key):
+            return params0, jax.random.uniform(key)
+
+        def step(state, batch, key):
+            del batch
+            return state, jax.random.uniform(key) + state[1]
+
+        return S.optimize.SolverImpl(init, step, lambda state: state[0])
+
+    states, loss = _sh_population(S, lambda _: build, None)
+    return {"train_loss": loss, "trained_states": states}
+# =============================================================================================== bench, experimental
+# (issue 15 part B: spyx.bench and spyx.experimental without rf_ssm; self-contained section. The v1.0.0 surface only:
+# spyx 1.0.0 has none of spyx-api.md §14, whose names are tested in tests/experimental against closed forms.)
+
+AREAS = (*AREAS, "bench", "experimental")
+
+# Fields of a BenchResult that are the same on every run (latencies and memory are measurements).
+BENCH_FIXED = ("name", "device", "seq_len", "batch", "param_count", "spike_rate", "flops", "mfu")
+
+
+def _bench_fields(r) -> dict:
+    d = r.as_dict()
+    out = {k: d[k] for k in BENCH_FIXED}
+    out.update(keys=list(d), timed_bwd=d["fwd_bwd_latency_ms"] is not None, positive_fwd=d["fwd_latency_ms"] > 0,
+               throughput_consistent=abs(d["throughput_elem_ts_per_s"] * d["fwd_latency_ms"] / 1e3
+                                         - d["seq_len"] * d["batch"]) < 1e-6 * d["seq_len"] * d["batch"])
+    return out
+
+
+@case("bench", "benchmark.LIF")
+def _bench_lif(S):
+    r = S.bench.benchmark(S.nn.LIF((4,), rngs=nnx.Rngs(0)), (4,), seq_len=5, batch=2, n_warmup=1, n_iters=2)
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.PSU_LIF_parallel")
+def _bench_psu(S):
+    r = S.bench.benchmark(S.nn.PSU_LIF((4,), rngs=nnx.Rngs(0)), (4,), seq_len=5, batch=2, n_warmup=1, n_iters=2,
+                          backward=False)
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.dense_thunk_flops")
+def _bench_dense(S):
+    r = S.bench.benchmark(lambda: nnx.Linear(8, 16, rngs=nnx.Rngs(0)), (8,), seq_len=5, batch=3, n_warmup=1,
+                          n_iters=2, run_fn=lambda m, x: m(x), backward=False, key=jax.random.PRNGKey(2))
+    return _bench_fields(r)
+
+
+@case("bench", "benchmark.sequential_run_fn_tuple")
+def _bench_seq(S):
+    rngs = nnx.Rngs(1)
+    model = S.nn.Sequential(nnx.Linear(3, 6, rngs=rngs), S.nn.LIF((6,), rngs=rngs), nnx.Linear(6, 2, rngs=rngs),
+                            S.nn.LI((2,), rngs=rngs))
+    r = S.bench.benchmark(model, (3,), seq_len=4, batch=2, n_warmup=1, n_iters=1, run_fn=S.nn.run, name="seq")
+    return _bench_fields(r)
+
+
+@case("bench", "compare_and_format_table")
+def _bench_compare(S):
+    models = {"lif": lambda: S.nn.LIF((3,), rngs=nnx.Rngs(0)), "psu": S.nn.PSU_LIF((3,), rngs=nnx.Rngs(0))}
+    res = S.bench.compare(models, (3,), seq_lens=(2, 4), batch=1, n_warmup=0, n_iters=1, backward=False)
+    lines = S.bench.format_table(res).split("\n")
+    return {"rows": [[r.name, r.seq_len, r.batch, r.spike_rate, r.param_count] for r in res],
+            "n_lines": len(lines), "header": lines[0].split(), "rule_is_dashes": set(lines[1]) <= {"-", " "},
+            "first_row_cells": lines[2].split()[:5], "empty": S.bench.format_table([]),
+            "result_fields": [f.name for f in dataclasses.fields(S.bench.BenchResult)]}
+
+
+# ---- experimental: namespace
+
+EXPERIMENTAL_V1_NAMES = [  # spyx-api.md §13.1, less the resonate-and-fire names (issue 15 part A)
+    "compress", "evolve", "hybrid", "matfree", "onnx", "parallel_reset", "raven", "stochastic", "zoo", "PSU_LIF",
+    "AssociativeLIF", "pack_spikes", "unpack_spikes", "packed_spike_dense", "es_gradient", "hybrid_gradient",
+    "hybrid_diagnostics", "sges_gradient", "make_hybrid_train_step", "make_sges_hybrid_train_step",
+    "ParallelResetLIF", "RavenRSM", "SpikingSlotMemory", "SlotRouter", "make_recall_batch", "SPSN",
+    "StochasticAssociativeLIF", "StochasticAssociativeCuBaLIF", "sigmoid_bernoulli", "refractory_sigmoid_bernoulli"]
+
+
+@case("experimental", "namespace")
+def _x_namespace(S):
+    E = S.experimental
+    return {"has": {n: hasattr(E, n) for n in EXPERIMENTAL_V1_NAMES},
+            "in_all": {n: n in E.__all__ for n in EXPERIMENTAL_V1_NAMES},
+            "same_objects": [E.PSU_LIF is S.nn.PSU_LIF, E.AssociativeLIF is S.nn.AssociativeLIF,
+                             E.ParallelResetLIF is S.mod("experimental.parallel_reset").ParallelResetLIF,
+                             E.pack_spikes is S.mod("experimental.compress").pack_spikes,
+                             E.RavenRSM is S.mod("experimental.raven").RavenRSM],
+            "sub_all": {m: sorted(S.mod(f"experimental.{m}").__all__)
+                        for m in ("evolve", "hybrid", "matfree", "raven")}}
+
+
+# ---- experimental.parallel_reset
+
+
+def _parallel_reset_case(beta, threshold):
+    def run(S):
+        PR = S.mod("experimental.parallel_reset").ParallelResetLIF
+        layer = PR((4,), beta=beta, threshold=threshold, rngs=nnx.Rngs(3))
+        x = normal(21, (8, B, 4), 1.2, 0.3)
+
+        def apply(m, xx):
+            return {"run": S.nn.run(m, xx), "spikes_K0": m.parallel(xx, K=0), "spikes_K3": m.parallel(xx),
+                    "spikes_K8": m.parallel(xx, K=8)}
+
+        g = grads(layer, apply, x)
+        return {"layer": describe(layer), "value": g.pop("value"), "grads": g}
+
+    return run
+
+
+add("experimental", "ParallelResetLIF.drawn", _parallel_reset_case(None, 1.0))
+add("experimental", "ParallelResetLIF.scalar", _parallel_reset_case(0.8, 0.7))
+
+
+# ---- experimental.stochastic
+
+
+@case("experimental", "stochastic.surrogates")
+def _x_bernoulli(S):
+    st = S.mod("experimental.stochastic")
+    x = jnp.linspace(-0.5, 2.5, 13)
+    key = jax.random.PRNGKey(4)
+    out = {}
+    for name, f in (("sigmoid", st.sigmoid_bernoulli()), ("sigmoid_k3", st.sigmoid_bernoulli(3.0, 0.5, 0.9)),
+                    ("refractory", st.refractory_sigmoid_bernoulli()),
+                    ("refractory_k5", st.refractory_sigmoid_bernoulli(5.0, 1.0))):
+        out[name] = input_grads(lambda xx, f=f: f(xx, key), x)
+        out[name]["spikes"] = out[name].pop("value")
+    return out
+
+
+def _stochastic_case(kind):
+    def run(S):
+        st = S.mod("experimental.stochastic")
+        rngs = nnx.Rngs(5)
+        layer = {"SPSN": lambda: st.SPSN((4,), rngs=rngs),
+                 "SPSN_k": lambda: st.SPSN((4,), threshold=0.5, k=4, rngs=rngs),
+                 "LIF": lambda: st.StochasticAssociativeLIF((4,), rngs=rngs),
+                 "LIF_nospike": lambda: st.StochasticAssociativeLIF((4,), spike=False, rngs=rngs),
+                 "CuBaLIF": lambda: st.StochasticAssociativeCuBaLIF((4,), threshold=0.8, k=20, rngs=rngs)}[kind]()
+        x = normal(22, (B, 7, 4), 0.8, 0.6)
+        key = jax.random.PRNGKey(6)
+        out = grads(layer, lambda m, xx: m(key, xx), x)
+        value = out.pop("value")
+        if isinstance(value, tuple):
+            out["spikes"], out["membrane"] = value
+        else:
+            out["spikes"] = value
+        return {"state": nnx.state(layer), **out}
+
+    return run
+
+
+for _k in ("SPSN", "SPSN_k", "LIF", "LIF_nospike", "CuBaLIF"):
+    add("experimental", f"stochastic.{_k}", _stochastic_case(_k))
+
+
+# ---- experimental.raven
+
+
+def _raven_case(kind):
+    def run(S):
+        rv = S.mod("experimental.raven")
+        rngs = nnx.Rngs(7)
+        if kind.startswith("RavenRSM"):
+            top = 2 if kind.endswith("top2") else None
+            layer = rv.RavenRSM(4, 3, 2, hard_top_k=top, decay_init=0.8, rngs=rngs)
+        else:
+            layer = rv.SpikingSlotMemory(4, 3, hard_top_k=1 if kind.endswith("top1") else None, beta_init=0.7,
+                                         threshold=0.3, rngs=rngs)
+        u = normal(23, (5, B, 4), 1.5)
+
+        def apply(m, uu):
+            S0 = m.initial_state(B)
+            S1, y0 = m.step(S0, uu[0])
+            return {"call": m(uu), "step0_state": S1, "step0_out": y0}
+
+        g = grads(layer, apply, u)
+        value = g.pop("value")
+        if kind.startswith("Spiking"):
+            value["spikes"] = value.pop("call")
+        return {"state": nnx.state(layer), "attrs": [layer.d_model, layer.n_slots, layer.d_slot],
+                "initial_state": layer.initial_state(3), "value": value, "grads": g}
+
+    return run
+
+
+for _k in ("RavenRSM", "RavenRSM.top2", "SpikingSlotMemory", "SpikingSlotMemory.top1"):
+    add("experimental", f"raven.{_k}", _raven_case(_k))
+
+
+@case("experimental", "raven.router_ties_and_recall_batch")
+def _x_router(S):
+    rv = S.mod("experimental.raven")
+    router = rv.SlotRouter(3, 4, hard_top_k=2, rngs=nnx.Rngs(8))
+    router.proj.kernel[...] = jnp.zeros((3, 4))
+    router.proj.bias[...] = jnp.asarray([0.5, 0.5, 0.5, -1.0])  # a three-way tie for two places
+    u, target = rv.make_recall_batch(jax.random.PRNGKey(0), batch=2, n_pairs=2, n_keys=3, n_values=3)
+    u2, t2 = rv.make_recall_batch(jax.random.PRNGKey(9))
+    return {"tied": router(jnp.ones((2, 3))), "attrs": [router.n_slots, router.hard_top_k],
+            "recall": {"u": u, "target": target}, "recall_default": {"u": u2, "target": t2}}
+
+
+# ---- experimental.compress
+
+
+@case("experimental", "compress.pack_unpack")
+def _x_pack(S):
+    cp = S.mod("experimental.compress")
+    out = {}
+    for n in (5, 8, 13, 33):
+        x = (normal(24 + n, (3, n)) > 0.3).astype(jnp.float32)
+        packed = cp.pack_spikes(x, axis=-1)
+        packed0 = cp.pack_spikes(x.T, axis=0)
+        out[str(n)] = {"packed": packed, "packed_axis0": packed0, "back": cp.unpack_spikes(packed, n, axis=-1),
+                       "back_axis0": cp.unpack_spikes(packed0, n, axis=0)}
+    out["graded"] = cp.pack_spikes(jnp.asarray([0.0, 0.4, 1.0, 2.0, -1.0, 0.0, 0.0, 3.5, 1.0]))
+    return out
+
+
+@case("experimental", "compress.packed_spike_dense")
+def _x_psd(S):
+    cp = S.mod("experimental.compress")
+    spikes = (normal(25, (3, 2, 11)) > 0.2).astype(jnp.float32)
+    graded = normal(26, (3, 2, 11), 0.7, 0.5)
+    w = normal(27, (11, 5))
+    return {"spikes_case": input_grads(cp.packed_spike_dense, spikes, w),
+            "graded_case": input_grads(cp.packed_spike_dense, graded, w)}
+
+
+# ---- experimental.hybrid and evolve
+
+
+def _hyb_model(S):
+    rngs = nnx.Rngs(10)
+    return S.nn.Sequential(nnx.Linear(3, 4, rngs=rngs), S.nn.LIF((4,), rngs=rngs), nnx.Linear(4, 2, rngs=rngs),
+                           S.nn.LI((2,), rngs=rngs))
+
+
+def _hyb_data():
+    return 2.0 * jax.random.normal(jax.random.PRNGKey(3), (2, 4, 5, 3)), jnp.asarray([[0, 1, 0, 1], [1, 0, 1, 0]])
+
+
+def _hyb_loss(S):
+    ce = S.fn.integral_crossentropy()
+    return lambda m, x, y: ce(S.nn.run(m, x, batch_major=True)[0], y)
+
+
+def _hyb_true(S):  # a loss without a surrogate's help: the spike count of the hidden layer against a target
+    return lambda m, x, y: jnp.mean((jnp.mean(S.nn.run(m, x, batch_major=True)[0], axis=1) - 0.1) ** 2)
+
+
+@case("experimental", "hybrid.flat_estimators")
+def _x_flat(S):
+    hy = S.mod("experimental.hybrid")
+    theta = jnp.asarray([1.0, -2.0, 0.5])
+    f = lambda t: jnp.sum(t**2)  # noqa: E731
+    g_es = hy._es_flat(theta, f, jax.random.PRNGKey(0), num_samples=4, sigma=0.1)
+    sg = hy._sges_flat(theta, f, jnp.asarray([1.0, 0.0, 0.0]), jax.random.PRNGKey(0), num_samples=4, sigma=0.1,
+                       eps=1e-8)
+    big = hy._es_flat(jnp.linspace(-1, 1, 6), lambda t: jnp.sum(jnp.sin(t)), jax.random.PRNGKey(1), num_samples=9,
+                      sigma=0.05)
+    return {"es": g_es, "sges": list(sg), "es_big": big}
+
+
+@case("experimental", "hybrid.gradients")
+def _x_hybrid(S):
+    hy = S.mod("experimental.hybrid")
+    model = _hyb_model(S)
+    X, Y = _hyb_data()
+    ls, lt = _hyb_loss(S), _hyb_true(S)
+    key = jax.random.PRNGKey(11)
+    batch = (X[0], Y[0])
+    out = {"es": hy.es_gradient(model, lt, key, batch=batch, num_samples=6, sigma=0.05)}
+    for name, kw in (("plain", {}), ("lam0", {"lam": 0.0}), ("normalized", {"normalize": True, "lam": 0.5})):
+        g, d = hy.hybrid_gradient(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05, return_diagnostics=True,
+                                  **kw)
+        out[name] = {"grads": g, "diagnostics": d}
+    out["diagnostics_only"] = hy.hybrid_diagnostics(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05)
+    g, d = hy.sges_gradient(model, ls, lt, key, batch=batch, num_samples=6, sigma=0.05, lam=0.7,
+                            return_diagnostics=True)
+    out["sges"] = {"grads": g, "diagnostics": d}
+    return out
+
+
+@case("experimental", "hybrid.train_steps")
+def _x_hybrid_steps(S):
+    hy = S.mod("experimental.hybrid")
+    X, Y = _hyb_data()
+    out = {}
+    for name, make in (("hybrid", hy.make_hybrid_train_step), ("sges", hy.make_sges_hybrid_train_step)):
+        model = _hyb_model(S)
+        opt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+        step = make(_hyb_loss(S), _hyb_true(S), num_samples=4, sigma=0.05, lam=0.5)
+        losses = [step(model, opt, jax.random.PRNGKey(12 + i), X[i], Y[i]) for i in range(2)]
+        out[name] = {"losses": losses, "state": nnx.state(model, nnx.Param)}
+    return out
+
+
+@case("experimental", "evolve.es_compile_fit")
+def _x_evolve(S):
+    ev = S.mod("experimental.evolve")
+    model = _hyb_model(S)
+    X, Y = _hyb_data()
+    new, hist = S.optimize.compile_fit(model, ev.es(optax.adam(5e-2), num_samples=6, sigma=0.05), _hyb_loss(S),
+                                       (X, Y), epochs=3, key=jax.random.PRNGKey(13))
+    impl = ev.es(optax.sgd(0.1), num_samples=4, sigma=0.1)(lambda p, b: jnp.sum((p["w"] - b[0]) ** 2),
+                                                          {"w": jnp.ones(3)})
+    st = impl.init(jax.random.PRNGKey(0))
+    st2, metric = impl.step(st, (jnp.arange(3.0),), jax.random.PRNGKey(1))
+    return {"history": hist, "trained": nnx.state(new, nnx.Param), "step_params": impl.get_params(st2),
+            "step_metric": metric, "all": sorted(ev.__all__)}
+
+
+# ---- experimental.matfree
+
+
+@case("experimental", "matfree.functions")
+def _x_matfree_fns(S):
+    mf = S.mod("experimental.matfree")
+    w = jnp.asarray([[0.3, -0.05, 1.2], [-0.8, 0.01, 0.4]])
+    x = normal(28, (2, 7), 1.3)
+    return {"ternary": mf.ternary_weights(w), "pow2": mf.power_of_two_weights(w),
+            "pow2_range": mf.power_of_two_weights(normal(29, (4, 4), 3.0), min_exp=-3, max_exp=2),
+            "aq4": mf.activation_quant(jnp.asarray([[0.1, -0.5, 0.26]]), bits=4),
+            "aq": input_grads(lambda xx: mf.activation_quant(xx, bits=3), x),
+            "ste": input_grads(lambda xx: mf.ste(xx, jnp.round(xx)), x)}
+
+
+def _matfree_case(kind):
+    def run(S):
+        mf = S.mod("experimental.matfree")
+        rngs = nnx.Rngs(14)
+        layer = {"TernaryLinear": lambda: mf.TernaryLinear(5, 3, rngs=rngs, use_bias=True, activation_bits=4),
+                 "ShiftAddLinear": lambda: mf.ShiftAddLinear(5, 3, rngs=rngs, use_bias=True, min_exp=-4),
+                 "TernaryMLP": lambda: mf.TernaryMLP(5, 6, rngs=rngs),
+                 "RMSNorm": lambda: mf.RMSNorm(5, rngs=rngs),
+                 "MLGRU": lambda: mf.MLGRU(5, 6, rngs=rngs),
+                 "MatMulFreeBlock": lambda: mf.MatMulFreeBlock(5, rngs=rngs, mlp_ratio=2)}[kind]()
+        x = normal(30, (B, 6, 5), 0.9)
+        g = grads(layer, lambda m, xx: m(xx), x)
+        return {"state": nnx.state(layer), **g}
+
+    return run
+
+
+for _k in ("TernaryLinear", "ShiftAddLinear", "TernaryMLP", "RMSNorm", "MLGRU", "MatMulFreeBlock"):
+    add("experimental", f"matfree.{_k}", _matfree_case(_k))
+
+
+# ---- experimental.onnx (the signature needs no ONNX package)
+
+
+@case("experimental", "onnx.step_signature")
+def _x_onnx(S):
+    ox = S.mod("experimental.onnx")
+    rngs = nnx.Rngs(0)
+    cuba = S.nn.Sequential(nnx.Linear(2, 3, rngs=rngs), S.nn.CuBaLIF((3,), rngs=rngs))
+    deep = S.nn.Sequential(nnx.Linear(8, 16, rngs=rngs), S.nn.LIF((16,), rngs=rngs), nnx.Linear(16, 4, rngs=rngs),
+                           S.nn.LI((4,), rngs=rngs))
+    out = {}
+    for name, sig in (("cuba", ox.step_signature(cuba, (2,), batch=2)), ("deep", ox.step_signature(deep, (8,))),
+                      ("seq", ox.step_signature(deep, (8,), batch=3, sequence_length=5))):
+        out[name] = {f.name: (str(sig.input_dtype) if f.name == "input_dtype" else
+                              [str(d) for d in sig.state_dtypes] if f.name == "state_dtypes" else
+                              str(sig.output_dtype) if f.name == "output_dtype" else
+                              sig.state_treedef.num_leaves if f.name == "state_treedef" else getattr(sig, f.name))
+                     for f in dataclasses.fields(sig)}
+        out[name]["num_state"] = sig.num_state
+        out[name]["seed_state"] = sig.seed_state()
+        out[name]["treedef_roundtrip"] = jax.tree_util.tree_unflatten(sig.state_treedef, sig.seed_state())
+    return out
+
+
+# ---- experimental.zoo (the recipes that need neither evosax nor spyx.ssm)
+
+
+@case("experimental", "zoo.registry_and_recipes")
+def _x_zoo(S):
+    zoo = S.mod("experimental.zoo")
+    recipes = {n: [r.name, r.application, r.method, r.architecture] for n, r in zoo.REGISTRY.items()}
+    ctrl, cls = zoo.get("control-lif-es"), zoo.get("classification-rsnn")
+    cmodel = ctrl.build(nnx.Rngs(0))
+    cbatch = ctrl.synthetic_batch(jax.random.PRNGKey(1), batch_size=4)
+    kmodel = cls.build(nnx.Rngs(0))
+    kbatch = cls.synthetic_batch(jax.random.PRNGKey(2), batch_size=6)
+    return {"keys": list(zoo.REGISTRY), "recipes": recipes,
+            "fields": [f.name for f in dataclasses.fields(zoo.Recipe)],
+            "by_method": [r.name for r in zoo.list_recipes(method="surrogate")],
+            "by_app": [r.name for r in zoo.list_recipes(application="control")],
+            "none": zoo.list_recipes(application="control", method="gradient"),
+            "control": {"state": nnx.state(cmodel), "batch": cbatch, "loss": ctrl.loss(cmodel, *cbatch),
+                        "default_batch": ctrl.synthetic_batch()},
+            "classification": {"state": nnx.state(kmodel), "batch": {"spikes": kbatch[0], "labels": kbatch[1]},
+                               "loss": cls.loss(kmodel, *kbatch)},
+            "constants": [zoo.control.OBS_DIM, zoo.control.HIDDEN, zoo.control.ACT_DIM, zoo.control.DT,
+                          zoo.control.ROLLOUT_STEPS, zoo.classification.TIME, zoo.classification.INPUTS,
+                          zoo.classification.HIDDEN, zoo.classification.CLASSES]}
+
+
+@case("experimental", "zoo.classification_demo")
+def _x_zoo_demo(S):
+    return {"losses": S.mod("experimental.zoo").get("classification-rsnn").demo(steps=3)}
+
+
+# =============================================================================================== ssm, phasor, rf_ssm
+# Issue 15, part A: spyx.ssm, spyx.phasor and spyx.experimental.rf_ssm (spyx-api.md §10, §11, §13.9). Every case
+# builds its layers with fixed nnx.Rngs seeds, records the parameters as constructed (draws and their order), the
+# outputs, and the gradients of a loss w.r.t. every Param and input from one jitted program.
+
+AREAS = (*AREAS, "ssm", "phasor", "experimental.rf_ssm")
+
+SSM_ATTRS = ("d_model", "d_state", "d_inner", "dt_rank", "d_conv", "use_skip", "chunk_size", "pool")
+
+
+def ssm_describe(layer) -> dict:
+    d = {"class": type(layer).__name__, "state": nnx.state(layer), "has_initial_state": hasattr(layer, "initial_state")}
+    for a in SSM_ATTRS:
+        if hasattr(layer, a):
+            d[a] = pyval(getattr(layer, a))
+    if hasattr(layer, "D"):
+        d["D_is_None"] = layer.D is None
+    return d
+
+
+def _ssm_case(build, inputs, extra=None):
+    """``build(S) -> {name: layer}``; every layer applied to its input (``inputs[name]``: a seed and shape),
+    differentiated together; ``extra(S, layers) -> dict`` (values computed in the same program)."""
+
+    def run(S):
+        layers = build(S)
+        names_ = list(layers)
+        xs = [normal(seed, shape, 1.0, 0.2) for seed, shape in (inputs[k] for k in names_)]
+
+        def apply(ms, *us):
+            out = {k: ms[i](us[i]) for i, k in enumerate(names_)}
+            if extra is not None:
+                out["extra"] = extra(S, dict(zip(names_, ms, strict=True)))
+            return out
+
+        described = {k: ssm_describe(v) for k, v in layers.items()}
+        g = grads(nnx.List([layers[k] for k in names_]), apply, *xs)
+        return {"layers": described, "inputs": dict(zip(names_, xs, strict=True)), "outputs": g.pop("value"),
+                "grads": g}
+
+    return run
+
+
+# Layers of one case share their shapes where they can: the eager construction ops then compile once.
+def _lru_layers(S):
+    return {"golden": S.ssm.LRU(2, 3, rngs=nnx.Rngs(0)),
+            "ranges_no_skip": S.ssm.LRU(2, 3, r_min=0.5, r_max=0.9, use_skip=False, rngs=nnx.Rngs(1))}
+
+
+def _complex_parts(S, ms):
+    out = {}
+    for k, m in ms.items():
+        lam, Bm, Cm = m._complex_matrices()
+        out[k] = {"lam": [jnp.real(lam), jnp.imag(lam)], "B": [jnp.real(Bm), jnp.imag(Bm)],
+                  "C": [jnp.real(Cm), jnp.imag(Cm)]}
+    out["golden_ones"] = ms["golden"](jnp.ones((4, 1, 2)))  # spyx-api.md §18.7
+    return out
+
+
+add("ssm", "LRU", _ssm_case(_lru_layers, {"golden": (20, (T, B, 2)), "ranges_no_skip": (21, (T, B, 2))},
+                           _complex_parts))
+
+
+def _s5_layers(S):
+    zero = S.ssm.S5Diag(2, 3, dt_min=1e-2, dt_max=0.5, use_skip=False, rngs=nnx.Rngs(1))
+    # a continuous eigenvalue of exactly 0 (softplus(-inf) = 0): the ZOH guard's branch (Spyx 1.0 test_ssm)
+    zero.A_re_raw = nnx.Param(zero.A_re_raw[...].at[0].set(-jnp.inf))
+    zero.A_im = nnx.Param(zero.A_im[...].at[0].set(0.0))
+    return {"golden": S.ssm.S5Diag(2, 3, rngs=nnx.Rngs(0)), "dt_range_no_skip_zero_eigenvalue": zero}
+
+
+add("ssm", "S5Diag", _ssm_case(_s5_layers, {"golden": (23, (T, B, 2)), "dt_range_no_skip_zero_eigenvalue":
+                                            (24, (T, B, 2))}, _complex_parts))
+
+
+def _mamba_layers(S):
+    return {"default_dt_rank_2": S.ssm.Mamba(20, d_state=3, rngs=nnx.Rngs(0)),  # ceil(20 / 16) = 2
+            "dt_rank_3_range": S.ssm.Mamba(20, d_state=3, dt_rank=3, dt_min=1e-2, dt_max=0.2, rngs=nnx.Rngs(1))}
+
+
+add("ssm", "Mamba", _ssm_case(_mamba_layers, {"default_dt_rank_2": (27, (5, B, 20)),
+                                              "dt_rank_3_range": (28, (5, B, 20))}))
+add("ssm", "MambaBlock", _ssm_case(lambda S: {"default": S.ssm.MambaBlock(4, d_state=3, rngs=nnx.Rngs(0))},
+                                   {"default": (30, (T, B, 4))}))
+
+
+def _chunked_layers(S):
+    ssm = S.ssm
+    return {"mean_lru_s5": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(0)), ssm.S5Diag(2, 3, rngs=nnx.Rngs(1)),
+                                          chunk_size=2),
+            "last_lru": ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=nnx.Rngs(2)), ssm.LRU(2, 3, rngs=nnx.Rngs(3)),
+                                       chunk_size=3, pool="last"),
+            "mamba_inner_chunk_T": ssm.ChunkedSSM(ssm.MambaBlock(2, d_state=3, d_conv=2, expand=1,
+                                                                 rngs=nnx.Rngs(4)),
+                                                  ssm.LRU(2, 3, rngs=nnx.Rngs(5)), chunk_size=T)}
+
+
+add("ssm", "ChunkedSSM", _ssm_case(_chunked_layers, {"mean_lru_s5": (32, (T, B, 2)), "last_lru": (33, (T, B, 2)),
+                                                     "mamba_inner_chunk_T": (34, (T, B, 2))}))
+
+
+@case("ssm", "private_scans")
+def _ssm_scans(S):
+    """Spyx 1.0's private scan hooks (its tests call them): values and input gradients."""
+    ssm = S.ssm
+    rng = np.random.default_rng(36)
+    lam = jnp.asarray(0.9 * np.exp(1j * rng.uniform(-2, 2, 4)) * rng.uniform(0.5, 1.0, 4), jnp.complex64)
+    Bu = jnp.asarray(rng.standard_normal((7, 2, 4)) + 1j * rng.standard_normal((7, 2, 4)), jnp.complex64)
+    A_bar = uniform(37, (7, 2, 3, 2), 0.3, 1.0)
+    Bu_bar = normal(38, (7, 2, 3, 2))
+
+    def fn(lam, Bu, A_bar, Bu_bar):
+        parts = [ssm._diagonal_scan(lam, Bu), ssm._diagonal_scan_reference(lam, Bu)]
+        return {"diagonal": [[jnp.real(p), jnp.imag(p)] for p in parts],
+                "selective": [ssm._selective_scan(A_bar, Bu_bar), ssm._selective_scan_reference(A_bar, Bu_bar)]}
+
+    return {"inputs": [lam, Bu, A_bar, Bu_bar], **input_grads(fn, lam, Bu, A_bar, Bu_bar)}
+
+
+@case("ssm", "draw_order_and_to_nir")
+def _ssm_draws(S):
+    """One shared nnx.Rngs: each layer takes its draws in construction order (§2.4), the default d_state included;
+    to_nir skips every SSM layer with a printed warning and keeps the rest of the chain (§8.2)."""
+    ssm, rngs = S.ssm, nnx.Rngs(0)
+    layers = [nnx.Linear(2, 2, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), ssm.S5Diag(2, 3, rngs=rngs),
+              ssm.Mamba(2, 3, rngs=rngs), ssm.MambaBlock(2, 3, d_conv=2, expand=1, rngs=rngs)]
+    layers += [ssm.ChunkedSSM(ssm.LRU(2, 3, rngs=rngs), ssm.LRU(2, 3, rngs=rngs), chunk_size=2),
+               nnx.Linear(2, 2, rngs=rngs)]
+    defaults = [ssm.LRU(2, rngs=rngs), ssm.S5Diag(2, rngs=rngs)]
+    model = nnx.Sequential(*layers)
+    with captured() as buf:
+        g = S.nir.to_nir(model, {"input": (2,)}, {"output": (2,)}, dt=1.0)
+    warned = [ln for ln in buf.getvalue().splitlines() if "not recognized/supported for NIR export" in ln]
+    u = normal(39, (4, 1, 2))
+    return {"states": [nnx.state(m) for m in layers], "defaults": [ssm_describe(m) for m in defaults],
+            "graph": nir_graph(g), "n_warnings": len(warned),
+            "warned_names": [any(type(m).__name__ in ln for ln in warned) for m in layers],
+            "whole_model": jax.jit(lambda uu: model(uu))(u)}
+
+
+# ---- phasor
+
+
+@case("phasor", "codecs")
+def _phasor_codecs(S):
+    ph = S.phasor
+    x = jnp.asarray([-1.0, -0.3, 0.0, 0.25, 0.5, 0.999, 1.0, 1.7], jnp.float32)
+    theta = jnp.asarray([-np.pi, -3.0, -1.0, -1e-6, 0.0, 1e-6, 1.0, 3.0, np.pi, 4.0, -4.0], jnp.float32)
+    theta2 = normal(40, (3, 2), 2.0)
+    silent = jnp.zeros((6, 3), jnp.float32).at[2, 1].set(1.0).at[4, 1].set(1.0)  # a silent unit, one spiking twice
+    eye_int = jnp.eye(5, dtype=jnp.int32)
+
+    def fn(x):
+        z = ph.real_to_phasor(x)
+        z2 = ph.real_to_phasor(x, 0.5)
+        return {"real_to_phasor": [jnp.real(z), jnp.imag(z)], "scale_0.5": [jnp.real(z2), jnp.imag(z2)],
+                "phasor_to_real": ph.phasor_to_real(z), "phase_of": ph.phase_of(z), "phase_of_scaled": ph.phase_of(z2)}
+
+    @jax.jit  # one program instead of one compile per eager op
+    def spikes(theta, theta2, silent, eye_int):
+        train = ph.phase_to_spikes(theta2, 7)
+        return {"phase_to_spikes": {str(t): ph.phase_to_spikes(theta, t) for t in (1, 4, 8)}, "train_2d": train,
+                "golden_18_6": {"bins": jnp.argmax(ph.phase_to_spikes(jnp.asarray([-np.pi, -1, 0, 1, np.pi]), 4), 0),
+                                "eye": ph.spikes_to_phase(jnp.eye(4))},
+                "spikes_to_phase": {"round_trip": ph.spikes_to_phase(train), "T_given": ph.spikes_to_phase(train, 7),
+                                    "silent_and_two_spikes": ph.spikes_to_phase(silent),
+                                    "int_train": ph.spikes_to_phase(eye_int)}}
+
+    dtypes = {"real_to_phasor": jnp.dtype(ph.real_to_phasor(x).dtype).name,
+              "phase_to_spikes": jnp.dtype(ph.phase_to_spikes(theta, 5).dtype).name}
+    return {"inputs": [x, theta, theta2, silent, eye_int], **input_grads(fn, x), "dtypes": dtypes,
+            **spikes(theta, theta2, silent, eye_int)}
+
+
+@case("phasor", "layers")
+def _phasor_layers(S):
+    ph = S.phasor
+    layers = [ph.PhasorLinear(2, 2, rngs=nnx.Rngs(0)), ph.PhasorLinear(3, 4, use_bias=False, rngs=nnx.Rngs(1)),
+              ph.PhasorReadout(4, 2, rngs=nnx.Rngs(2)), ph.PhasorActivation(), ph.PhasorActivation(eps=0.5)]
+    layers[0].bias_re[...] = jnp.asarray([0.3, -0.2], jnp.float32)  # a nonzero bias reaches the output
+    layers[0].bias_im[...] = jnp.asarray([0.1, 0.4], jnp.float32)
+    rng = np.random.default_rng(41)
+    z2 = jnp.asarray(rng.standard_normal((B, 2)) + 1j * rng.standard_normal((B, 2)), jnp.complex64)
+    z3 = jnp.asarray(rng.standard_normal((B, 3)) + 1j * rng.standard_normal((B, 3)), jnp.complex64)
+    zz = jnp.asarray([[0.0, 1 + 1j, 0.1, -2 + 0.5j, 1e-9j]], jnp.complex64)
+
+    def apply(ms, z2, z3, zz):
+        lin = ms[0](z2)
+        nob = ms[1](z3)
+        act = [ms[3](nob), ms[4](nob), ms[3](zz)]
+        return {"linear": [jnp.real(lin), jnp.imag(lin)], "no_bias": [jnp.real(nob), jnp.imag(nob)],
+                "activation": [[jnp.real(a), jnp.imag(a)] for a in act], "readout": ms[2](ms[3](nob)),
+                "kernel": [jnp.real(ms[0].kernel), jnp.imag(ms[0].kernel)]}
+
+    g = grads(nnx.List(layers), apply, z2, z3, zz)
+    return {"layers": [describe(m) for m in layers], "bias_none": [layers[1].bias is None, layers[1].bias_re is None],
+            "eps": [layers[3].eps, layers[4].eps], "inputs": [z2, z3, zz], "outputs": g.pop("value"), "grads": g}
+
+
+@case("phasor", "PhasorMLP")
+def _phasor_mlp(S):
+    ph = S.phasor
+    models = [ph.PhasorMLP(3, 4, 2, rngs=nnx.Rngs(0)), ph.PhasorMLP(3, 5, 3, depth=1, rngs=nnx.Rngs(1)),
+              ph.PhasorMLP(2, 3, 2, depth=3, rngs=nnx.Rngs(2))]
+    x = uniform(42, (B, 3))
+    rng = np.random.default_rng(43)
+    zc = jnp.asarray(np.exp(1j * rng.uniform(-3, 3, (B, 2))), jnp.complex64)
+    g = grads(nnx.List(models), lambda ms, x, zc: [ms[0](x), ms[1](x), ms[2](zc)], x, zc)
+    return {"states": [nnx.state(m) for m in models], "n_layers": [len(m.layers) for m in models],
+            "layer_classes": [[type(lay).__name__ for lay in m.layers] for m in models], "inputs": [x, zc],
+            "outputs": g.pop("value"), "grads": g}
+
+
+@case("phasor", "SpikingPhasor")
+def _spiking_phasor(S):
+    ph = S.phasor
+    sp = ph.SpikingPhasor(ph.PhasorLinear(4, 3, rngs=nnx.Rngs(0)), 16)
+    train = ph.phase_to_spikes(normal(44, (B, 4), 2.0), 16)
+    multi = train.at[3].set(1.0).at[:, 0, 1].set(0.0)  # a unit that spikes twice and a silent one
+    out = jax.jit(lambda a, b: {"spikes": sp(a), "multi_spikes": sp(b)})(train, multi)
+    return {"attrs": {"T": sp.T, "layer": type(sp.layer).__name__, "activation": type(sp.activation).__name__,
+                      "has_initial_state": hasattr(sp, "initial_state")},
+            "inputs": [train, multi], **out, "state": nnx.state(sp)}
+
+
+def _resonate_case(build, hidden=(N,)):
+    """Construction, one step, ``run`` (time-major), ``parallel`` and their gradients, in one jitted program."""
+
+    def run(S):
+        layers = build(S)
+        x1 = normal(45, (B, *hidden), 1.0, 0.3)
+        rng = np.random.default_rng(46)
+        z0 = jnp.asarray(rng.standard_normal((B, *hidden)) + 1j * rng.standard_normal((B, *hidden)), jnp.complex64)
+        xs = normal(47, (T, B, *hidden), 1.0, 0.4)
+
+        def apply(ms, x1, z0, xs):
+            out = []
+            for m in ms:
+                s, z = m(x1, z0)
+                spikes, final = S.nn.run(m, xs)
+                a = m.a
+                out.append({"step_spikes": s, "step_state": [jnp.real(z), jnp.imag(z)], "run_spikes": spikes,
+                            "run_final": [jnp.real(final), jnp.imag(final)], "parallel_spikes": m.parallel(xs),
+                            "a": [jnp.real(a), jnp.imag(a)], "decay": m.decay})
+            return out
+
+        described = {k: describe(v) for k, v in layers.items()}
+        g = grads(nnx.List(list(layers.values())), apply, x1, z0, xs)
+        v = g.pop("value")
+        return {"layers": described, "inputs": {"x1": x1, "z0": z0, "xs": xs},
+                "values": dict(zip(layers, v, strict=True)), "grads": g,
+                "attrs": {k: {"dt": pyval(getattr(m, "dt", None)),
+                              "initial_state_dtype": jnp.dtype(m.initial_state(2).dtype).name}
+                          for k, m in layers.items()}}
+
+    return run
+
+
+def _rf_layers(S):
+    RF = S.phasor.ResonateFire
+    return {"default": RF((N,), rngs=nnx.Rngs(0)),
+            "scalars": RF((N,), lambda_init=0.1, omega_init=1.0, threshold=0.5, rngs=nnx.Rngs(0)),
+            "lambda_only_dt_arctan_thr_array": RF((N,), lambda_init=0.3, dt=0.5, activation=S.axn.arctan(1.0),
+                                                  threshold=jnp.asarray(THRESHOLDS, jnp.float32) - 0.5,
+                                                  rngs=nnx.Rngs(1))}
+
+
+add("phasor", "ResonateFire", _resonate_case(_rf_layers))
+add("phasor", "ResonateFire.hidden_2d",
+    _resonate_case(lambda S: {"default": S.phasor.ResonateFire((2, 3), threshold=0.4, rngs=nnx.Rngs(3))},
+                   hidden=(2, 3)))
+
+
+@case("phasor", "ResonateFire.golden_18_7")
+def _rf_golden(S):
+    RF = S.phasor.ResonateFire
+    r3 = RF((3,), rngs=nnx.Rngs(0))
+    r2 = RF((2,), rngs=nnx.Rngs(0))
+    rs = RF((3,), lambda_init=0.1, omega_init=1.0, rngs=nnx.Rngs(0))
+    return {"r3": {"state": nnx.state(r3), "decay": r3.decay, "abs_a": jnp.abs(r3.a)}, "r2_a": r2.a,
+            "scalars": {"state": nnx.state(rs), "a": rs.a}, "same_class_in_experimental":
+            S.mod("experimental").ResonateFire is RF}
+
+
+# ---- experimental.rf_ssm
+
+
+def _rfssm_layers(S):
+    RFSSM = S.mod("experimental.rf_ssm").RFSSM
+    return {"hippo": RFSSM((N,), rngs=nnx.Rngs(0)),
+            "hippo_reset_dt": RFSSM((N,), reset_init=0.75, threshold=0.5, dt_min=1e-2, dt_max=0.5, rngs=nnx.Rngs(7)),
+            "lru_reset_range_arctan": RFSSM((N,), pole_init="lru", reset_init=0.3, r_min=0.6, r_max=0.9,
+                                            threshold=0.2, activation=S.axn.arctan(1.0), rngs=nnx.Rngs(3))}
+
+
+@case("experimental.rf_ssm", "RFSSM")
+def _rfssm(S):
+    res = _resonate_case(_rfssm_layers)(S)
+    mod = S.mod("experimental.rf_ssm")
+    x = normal(48, (T, B, N), 1.0, 0.1)
+    res["properties"] = {k: {"step": m.step, "drive": [jnp.real(m._drive(x)), jnp.imag(m._drive(x))]}
+                         for k, m in _rfssm_layers(S).items()}
+    res["alias"] = mod.ResonateFireSSM is mod.RFSSM
+    res["in_experimental"] = [S.mod("experimental").RFSSM is mod.RFSSM,
+                              S.mod("experimental").ResonateFireSSM is mod.RFSSM]
+    res["subclass_of_ResonateFire"] = issubclass(mod.RFSSM, S.phasor.ResonateFire)
+    return res
+
+
+add("experimental.rf_ssm", "RFSSM.hidden_2d",
+    _resonate_case(lambda S: {"hippo": S.mod("experimental.rf_ssm").RFSSM((2, 3), reset_init=0.2, threshold=0.3,
+                                                                         rngs=nnx.Rngs(5)),
+                              "lru": S.mod("experimental.rf_ssm").RFSSM((2, 3), pole_init="lru", threshold=0.3,
+                                                                       rngs=nnx.Rngs(6))}, hidden=(2, 3)))
+
+
+@case("experimental.rf_ssm", "RFSSM.to_nir_skipped")
+def _rfssm_to_nir(S):
+    RFSSM = S.mod("experimental.rf_ssm").RFSSM
+    model = S.nn.Sequential(nnx.Linear(3, 4, rngs=nnx.Rngs(0)), RFSSM((4,), rngs=nnx.Rngs(0)),
+                            nnx.Linear(4, 2, rngs=nnx.Rngs(1)))
+    with captured() as buf:
+        g = S.nir.to_nir(model, {"input": (3,)}, {"output": (2,)})
+    return {"graph": nir_graph(g), "warned": "RFSSM" in buf.getvalue() and "not recognized" in buf.getvalue()}

@@ -197,7 +197,10 @@ def selected_cases(session) -> list[str]:
 
 
 # Spyx 1.0 modules that spyx does not have yet (issue 15: the research surface); their cases skip until they exist.
-NOT_YET = {"ssm": 15, "phasor": 15, "bench": 15, "experimental": 15}
+# Keys are module paths below ``spyx`` (dotted for a submodule): a case whose name starts with that path (after the
+# ``errors.`` area prefix) skips while ``spyx.<path>`` cannot be imported. Every module of the contract exists now;
+# the mechanism stays for the next one.
+NOT_YET: dict[str, int] = {}
 
 # Differences from Spyx 1.0 that spyx makes on purpose, per case: (fnmatch patterns of record paths, why). Each is
 # documented in docs/nn.md ("Spyx 1.0's NIR functions"). Every other path of these cases is still compared.
@@ -209,6 +212,12 @@ KNOWN_DEVIATIONS = {
                                     "from_nir does not mutate the caller's graph (Spyx 1.0 rewrites it in place)"),
     "nir.from_nir.duplicate_edge": (["graph_after/*", "graph_after", "printed_info"],
                                     "from_nir does not mutate the caller's graph (Spyx 1.0 rewrites it in place)"),
+    # spyx.bench reports XLA's cost model of the program it runs; our neuron steps compile to fewer operations than
+    # Spyx 1.0's (e.g. 78 vs 94 FLOPs for LIF((4,)), T=5, B=2). The dense-layer case (the same nnx program on both
+    # sides) is compared, and tests/bench checks FLOPs against a hand count.
+    "bench.benchmark.LIF": (["flops"], "XLA FLOPs of our (smaller) LIF program"),
+    "bench.benchmark.PSU_LIF_parallel": (["flops"], "XLA FLOPs of our (smaller) PSU_LIF.parallel program"),
+    "bench.benchmark.sequential_run_fn_tuple": (["flops"], "XLA FLOPs of our (smaller) LIF/LI programs"),
 }
 
 
@@ -223,10 +232,12 @@ def skip_reason(name: str, ref_meta_skip: str | None, ours_is_spyx1: bool) -> st
         return f"the Spyx 1.0 reference did not run it: {ref_meta_skip}"
     if ours_is_spyx1:
         return None
-    module = name.split(".")[1] if name.startswith("errors.") else name.split(".")[0]
-    module = "phasor" if "resonatefire" in name.lower() else module  # to_nir of a phasor.ResonateFire
-    if module in NOT_YET and not have_module(f"spyx.{module}"):
-        return f"spyx.{module} does not exist yet (issue {NOT_YET[module]})"
+    parts = name.split(".")[1:] if name.startswith("errors.") else name.split(".")
+    if "resonatefire" in name.lower():  # to_nir of a phasor.ResonateFire
+        parts = ["phasor"]
+    for module, issue in NOT_YET.items():
+        if parts[: module.count(".") + 1] == module.split(".") and not have_module(f"spyx.{module}"):
+            return f"spyx.{module} does not exist yet (issue {issue})"
     needs = C.CASES[name].needs
     if "qwix" in needs and not have_module("qwix"):
         return "needs qwix in our environment (pip install 'spyx[quant]')"

@@ -632,6 +632,28 @@ def m_many_edges(rng, f):
     return f"{g}/edges declares 2^{k} rows, none stored", "reject"
 
 
+def m_foreign_storage(rng, f):
+    """A numeric field whose data lives in another file: external raw storage or a virtual dataset."""
+    found = _param_fields(f, lambda t, k, d: d.ndim >= 1 and d.dtype.kind in "fiu")
+    if not found:
+        return None
+    path, t, key = _pick(rng, found)
+    d = f[path][key]
+    shape, dtype = d.shape, d.dtype
+    del f[path][key]
+    if rng.random() < 0.5:
+        f[path].create_dataset(key, shape=shape, dtype=dtype, external=[("raw.bin", 0, d_bytes(shape, dtype))])
+        return f"{path}/{key} in an external raw file", "reject"
+    layout = h5py.VirtualLayout(shape=shape, dtype=dtype)
+    layout[...] = h5py.VirtualSource("other.h5", "x", shape=shape)
+    f[path].create_virtual_dataset(key, layout, fillvalue=0)
+    return f"{path}/{key} a virtual dataset", "reject"
+
+
+def d_bytes(shape, dtype) -> int:
+    return int(np.prod(shape)) * np.dtype(dtype).itemsize
+
+
 H5_MUTATIONS: dict[str, Callable] = {
     "h5.delete_dataset": m_delete_dataset,
     "h5.delete_node": m_delete_node,
@@ -662,6 +684,7 @@ H5_MUTATIONS: dict[str, Callable] = {
     "h5.type_field": m_type_field,
     "h5.duplicate_edge": m_duplicate_edge,
     "h5.many_edges": m_many_edges,
+    "h5.foreign_storage": m_foreign_storage,
 }
 
 

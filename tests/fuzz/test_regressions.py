@@ -121,6 +121,12 @@ def _appended(path):
         fh.write(np.random.default_rng(0).integers(0, 256, 1000, dtype=np.uint8).tobytes())
 
 
+def _virtual_layout():
+    layout = h5py.VirtualLayout(shape=(4, 3), dtype=F)
+    layout[:] = h5py.VirtualSource("elsewhere.h5", "data", shape=(4, 3))
+    return layout
+
+
 def _strings(f, path, values):
     _replace(f, path, data=np.array(values, dtype="S"))
 
@@ -258,6 +264,17 @@ CASES = {
         _edit(_mlp, lambda f: ([f["node/nodes"].__delitem__(k) for k in list(f["node/nodes"])],
                                _replace(f, "node/edges", data=np.empty((0, 2), object), dtype=STR))),
         "error", "VerifyError", r"graph <top> has no Input node",
+    ),
+    # libhdf5 would open another file by name for these (whatever lies at that name is read as weights)
+    "external_raw_file": (
+        _edit(_mlp, lambda f: _replace(f, "node/nodes/fc/weight", shape=(4, 3), dtype=F,
+                                       external=[("/etc/hostname", 0, 48)])),
+        "error", "FormatError", r"dataset /node/nodes/fc/weight keeps its data in external raw files",
+    ),
+    "virtual_dataset": (
+        _edit(_mlp, lambda f: (f["node/nodes/fc"].__delitem__("weight"), f["node/nodes/fc"].create_virtual_dataset(
+            "weight", _virtual_layout(), fillvalue=0))),
+        "error", "FormatError", r"dataset /node/nodes/fc/weight keeps its data in other files \(a virtual dataset\)",
     ),
 }
 

@@ -1,0 +1,102 @@
+"""Compiled programs on the fused neuron kernels (spyx/backend/fused.py) equal the scan of neuron_step: the
+lowered spyx.nn SHD-shape model and NIR-semantics LIF/LI graphs with biases, for the kernels' scan driver and the
+Pallas kernel in interpret mode, values and gradients, from zero and from a carried state."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+import spyx
+from spyx.backend.fused import fusable
+from spyx.errors import OptionError
+from spyx.ir import LI, LIF, Affine, Graph
+
+
+def _nn_graph():
+    r = nnx.Rngs(0)
+    m = spyx.nn.Sequential(nnx.Linear(6, 9, rngs=r), spyx.nn.LIF((9,), rngs=r), nnx.Linear(9, 5, rngs=r),
+                           spyx.nn.IF((5,), rngs=r), nnx.Linear(5, 3, rngs=r), spyx.nn.LI((3,), rngs=r))
+    return spyx.nn.lower(m, (6,))
+
+
+def _nir_graph(li=True):
+    """Affine -> LIF -> Affine [-> LI] in NIR semantics with leaks (so the lowered neurons have biases)."""
+    rng = np.random.default_rng(2)
+    F = np.float32
+
+    def full(n, v):
+        return np.full(n, v, F)
+
+    nodes = [("fc1", Affine(weight=rng.normal(size=(9, 6)).astype(F), bias=rng.normal(size=9).astype(F) * 0.1)),
+             ("lif", LIF(tau=rng.uniform(2e-3, 9e-3, 9).astype(F), r=full(9, 1.5), v_leak=full(9, 0.1),
+                         v_threshold=full(9, 0.5), v_reset=full(9, 0))),
+             ("fc2", Affine(weight=rng.normal(size=(3, 9)).astype(F), bias=rng.normal(size=3).astype(F) * 0.1))]
+    if li:
+        nodes.append(("li", LI(tau=full(3, 5e-3), r=full(3, 1), v_leak=full(3, -0.2))))
+    return Graph.sequential(nodes, input_shape=(6,))
+
+
+# name -> (graph, compile options): the lowered spyx.nn model, and NIR graphs under the profiles whose LIF resets
+# by subtraction one step late (spyx1: LIF and LI; snntorch: LIF only)
+GRAPHS = {
+    "nn": (_nn_graph, {}),
+    "spyx1": (_nir_graph, {"dt": 1e-3, "profile": "spyx1"}),
+    "snntorch": (lambda: _nir_graph(li=False), {"dt": 1e-3, "profile": "snntorch"}),
+}
+
+
+@pytest.mark.parametrize(("graph", "fused"), [("nn", "scan"), ("nn", "interpret"), ("spyx1", "scan"),
+                                              ("snntorch", "scan")])
+def test_fused_program_equals_scan(graph, fused):
+    build, kw = GRAPHS[graph]
+    g = build()
+    ref = spyx.compile(g, fused="off", **kw)
+    fast = spyx.compile(g, fused=fused, **kw)
+    assert any(fusable(n) for n in fast.graph.nodes.values())
+    (name,) = ref.input_names
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(23, 4, *ref.input_shapes[name])) * 2, jnp.float32)
+
+    def loss(p, prog, x, state=None):
+        y, st = prog.run(p, x, state)
+        return jnp.sum(jnp.tanh(y) * jnp.arange(y.shape[-1])[None, None]) + sum(jnp.sum(v["v"] ** 2) for v in st.values()
+                                                                    if "v" in v), (y, st)
+
+    _, _, traces = ref.run_traced(ref.params, x)
+    rates = [float(jnp.mean(t["s"])) for t in traces.values() if "s" in t]
+    assert rates and all(0.02 < r < 0.98 for r in rates), rates  # the spikes and resets are exercised
+    (l_ref, (y_ref, st_ref)), g_ref = jax.value_and_grad(loss, has_aux=True)(ref.params, ref, x)
+    (l_f, (y_f, st_f)), g_f = jax.jit(jax.value_and_grad(loss, has_aux=True), static_argnums=1)(fast.params, fast, x)
+    np.testing.assert_allclose(np.asarray(y_f), np.asarray(y_ref), rtol=1e-5, atol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5), st_f, st_ref)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), g_f, g_ref)
+    # continuing from the carried state (the delayed spike s is part of it) equals one run
+    y2_ref, _ = ref.run(ref.params, x[:7], st_ref)
+    y2_f, _ = fast.run(fast.params, x[:7], st_f)
+    np.testing.assert_allclose(np.asarray(y2_f), np.asarray(y2_ref), rtol=1e-5, atol=1e-5)
+
+
+def test_fused_option_is_checked_and_auto_is_off_on_cpu():
+    with pytest.raises(OptionError, match="fused must be one of"):
+        spyx.compile(_nn_graph(), fused="yes")
+    assert spyx.compile(_nn_graph()).plan.fused == "auto"
+
+
+def test_fused_program_in_bfloat16_equals_scan():
+    g = _nn_graph()
+    ref = spyx.compile(g, fused="off", dtype=jnp.bfloat16)
+    fast = spyx.compile(g, fused="scan", dtype=jnp.bfloat16)
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(17, 4, 6)) * 2, jnp.bfloat16)
+
+    def loss(p, prog):
+        return jnp.sum(prog.run(p, x)[0].astype(jnp.float32) ** 2)
+
+    y_ref, y_f = ref.run(ref.params, x)[0], fast.run(fast.params, x)[0]
+    assert y_f.dtype == jnp.bfloat16
+    np.testing.assert_allclose(np.asarray(y_f, np.float32), np.asarray(y_ref, np.float32), rtol=2e-2, atol=2e-2)
+    g_ref, g_f = jax.grad(loss)(ref.params, ref), jax.grad(loss)(fast.params, fast)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(np.asarray(a, np.float32), np.asarray(b, np.float32),
+                                                         rtol=5e-2, atol=5e-2 * float(jnp.max(jnp.abs(b)))), g_f, g_ref)
