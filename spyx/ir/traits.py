@@ -78,12 +78,12 @@ def cast_like(value: Any, like: np.ndarray) -> np.ndarray:
     return np.asarray(value).astype(like.dtype)
 
 
-def _missing(cls: type, names: tuple[str, ...], what: str) -> list[str]:
+def _missing(cls: type[Node], names: tuple[str, ...], what: str) -> list[str]:
     params = set(cls.param_names())
     return [f"{what} names parameter {n!r}, which {cls.__name__} does not declare" for n in names if n not in params]
 
 
-def _missing_option(cls: type, name: str | None, what: str) -> list[str]:
+def _missing_option(cls: type[Node], name: str | None, what: str) -> list[str]:
     if name is None or name in cls.option_names():
         return []
     return [f"{what} names option {name!r}, which {cls.__name__} does not declare"]
@@ -99,7 +99,7 @@ class Trait:
     def applies(self, node: Node) -> bool:
         return self.when is None or bool(getattr(node, self.when))
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         """Where this trait disagrees with the kind ``cls`` it is declared on (sentences)."""
         return _missing_option(cls, self.when, type(self).__name__)
 
@@ -144,7 +144,7 @@ class WeightLayer(Trait):
         w = self.weights(node)
         return int(w.size if self.layout == "elementwise" else w.shape[0])
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         out = super().problems(cls) + _missing(cls, (self.weight,) + ((self.bias,) if self.bias else ()), "WeightLayer")
         if self.layout == "conv":
             out += _missing(cls, ("groups",), "WeightLayer(layout='conv')")
@@ -174,14 +174,14 @@ class WeightLayer(Trait):
             return node.replace(**{self.weight: cast_like(w.astype(np.float64) * k.reshape(w.shape), w)}), None
         if self.layout == "dense":
             changes = {self.weight: cast_like(w.astype(np.float64) * k.reshape(-1, 1), w)}
-            if b is not None:
+            if self.bias is not None and b is not None:
                 changes[self.bias] = cast_like(b * k.reshape(-1), b)
             return node.replace(**changes), None
         kc = _per_channel(k, w.shape[0])
         if kc is None:
             return None, f"the factor varies over the spatial positions of {node.kind} output channels"
         changes = {self.weight: cast_like(w.astype(np.float64) * kc.reshape((-1,) + (1,) * (w.ndim - 1)), w)}
-        if b is not None:
+        if self.bias is not None and b is not None:
             changes[self.bias] = cast_like(b.astype(np.float64) * kc, b)
         return node.replace(**changes), None
 
@@ -194,7 +194,7 @@ class WeightLayer(Trait):
             return node.replace(**{self.weight: cast_like(w.astype(np.float64) * s.reshape(w.shape), w)}), None
         if self.layout == "dense":
             return node.replace(**{self.weight: cast_like(w.astype(np.float64) * s.reshape(1, -1), w)}), None
-        groups = int(np.asarray(node.groups).reshape(-1)[0])
+        groups = int(np.asarray(node.params()["groups"]).reshape(-1)[0])
         c_in_g = w.shape[1]
         sc = _per_channel(s, c_in_g * groups)
         if sc is None:
@@ -264,7 +264,7 @@ class Population(Trait):
                 return False
         return True
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         names = self.gains + self.synapse_gains + tuple(n for n, _ in self.decays) + self.initial
         out = super().problems(cls) + _missing(cls, names + ((self.bias,) if self.bias else ()), "Population")
         for opt in ((self.synapse,) if isinstance(self.synapse, str) else ()) + self.state_options:
@@ -287,7 +287,7 @@ class Levels(Trait):
 
     params: tuple[str, ...] = ()
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         return super().problems(cls) + _missing(cls, self.params, "Levels")
 
 
@@ -317,7 +317,7 @@ class Continuous(Trait):
     inverse: Callable[[Node, float], Node] | None = None
     time_constants: tuple[str, ...] = ()
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         out = super().problems(cls) + _missing(cls, self.time_constants, "Continuous")
         if not cls.stateful:
             out.append("Continuous on a kind that is not stateful (an equation over time keeps state)")
@@ -336,7 +336,7 @@ class Discrete(Trait):
     def describe(self, q: float) -> str:
         return self.change.format(q=q, inv=1 / q)
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         out = super().problems(cls)
         if not cls.stateful:
             out.append("Discrete on a kind that is not stateful (a kind without state has no time step)")
@@ -358,7 +358,7 @@ class Causal(Trait):
         d = self.min_delay(node)
         return d is not None and d > 0
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         out = super().problems(cls) + _missing(cls, (self.param,), "Causal")
         if not cls.stateful:
             out.append("Causal on a kind that is not stateful (a delay keeps state)")
@@ -406,12 +406,12 @@ class ShapeField(Trait):
             return None
         return tuple(shape[1:]) if self.spatial else tuple(shape)
 
-    def problems(self, cls: type) -> list[str]:
+    def problems(self, cls: type[Node]) -> list[str]:
         return super().problems(cls) + _missing(cls, (self.param,), "ShapeField")
 
 
 # -- the registry's view ------------------------------------------------------------------------------------
-def trait_problems(cls: type) -> list[str]:
+def trait_problems(cls: type[Node]) -> list[str]:
     """Every incoherence between the traits of kind ``cls`` and its declaration (empty: coherent)."""
     out: list[str] = []
     seen: set[type] = set()

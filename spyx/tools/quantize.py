@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from spyx.io import read_nir, write_nir
 from spyx.passes.inline import inline_graph
@@ -35,7 +36,7 @@ def quantize_command(src, dst, *, target: str | None = None, bits: int | None = 
         quantized = result.quantized
     else:
         flat, _ = inline_graph(graph)
-        opts = {"bits": 8 if bits is None else bits, "pow2": pow2, "ternary": ternary}
+        opts: dict[str, Any] = {"bits": 8 if bits is None else bits, "pow2": pow2, "ternary": ternary}
         if granularity is not None:
             opts["granularity"] = granularity
         if dt is not None:

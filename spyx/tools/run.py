@@ -47,7 +47,8 @@ def _batched(prog, inputs) -> tuple[dict, bool]:
         x = np.asarray(x)
         shape = prog.input_shapes.get(n)
         if shape is not None and x.ndim == len(shape) + 1:
-            x, _ = x[:, None], unbatched.add(n)
+            x = x[:, None]
+            unbatched.add(n)
         out[n] = x
     if unbatched and len(unbatched) != len(out):
         raise InputError("give every input as (T, *shape) or every input as (T, B, *shape), not a mix")
@@ -152,7 +153,7 @@ def read_inputs(path: Path) -> np.ndarray | dict[str, np.ndarray]:
     return data
 
 
-def random_spikes(spec: str, input_shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
+def random_spikes(spec: str, input_shapes: Mapping[str, tuple[int, ...] | None], seed: int) -> dict[str, np.ndarray]:
     """Seeded Bernoulli spikes from ``"T,B[,P]"`` for every input."""
     parts = spec.split(",")
     try:
@@ -163,7 +164,45 @@ def random_spikes(spec: str, input_shapes: dict[str, tuple[int, ...]], seed: int
     if t < 1 or b < 1 or not 0 <= p <= 1:
         raise OptionError(f"--random-input needs T >= 1, B >= 1 and 0 <= P <= 1, got {spec!r}")
     rng = np.random.default_rng(seed)
-    return {n: (rng.random((t, b, *s)) < p).astype(np.float32) for n, s in input_shapes.items()}
+    out = {}
+    for name, shape in input_shapes.items():
+        if shape is None:
+            raise InputError(f"input {name} declares no shape; give --input FILE instead of --random-input")
+        out[name] = (rng.random((t, b, *shape)) < p).astype(np.float32)
+    return out
+
+
+def _check_run_options(input_path, random_input, population, perturb) -> None:
+    if (input_path is None) == (random_input is None):
+        raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
+    if population is not None and population < 1:
+        raise OptionError(f"--population must be >= 1, got {population}")
+    if perturb and population is None:
+        raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
+
+
+def _write_outputs(outputs: dict[str, np.ndarray], path: Path) -> None:
+    """One output as ``.npy`` (or ``.npz``), several as ``.npz`` by name (an error naming them otherwise)."""
+    if len(outputs) == 1 and path.suffix != ".npz":
+        atomic_save_npy(path, next(iter(outputs.values())))
+        return
+    if path.suffix != ".npz":
+        raise InputError(f"the graph has {len(outputs)} outputs ({', '.join(outputs)}); "
+                         f"write them to an .npz file, not {path.name}")
+    atomic_save_npz(path, outputs)
+
+
+def _summary_lines(model, s: dict, profile, population, perturb) -> list[str]:
+    lines = [f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}"]
+    if population is not None:
+        lines.append(f"population {population} members (perturb={perturb:g}) on {s['devices']} device(s)")
+    lines += [f"input {name}: {tuple(shape)}" for name, shape in s["inputs"].items()]
+    for name, shape in s["outputs"].items():
+        count = s["spike_counts"].get(name)
+        extra = f", {count:g} spikes" if count is not None else ""
+        lines.append(f"output {name}: {tuple(shape)}{extra}")
+    lines.append(f"wall time {s['wall_time_s']:.3f} s (including JIT compilation)")
+    return lines
 
 
 def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
@@ -175,50 +214,24 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     ``population=N`` runs ``N`` members at once (``run_file``'s population, perturbed by ``perturb``); the
     outputs written get a leading member axis ``(N, T, B, ...)``.
     """
-    if (input_path is None) == (random_input is None):
-        raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
-    if population is not None and population < 1:
-        raise OptionError(f"--population must be >= 1, got {population}")
-    if perturb and population is None:
-        raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
+    _check_run_options(input_path, random_input, population, perturb)
     # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     out = ToolResult([f"note: {r}" for r in loaded.repairs])
     low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
     out.lines += low.notes
-    graph = low.graph
     if input_path is not None:
         inputs = read_inputs(Path(input_path))
     else:
-        shapes = {name: node.declared_input_shape() for name, node in graph.inputs.items()}
+        shapes = {name: node.declared_input_shape() for name, node in low.graph.inputs.items()}
         inputs = random_spikes(random_input, shapes, seed)
-    result = run_file(graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
+    result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
                       states=states_path is not None, population=population, perturb=perturb, seed=seed)
     if output_path is not None:
-        output_path = Path(output_path)
-        if len(result.outputs) == 1:
-            if output_path.suffix == ".npz":
-                atomic_save_npz(output_path, result.outputs)
-            else:
-                atomic_save_npy(output_path, next(iter(result.outputs.values())))
-        else:
-            if output_path.suffix != ".npz":
-                raise InputError(f"the graph has {len(result.outputs)} outputs ({', '.join(result.outputs)}); "
-                                 f"write them to an .npz file, not {output_path.name}")
-            atomic_save_npz(output_path, result.outputs)
+        _write_outputs(result.outputs, Path(output_path))
     if states_path is not None:
         atomic_save_npz(Path(states_path), result.states or {})
-    s = result.summary
-    out.lines.append(f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}")
-    if population is not None:
-        out.lines.append(f"population {population} members (perturb={perturb:g}) on {s['devices']} device(s)")
-    for name, shape in s["inputs"].items():
-        out.lines.append(f"input {name}: {tuple(shape)}")
-    for name, shape in s["outputs"].items():
-        count = s["spike_counts"].get(name)
-        extra = f", {count:g} spikes" if count is not None else ""
-        out.lines.append(f"output {name}: {tuple(shape)}{extra}")
-    out.lines.append(f"wall time {s['wall_time_s']:.3f} s (including JIT compilation)")
+    out.lines += _summary_lines(model, result.summary, profile, population, perturb)
     if output_path is not None:
         out.wrote(output_path)
     if states_path is not None:
