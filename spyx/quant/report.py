@@ -130,10 +130,10 @@ def probe_graph(graph: Graph, names: list[str] | None = None) -> tuple[Graph, di
 
 def run_probed(graph: Graph, inputs, *, dt: float | None, method: str = "exact", names=None):
     """Run ``graph`` with probes; returns ({probed node or output name: (T, B, ...) array}, probes)."""
-    import spyx.backend as backend
+    from spyx.tools.compile import compile as compile_graph  # quant.report is used by the tools layer too
 
     probed, probes = probe_graph(graph, names)
-    prog = backend.compile(probed, dt=dt, method=method)
+    prog = compile_graph(probed, dt=dt, method=method)
     outs, _ = prog.run(prog.params, inputs)
     if not isinstance(outs, dict):
         outs = {prog.output_names[0]: outs}
