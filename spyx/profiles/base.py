@@ -1,6 +1,7 @@
 """The profile framework: a profile is a frozen dataclass whose fields are the exporting framework's own
 options (named as that framework names them), plus the *data* that says how spyx reads that framework's
-files: per-kind rules, fixups, a default dt, and (in :mod:`spyx.profiles.detect`) how to recognise them.
+files: per-kind rules, fixups, a default dt, and its own ``detect()`` (how to recognise them, asked by
+:mod:`spyx.profiles.detect` in order).
 
 A profile contributes to the one lowering pipeline (:mod:`spyx.profiles.pipeline`), which every entry
 point runs (``spyx.compile``, ``spyx.load(profile=)``, ``spyx-convert run`` and ``lower``,
@@ -106,6 +107,13 @@ class Profile:
     def flat_fixups(self) -> list[Pass]:
         """Passes on the flat graph before the neurons are lowered. Default: none."""
         return []
+
+    @staticmethod
+    def detect(evidence: Any) -> Any:
+        """Whether a file's neuron parameters (:class:`~spyx.profiles.evidence.Evidence`) follow this
+        framework's export convention: a :class:`~spyx.profiles.evidence.Detection`, or None. Default: the
+        framework is never recognised (``nir`` is what is left)."""
+        return None
 
     def resolved(self, graph: Graph, dt: float | None) -> tuple[Profile, list[str]]:
         """This profile with the options the file decides settled (Norse: how tau was written), and notes."""

@@ -29,6 +29,7 @@ from spyx.ir.traits import Continuous, Population
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape
 from spyx.profiles.encoding import P, nir_if, nir_lif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["NorseProfile", "NORSE_DT"]
 
@@ -58,6 +59,21 @@ class NorseProfile(Profile):
 
     peer = "Norse"
     rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky", "CubaLIF": "_cubalif"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == 1`` and every tau < 1 s (Norse 1.1 writes ``dt * tau``; asked once ``r == 1`` everywhere)."""
+        all_t = np.concatenate([np.ravel(t) for t in ev.taus.values()])
+        if not np.all(all_t < 1):
+            return None
+        return Detection(
+            "norse",
+            ("norse",),
+            (
+                f"r == 1 and every tau < 1 s (max {all_t.max():.3g}) on all {ev.what}: Norse export "
+                "(norse.to_nir writes r = 1 and tau = dt*tau)",
+            ),
+        )
 
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt

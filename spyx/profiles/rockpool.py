@@ -28,6 +28,7 @@ from spyx.ir.traits import Continuous, Population
 from spyx.profiles.base import Profile
 from spyx.profiles.common import a64, make_neuron, population_shape, torch_exp_decay
 from spyx.profiles.encoding import P, nir_cubalif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["RockpoolProfile", "rockpool_dt_from_r"]
 
@@ -77,6 +78,27 @@ class RockpoolProfile(Profile):
 
     peer = "Rockpool"
     rules = {"CubaLIF": "_cubalif", "LIF": "_lif", "LI": "_li"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r != 1`` somewhere and ``r dt/tau == exp(-dt/tau)`` for one dt recovered from every neuron,
+        ``v_leak == 0``."""
+        if not (ev.taus and any(np.any(ev.rs[k] != 1) for k in ev.taus)):
+            return None
+        dts = np.array(
+            [
+                rockpool_dt_from_r(ti, ri)
+                for k, t in ev.taus.items()
+                for ti, ri in zip(np.ravel(t), np.ravel(np.broadcast_to(ev.rs[k], t.shape)), strict=True)
+            ]
+        )
+        if not (ev.leak0 and np.allclose(dts, dts[0], rtol=1e-3)):
+            return None
+        return Detection(
+            "rockpool",
+            ("rockpool",),
+            (f"r == tau*exp(-dt/tau)/dt with one dt = {dts[0]:.6g} on all {ev.what}: Rockpool export",),
+        )
 
     def default_dt(self, graph: Graph) -> float | None:
         if self.dt is not None:

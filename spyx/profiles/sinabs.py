@@ -28,6 +28,7 @@ from spyx.ir.node import Node
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, make_neuron, population_shape
 from spyx.profiles.encoding import P, nir_if, nir_li, nir_lif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["SinabsProfile"]
 
@@ -64,6 +65,23 @@ class SinabsProfile(Profile):
 
     peer = "Sinabs"
     rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == 1``, ``v_leak == 0``, every tau >= 1 (time steps), no CubaLIF (asked once ``r == 1``
+        everywhere)."""
+        all_t = np.concatenate([np.ravel(t) for t in ev.taus.values()])
+        if not (np.all(all_t >= 1) and "CubaLIF" not in ev.kinds and ev.leak0):
+            return None
+        return Detection(
+            "sinabs",
+            ("sinabs",),
+            (
+                f"r == 1, v_leak == 0 and every tau >= 1 (time steps, min {all_t.min():.4g}) "
+                f"on all {ev.what}: "
+                "Sinabs export",
+            ),
+        )
 
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt

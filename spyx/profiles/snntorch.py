@@ -32,6 +32,7 @@ from spyx.ir.node import Node
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape, snap1
 from spyx.profiles.encoding import P, nir_cubalif, nir_lif, plain_options, require, uniform
+from spyx.profiles.evidence import Detection, Evidence, close
 
 __all__ = ["SnnTorchProfile", "SNNTORCH_DT"]
 
@@ -63,6 +64,28 @@ class SnnTorchProfile(Profile):
 
     def dt_source(self) -> str:
         return "snnTorch's export_to_nir writes every file with dt = 1e-4"
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == tau/1e-4`` on every LIF/CubaLIF (CubaLIF also ``w_in == tau_syn/1e-4``), ``v_leak == 0``, and no
+        non-spiking leaky neuron (``export_to_nir`` writes ``r = tau/dt`` with dt = 1e-4)."""
+        if not (
+            ev.spiking
+            and len(ev.spiking) == len(ev.taus)
+            and ev.leak0
+            and all(close(ev.rs[k], t / SNNTORCH_DT) for k, t in ev.spiking.items())
+            and all(close(v.w_in, a64(v.tau_syn) / SNNTORCH_DT) for v in ev.neurons.values() if v.kind == "CubaLIF")
+        ):
+            return None
+        extra = " and w_in == tau_syn/dt" if "CubaLIF" in ev.kinds else ""
+        return Detection(
+            "snntorch",
+            ("snntorch",),
+            (
+                f"r == tau/dt{extra} with dt = 1e-4 on all {ev.what}: snnTorch export "
+                "(export_to_nir writes dt = 1e-4)",
+            ),
+        )
 
     def unsupported(self, name: str, node: Node) -> UnsupportedError:
         return UnsupportedError(

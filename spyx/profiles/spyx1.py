@@ -35,6 +35,7 @@ from spyx.ir.traits import Continuous, Population, Spiking
 from spyx.passes.base import Pass
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, population_shape
+from spyx.profiles.evidence import RTOL, Detection, Evidence
 from spyx.profiles.fixups import DropBatchAxis, Spyx1ChannelsLast, Spyx1RnnEdges
 
 __all__ = ["Spyx1Profile"]
@@ -78,6 +79,39 @@ class Spyx1Profile(Profile):
 
     def dt_source(self) -> str:
         return "recovered from tau*(1-r) (Spyx 1.0 writes tau = dt/(1-beta), r = beta) or to_nir's default 1"
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """An LI feeding a Threshold (Spyx 1.0's PSU_LIF), or ``r < 1`` on every LIF/CubaLIF with one
+        ``dt = tau (1 - r)`` for all of them (Spyx 1.0 writes ``r = beta``, ``tau = dt/(1-beta)``)."""
+        graphs = [ev.graph, *(v for v in ev.nodes.values() if isinstance(v, Graph))]
+        li_thr = [
+            (a, b)
+            for sub in graphs
+            for a, b in (sub.edge_nodes(e) for e in sub.edges)
+            if sub.nodes[a].kind == "LI" and sub.nodes[b].kind == "Threshold"
+        ]
+        if li_thr:
+            return Detection(
+                "spyx1",
+                ("spyx1",),
+                (f"LI -> Threshold pair ({li_thr[0][0]} -> {li_thr[0][1]}): Spyx 1.0's PSU_LIF export",),
+            )
+        if not (ev.spiking and all(np.all(ev.rs[k] < 1) for k in ev.spiking)):
+            return None
+        dts = np.concatenate(
+            [np.ravel(t * (1 - np.broadcast_to(ev.rs[k], t.shape))) for k, t in ev.spiking.items()]
+        )
+        if not np.allclose(dts, dts[0], rtol=RTOL):
+            return None
+        return Detection(
+            "spyx1",
+            ("spyx1",),
+            (
+                f"r < 1 and tau*(1 - r) == {dts[0]:.6g} on all {ev.what}: Spyx 1.0 export (r = beta, "
+                f"tau = dt/(1-beta), dt = {dts[0]:.6g})",
+            ),
+        )
 
     def fixups(self) -> list[Pass]:
         return [DropBatchAxis(), *([Spyx1RnnEdges()] if self.rnn_edges == "computed" else [])]
