@@ -52,6 +52,7 @@ from spyx.ir.node import Node
 from spyx.ir.shapes import infer_shapes
 from spyx.ir.traits import Continuous
 from spyx.passes.base import Pass, PassResult
+from spyx.passes.inline import inline_graph
 
 __all__ = ["Discretize", "delay_steps", "cuba_gain", "discretize_node", "continuous_nodes"]
 
@@ -100,8 +101,6 @@ class Discretize(Pass):
                 raise MissingDtError(f"graph has continuous-time nodes ({listed}); pass dt (CLI: --dt)")
 
     def call(self, graph: Graph) -> PassResult:
-        from spyx.passes.inline import inline_graph
-
         changes: list[str] = []
         if any(isinstance(n, Graph) for n in graph.nodes.values()):
             graph, inlined = inline_graph(graph)

@@ -12,6 +12,7 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 from spyx.errors import OptionError
+from spyx.lazy import lazy_class
 from spyx.passes.base import Pass
 
 __all__ = ["PASSES", "get_pass", "parse_pipeline", "parse_spec", "build_options", "list_passes"]
@@ -39,8 +40,6 @@ PASSES: dict[str, str] = {
 
 
 def get_pass_class(name: str) -> type[Pass]:
-    from spyx.lazy import lazy_class
-
     return lazy_class(PASSES, name, "pass", plural="passes")
 
 

@@ -35,6 +35,7 @@ from spyx.errors import ParameterError, UnsupportedError
 from spyx.ir.algorithms import feedback_edges
 from spyx.ir.graph import Edge, Graph
 from spyx.ir.node import Node, registered_kinds
+from spyx.ir.text import to_text
 from spyx.passes.base import Pass, PassResult
 
 __all__ = ["Reorder", "reorder_graph", "rekey_params", "PREFIXES", "prefix_of"]
@@ -52,8 +53,6 @@ PREFIXES: dict[str, str] = {k: c.prefix or k.rsplit(".", 1)[-1].lower() for k, c
 
 def _digest(node: Node) -> int:
     if isinstance(node, Graph):
-        from spyx.ir.text import to_text
-
         return zlib.crc32(to_text(reorder_graph(node, rename=True)[0]).encode())
     crc = zlib.crc32(node.kind.encode())
     for k in node.option_names():

@@ -22,7 +22,7 @@ from spyx.ir.node import Node
 from spyx.ir.ports import Input, Output
 from spyx.ir.shapes import infer_shapes
 from spyx.ir.traits import Population, WeightLayer
-from spyx.quant.formats import decay_params, state_params
+from spyx.quant.formats import decay_params, quantize_decays, state_params
 from spyx.targets.base import Violation
 
 Selector = Callable[[Node], bool]
@@ -291,7 +291,6 @@ def uniform(params: tuple[str, ...], select: Selector, what: str):
 def decay_format(decay_of: Callable, tol: float = 1e-6):
     """Decays representable in the target's format: time constants need ``dt`` (skipped without it) and are
     accepted when representable under the Euler or the exact reading of ``tau`` as a per-step decay."""
-    from spyx.quant.formats import quantize_decays
 
     def node_check(n, node, target, dt):
         decay = decay_of(target)
