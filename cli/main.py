@@ -8,7 +8,6 @@ nothing written). ``--debug`` shows the traceback instead.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -61,38 +60,30 @@ def main(ctx: click.Context, debug: bool) -> None:
       spyx-convert validate model.nir
       spyx-convert convert in.nir out.nir --passes "inline,dce"
       spyx-convert draw model.nir -o graph.svg
+      spyx-convert lower model.nir --profile snntorch
       spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
 
+def emit(result) -> None:
+    """Print a :class:`spyx.tools.ToolResult` and exit with its code when that is not 0."""
+    code = result.emit(click.echo)
+    if code:
+        sys.exit(code)
+
+
+# Each command imports its library side when it runs: `spyx-convert --help` need not load JAX.
 @main.command(epilog=EPILOG_INSPECT)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "dot"]), default="text", show_default=True)
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 def inspect(file: Path, fmt: str, repair: bool) -> None:
     """Show a graph: nodes with kinds and shapes, parameters, edges, cycles, file version."""
-    from spyx.inspect import describe, describe_text, to_dot
-    from spyx.io import read_nir
+    from spyx.tools.inspect import inspect_command
 
-    result = read_nir(file, repair=repair)
-    info = describe(result.graph, path=file, version=result.version, repairs=result.repairs)
-    _add_detection(info, result.graph)
-    if fmt == "json":
-        click.echo(json.dumps(info, indent=2))
-    elif fmt == "dot":
-        click.echo(to_dot(result.graph), nl=False)
-    else:
-        click.echo(describe_text(result.graph, info), nl=False)
-
-
-def _add_detection(info: dict, graph) -> None:
-    try:
-        from spyx.profiles import detect
-    except ImportError:
-        return
-    info["detection"] = detect(graph).to_dict()
+    emit(inspect_command(file, fmt=fmt, repair=repair))
 
 
 @main.command(epilog="Example: spyx-convert validate model.nir --target xylo")
@@ -102,29 +93,9 @@ def _add_detection(info: dict, graph) -> None:
               help="Also check the rules of a hardware target (xylo, loihi2, speck, spinnaker2).")
 def validate(file: Path, repair: bool, target: str | None) -> None:
     """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
-    from spyx.inspect import validate_file
+    from spyx.tools.inspect import validate_command
 
-    try:
-        problems, result = validate_file(file, repair=repair)
-    except SpyxError as e:
-        if e.exit_code == 2:
-            raise
-        problems, result = list(getattr(e, "diagnostics", [str(e)])), None
-    if target is not None and result is not None and not problems:
-        from spyx.targets import check, get_target
-
-        violations = check(result.graph, get_target(target))
-        for v in violations:
-            if v.severity != "error":
-                click.echo(f"{file}: {v}")
-        problems = [str(v) for v in violations if v.severity == "error"]
-    for r in (result.repairs if result is not None else ()):
-        click.echo(f"note: {r}")
-    if problems:
-        for p in problems:
-            click.echo(p if p.startswith(str(file)) else f"{file}: {p}", err=True)
-        sys.exit(1)
-    click.echo(f"{file}: valid" + (f" for target {target}" if target else ""))
+    emit(validate_command(file, repair=repair, target=target))
 
 
 @main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')
@@ -136,22 +107,33 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
 @click.option("--dt", type=float, default=None, help="Time step, for profiles and passes that need one.")
 def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None) -> None:
     """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
-    from spyx.convert import convert_file
+    from spyx.tools.convert import convert_command
 
-    report = convert_file(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt)
-    for line in report.lines():
-        click.echo(line)
+    emit(convert_command(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt))
+
+
+@main.command(epilog="Example: spyx-convert lower model.nir --profile snntorch")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--profile", default="nir", show_default=True,
+              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}.")
+@click.option("--dt", type=float, default=None, help="Time step in seconds (needed for continuous-time graphs).")
+@click.option("--method", type=click.Choice(["exact", "euler"]), default="exact", show_default=True)
+@click.option("--delay-rounding", type=click.Choice(["error", "round", "floor", "ceil"]), default="error",
+              show_default=True, help="What to do when a Delay is not a whole number of steps.")
+@click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
+def lower(file: Path, profile: str, dt: float | None, method: str, delay_rounding: str, repair: bool) -> None:
+    """Print the graph the backend runs: the file through the lowering pipeline, in text form."""
+    from spyx.tools.convert import lower_command
+
+    emit(lower_command(file, profile=profile, dt=dt, method=method, delay_rounding=delay_rounding, repair=repair))
 
 
 @main.command(name="passes", epilog="Example: spyx-convert passes")
 def passes_cmd() -> None:
     """List every pass with a one-line description and its options."""
-    from spyx.passes import list_passes
+    from spyx.tools.convert import passes_command
 
-    for name, description, preserves, options in list_passes():
-        click.echo(f"{name:22s} {description} [preserves: {preserves}]")
-        for opt in options:
-            click.echo(f"{'':22s}   {opt}")
+    emit(passes_command())
 
 
 @main.command(epilog="Example: spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4 --states s.npz")
@@ -187,15 +169,13 @@ def run(model: Path, input_path: Path | None, random_input: str | None, output_p
     Population inference (docs/scaling.md):
       spyx-convert run model.nir --random-input 100,8 --population 64 --perturb 0.05 --output y.npy
     """
-    from spyx.runner import run_command
+    from spyx.tools.run import run_command
 
-    summary = run_command(
+    emit(run_command(
         model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt, method=method,
         profile=profile, schedule=schedule, delay_rounding=delay_rounding, states_path=states_path,
         repair=repair, seed=seed, population=population, perturb=perturb,
-    )
-    for line in summary:
-        click.echo(line)
+    ))
 
 
 def _picture_path(ctx, param, value: Path) -> Path:
@@ -237,10 +217,9 @@ def draw(file: Path, output_path: Path, rankdir: str | None, repair: bool) -> No
               show_default=True, help="Folder for the example graph and its outputs.")
 def demo(outdir: Path) -> None:
     """The main job on a built-in example: write a recurrent SNN as NIR, inspect it, run it in JAX."""
-    from spyx.examples import demo as run_demo
+    from spyx.tools.examples import demo_command
 
-    for line in run_demo(outdir):
-        click.echo(line)
+    emit(demo_command(outdir))
 
 
 def _register_optional_commands() -> None:

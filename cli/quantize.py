@@ -25,11 +25,10 @@ import click
 def quantize(src: Path, dst: Path, target, bits, granularity, pow2, ternary, dt, report, report_input, repair,
              force) -> None:
     """Quantize weights to integers (scales folded into the neurons) and write NIR."""
-    from spyx.quantize_cli import quantize_file
+    from spyx.tools.quantize import quantize_command
 
-    result = quantize_file(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2, ternary=ternary,
-                           dt=dt, report=report, report_input=report_input, repair=repair, force=force)
-    for line in result.lines:
-        click.echo(line)
-    if result.errors:
-        sys.exit(1)
+    result = quantize_command(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2,
+                              ternary=ternary, dt=dt, report=report, report_input=report_input, repair=repair,
+                              force=force)
+    if result.emit(click.echo):
+        sys.exit(result.exit_code)

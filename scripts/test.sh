@@ -40,8 +40,10 @@ if [ -z "${SPYX_NO_PEERS:-}${SPYX_NO_SPYX1:-}" ] && [ ! -x .venv-spyx1/bin/pytho
     || { echo "spyx 1.0.0 install failed: the spyx1 interop tests will skip"; rm -rf .venv-spyx1; }
 fi
 export JAX_PLATFORMS=cpu
-# Lint the library and the CLI (tests are exempt: fixtures are long by nature).
+# Lint the library and the CLI (tests are exempt: fixtures are long by nature), and type-check the compiler's
+# public API (the files listed under [tool.mypy] in pyproject.toml).
 "$VPY" -m ruff check spyx cli
+"$VPY" -m mypy
 set +e
 "$VPY" -m pytest -q "$@"
 rc=$?

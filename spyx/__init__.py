@@ -1,11 +1,11 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir, profiles, quant, sharding, targets
-from spyx.backend import Program, compile, run_file, run_population
+from spyx import axn, io, ir, profiles, quant, sharding, targets, tools
+from spyx.backend import Program, run_population
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
-from spyx.io import load, save
 from spyx.ir import Graph, to_text, verify
+from spyx.tools import compile, load, run_file, save
 
 try:
     from importlib.metadata import PackageNotFoundError, version
@@ -54,6 +54,7 @@ __all__ = [
     "quant",
     "sharding",
     "targets",
+    "tools",
     "load",
     "lower",
     "nn",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from spyx.errors import VerifyError
 from spyx.io.atomic import atomic_path, atomic_save_npy, atomic_save_npz, atomic_write, atomic_write_json
 from spyx.io.encode import ENCODERS
 from spyx.io.nirgraph import from_nir_graph, to_nir_graph
@@ -41,7 +40,6 @@ def load(
     path: str | os.PathLike[str],
     *,
     repair: bool = False,
-    profile: str | None = None,
     max_bytes: int = MAX_BYTES,
     isolate: str | None = None,
 ) -> Graph:
@@ -53,73 +51,15 @@ def load(
     ``isolate`` (``"auto"``, ``"always"``, ``"never"``) says whether the HDF5 library reads the file in a
     separate process with a time limit (:func:`read_nir`); by default only files that look damaged.
 
-    ``profile`` (a name, spec or ``"auto"``, see :mod:`spyx.profiles`) says which framework's semantics the
-    file is to be run with: it is recorded in the graph's metadata (``spyx.profile``), where
-    :func:`spyx.compile` picks it up, and the exporter's known file slips that are not semantics (the
-    sample's batch axis in Input/Output types) are fixed before verification. ``"auto"`` records the
-    detected exporter (:func:`spyx.profiles.detect`) and raises :class:`OptionError` if the file is ambiguous.
-
-    Use :func:`read_nir` for the stored version and the list of repairs. Raises :class:`ReadError`,
-    :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind (:class:`SizeError`
-    included), each naming the file.
+    This is NIR as written. ``spyx.load(path, profile=...)`` (:mod:`spyx.tools.files`) reads a file with a
+    peer framework's conventions. Use :func:`read_nir` for the stored version and the list of repairs.
+    Raises :class:`ReadError`, :class:`FormatError`, :class:`DanglingEdgeError` or a :class:`VerifyError` kind
+    (:class:`SizeError` included), each naming the file.
     """
-    if profile is None:
-        return read_nir(path, repair=repair, verify=True, max_bytes=max_bytes, isolate=isolate).graph
-    from spyx.ir.verify import verify
-    from spyx.profiles import PROFILE_KEY, resolve_profile
-    from spyx.profiles.base import _each_graph
-    from spyx.profiles.common import drop_batch_axis
-
-    graph = read_nir(path, repair=repair, max_bytes=max_bytes, isolate=isolate).graph
-    chosen, _ = resolve_profile(graph, profile)
-    if chosen.name != "nir":
-        graph, _ = _each_graph(graph, drop_batch_axis)
-    meta = {**graph.metadata, PROFILE_KEY: chosen.spec()}
-    graph = Graph(nodes=graph.nodes, edges=graph.edges, metadata=meta)
-    try:
-        return verify(graph, max_bytes=max_bytes)
-    except VerifyError as e:
-        raise type(e)([f"{os.fspath(path)}: {e.diagnostics[0]}", *e.diagnostics[1:]]) from None
+    return read_nir(path, repair=repair, verify=True, max_bytes=max_bytes, isolate=isolate).graph
 
 
-def save(
-    graph,
-    path: str | os.PathLike[str],
-    *,
-    input_shape=None,
-    dt: float | None = None,
-    encoding: str = "faithful",
-    profile: str | None = None,
-) -> None:
-    """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`).
-
-    ``graph`` may also be a spyx NNX model (``spyx.nn`` layers, ``Sequential``): it is exported first with
-    :func:`spyx.nn.export` (``input_shape`` per sample in the model's layout, ``dt`` in seconds and the
-    ``encoding``, ``"faithful"`` or ``"native"``, are then required/used).
-
-    ``profile``: write the neuron parameters the way that framework's NIR importer reads them
-    (:func:`spyx.profiles.encode_for`, at ``dt``), so that the peer runs what spyx runs for ``graph``.
-    """
-    if not isinstance(graph, Graph):
-        graph = _export_model(graph, input_shape, dt, encoding)
-    if profile is not None:
-        from spyx.profiles import encode_for
-
-        graph, _ = encode_for(graph, profile, dt=dt)
+def save(graph: Graph, path: str | os.PathLike[str]) -> None:
+    """Write ``graph`` to ``path`` as NIR, atomically (see :func:`write_nir`). ``spyx.save``
+    (:mod:`spyx.tools.files`) also writes spyx NNX models and re-encodes for a peer's importer."""
     write_nir(graph, path)
-
-
-def _export_model(model, input_shape, dt, encoding) -> Graph:
-    from flax import nnx
-
-    from spyx.errors import ExportError
-
-    if not isinstance(model, nnx.Module):
-        raise ExportError(f"spyx.save expects a spyx Graph or a spyx NNX model, got {type(model).__name__}")
-    if input_shape is None:
-        raise ExportError(
-            f"spyx.save of an NNX model ({type(model).__name__}) needs input_shape=(per-sample shape) and dt="
-        )
-    from spyx.nn.export import export
-
-    return export(model, input_shape, dt=dt, encoding=encoding)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from spyx.errors import FormatError, ReadError, SizeError
+from spyx.ir.traits import WeightLayer
 from spyx.limits import MAX_DEPTH, MAX_STRINGS
 
 __all__ = ["read_file", "read_tree", "MAX_GROUP_DEPTH", "CHECK_ABOVE", "STRING_BYTES"]
@@ -360,7 +361,8 @@ def _disagrees(cls, name: str, shapes: dict[str, tuple[int, ...]]) -> str | None
     ndim = getattr(cls, "ndim", None)
     if name == "weight" and ndim and len(shape) != ndim + 2:
         return f"a {cls.kind} weight has {ndim + 2} axes (C_out, C_in/groups, *kernel)"
-    if name == "weight" and cls.kind in ("Affine", "Linear") and len(shape) != 2:
+    layer = cls.declared_trait(WeightLayer)
+    if layer is not None and name == layer.weight and layer.layout == "dense" and len(shape) != 2:
         return "a weight matrix has 2 axes (out, in)"
     return None
 

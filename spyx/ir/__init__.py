@@ -12,6 +12,7 @@ from spyx.ir.neurons import IF, LI, LIF, CubaLI, CubaLIF, I
 from spyx.ir.node import Node, Shape, kind_class, param, register, registered_kinds
 from spyx.ir.pool import AvgPool2d, SumPool2d
 from spyx.ir.ports import Input, Output
+from spyx.ir.refractory import RefractoryLIF
 from spyx.ir.shapes import NodeShapes, infer_shapes
 from spyx.ir.text import to_text
 from spyx.ir.threshold import Threshold
@@ -20,7 +21,7 @@ from spyx.ir.verify import diagnose, verify
 __all__ = [
     "AdaptiveNeuron", "Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge",
     "Flatten", "Graph", "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output",
-    "Scale", "Shape", "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges", "infer_shapes", "is_causal",
-    "kind_class", "param", "register", "registered_kinds", "sccs", "to_networkx", "to_text",
-    "topological_order", "verify",
+    "RefractoryLIF", "Scale", "Shape", "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges",
+    "infer_shapes", "is_causal", "kind_class", "param", "register", "registered_kinds", "sccs", "to_networkx",
+    "to_text", "topological_order", "verify",
 ]

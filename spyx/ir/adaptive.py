@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spyx.ir.node import Node, Shape, param, register, same_shape_check
+from spyx.ir.traits import Discrete, Levels, Population, Spiking
 
 __all__ = ["AdaptiveNeuron"]
 
@@ -44,8 +45,14 @@ class AdaptiveNeuron(Node):
 
     kind = "spyx.AdaptiveNeuron"
     stateful = True
-    # ``spiking`` stays False although the node emits spikes: passes that fold scales into spiking neurons
-    # (rescale) scale v_threshold but not b, which would silently change this neuron; they must skip it.
+    # The threshold v_threshold + b a is in membrane units and a is not, so b is a level like v_threshold:
+    # scaling input, v_threshold and b by one factor leaves the spikes unchanged (rescale, quantization).
+    traits = (
+        Population(gains=("g_x",), decays=(("beta", False), ("rho", False)), state=3, reset="subtract"),
+        Levels(params=("v_threshold", "b")),
+        Spiking(),
+        Discrete(),  # made for one step; retime has no rule for it (its a, b, rho have no continuous form)
+    )
     no_nir_reason = (
         "its reset subtracts the adapted threshold s_{t-1} (v_threshold + b a_{t-1}), a product of two "
         "signals that no NIR primitive computes"

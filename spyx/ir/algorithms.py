@@ -19,21 +19,19 @@ Affine sees the previous step's spikes (its bias enters alone at t = 0), as snnT
 from __future__ import annotations
 
 import networkx as nx
-import numpy as np
 
 from spyx.ir.graph import Edge, Graph
 from spyx.ir.node import Node
+from spyx.ir.traits import Causal
 
 __all__ = ["to_networkx", "sccs", "feedback_edges", "topological_order", "is_causal", "cycles_without_state"]
 
 
 def is_causal(node: Node) -> bool:
-    """True when the node's output at step t does not depend on its input at step t (a delay >= 1 step)."""
-    if node.kind == "spyx.Shift":
-        return bool(np.min(node.steps) >= 1) if node.steps.size else False
-    if node.kind == "Delay":
-        return bool(np.min(node.delay) > 0) if node.delay.size else False
-    return False
+    """True when the node's output at step t does not depend on its input at step t: a :class:`Causal`
+    node whose minimum delay is above zero (a Shift of >= 1 step, a Delay of > 0 s)."""
+    causal = node.trait(Causal)
+    return causal is not None and causal.is_causal(node)
 
 
 def to_networkx(graph: Graph) -> nx.MultiDiGraph:

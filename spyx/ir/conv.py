@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spyx.ir.node import Node, Shape, param, register
+from spyx.ir.traits import ShapeField, WeightLayer
 
 
 def spatial(value, ndim: int, name: str) -> tuple[int, ...]:
@@ -32,6 +33,7 @@ def conv_output_size(n: int, k: int, s: int, p: int, d: int) -> int:
 @dataclass(frozen=True, eq=False, kw_only=True)
 class _ConvNd(Node):
     ndim = 0
+    prefix = "conv"
     weight: object = param(doc="(C_out, C_in/groups, *kernel)")
     bias: object = param(doc="(C_out,)")
     stride: object = param(integer=True)
@@ -121,6 +123,10 @@ class Conv1d(_ConvNd):
 
     kind = "Conv1d"
     ndim = 1
+    traits = (
+        WeightLayer(layout="conv", bias="bias", spatial=1),
+        ShapeField(param="input_shape", records="input", spatial=True),
+    )
 
 
 @register
@@ -130,3 +136,7 @@ class Conv2d(_ConvNd):
 
     kind = "Conv2d"
     ndim = 2
+    traits = (
+        WeightLayer(layout="conv", bias="bias", spatial=2),
+        ShapeField(param="input_shape", records="input", spatial=True),
+    )

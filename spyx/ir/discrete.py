@@ -13,11 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from spyx.ir.node import Node, Shape, param, register, same_shape_check
+from spyx.ir.restep import retime_neuron, retime_shift
+from spyx.ir.traits import CarriesScale, Causal, Discrete, Levels, Population, Spiking
 
 SPIKE_TESTS = ("gt", "ge")
 SPIKE_COUNTS = ("binary", "multi")
 RESETS = ("value", "subtract", "none")
 DELAYED_RESET_ON = ("v", "u")
+
+
+def spike_cap(node: Neuron) -> int | None:
+    """Spikes per step and neuron at most: 1 (binary), ``max_spikes`` (multi), None (multi, no cap)."""
+    if node.spike_count != "multi":
+        return 1
+    return node.max_spikes or None
 
 
 @register
@@ -50,6 +59,21 @@ class Neuron(Node):
 
     kind = "spyx.Neuron"
     stateful = True
+    traits = (
+        Population(
+            gains=("g_x",),
+            synapse="synapse",
+            synapse_gains=("w_syn",),
+            decays=(("beta", False), ("alpha", False)),
+            state_options=("reset_delay",),
+            initial=("v0",),
+            bias="bias",
+            reset_option="reset",
+        ),
+        Levels(params=("v_threshold", "v_reset", "bias", "v_min")),
+        Spiking(when="fires", count=spike_cap),
+        Discrete(retime=retime_neuron),
+    )
     beta: object = param(doc="membrane decay per step")
     g_x: object = param(doc="gain of x_t into the membrane")
     bias: object = param(doc="constant added each step")
@@ -71,10 +95,6 @@ class Neuron(Node):
     delayed_reset_on: str = "v"
     reset_guard: bool = False
     output_pre_clamp: bool = False
-
-    @property
-    def spiking(self) -> bool:  # type: ignore[override]
-        return self.fires
 
     @property
     def shape(self) -> Shape:
@@ -119,6 +139,7 @@ class Shift(Node):
 
     kind = "spyx.Shift"
     stateful = True
+    traits = (Causal(param="steps"), CarriesScale(), Discrete(retime=retime_shift, change="steps x {inv:g}"))
     steps: object = param(integer=True, doc="signal shape, >= 0")
 
     def declared_input_shape(self) -> Shape | None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from spyx.ir.node import Node, Shape, param, register
 from spyx.ir.ports import shape_of
+from spyx.ir.traits import CarriesScale, ShapeField, reshape_factor
 
 
 def flatten_shape(shape: Shape, start_dim: int, end_dim: int) -> Shape:
@@ -28,6 +29,7 @@ class Flatten(Node):
     """Flatten per-sample axes; ``input_type`` is the optional stored input shape."""
 
     kind = "Flatten"
+    traits = (CarriesScale(transfer=reshape_factor), ShapeField(param="input_type", records="input"))
     start_dim: object = param(integer=True)
     end_dim: object = param(integer=True)
     input_type: object = param(required=False, integer=True)

@@ -16,9 +16,12 @@ import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from spyx.errors import DanglingEdgeError
 from spyx.ir.node import Node, Shape, register
 from spyx.ir.ports import Input, Output
+from spyx.ir.shapes import infer_shapes
 
 Edge = tuple[str, str]
 
@@ -35,6 +38,8 @@ class Graph(Node):
     """
 
     kind = "NIRGraph"
+    prefix = "sub"
+    nested = True
     nodes: Mapping[str, Node] = field(default_factory=dict)
     edges: tuple[Edge, ...] = ()
 
@@ -65,8 +70,6 @@ class Graph(Node):
         return ins[0].declared_input_shape() if len(ins) == 1 else None
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        from spyx.ir.shapes import infer_shapes
-
         outs = list(self.outputs)
         if len(outs) != 1:
             return None
@@ -133,10 +136,6 @@ class Graph(Node):
     @staticmethod
     def sequential(layers: Iterable[tuple[str, Node]], *, input_shape: Shape, metadata=None) -> Graph:
         """A chain ``input -> layer_1 -> ... -> layer_n -> output`` with the output shape inferred."""
-        import numpy as np
-
-        from spyx.ir.shapes import infer_shapes
-
         nodes: dict[str, Node] = {"input": Input(shape=np.asarray(input_shape, dtype=np.int64))}
         names = ["input"]
         for name, node in layers:

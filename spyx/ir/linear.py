@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spyx.ir.node import Node, Shape, param, register
+from spyx.ir.traits import CarriesScale, WeightLayer
 
 
 def _matrix_problems(weight) -> list[str]:
@@ -19,6 +20,8 @@ class Affine(Node):
     """``y = W x + b`` with ``W`` of shape (out, in) and ``b`` of shape (out,)."""
 
     kind = "Affine"
+    prefix = "fc"
+    traits = (WeightLayer(layout="dense", bias="bias"),)
     weight: object = param(doc="(out, in)")
     bias: object = param(doc="(out,)")
 
@@ -41,6 +44,7 @@ class Linear(Node):
     """``y = W x`` with ``W`` of shape (out, in)."""
 
     kind = "Linear"
+    traits = (WeightLayer(layout="dense"),)
     weight: object = param(doc="(out, in)")
 
     def declared_input_shape(self) -> Shape | None:
@@ -59,6 +63,7 @@ class Scale(Node):
     """``y = s * x`` elementwise; ``s`` has the shape of the signal."""
 
     kind = "Scale"
+    traits = (WeightLayer(layout="elementwise", weight="scale"), CarriesScale())
     scale: object = param(doc="signal shape")
 
     def declared_input_shape(self) -> Shape | None:

@@ -10,6 +10,9 @@ Every kind answers three questions, and nothing dispatches on kinds with if/elif
 * :meth:`Node.declared_input_shape` - the input shape its own parameters imply, if any;
 * :meth:`Node.output_shape` - the output shape for a given input shape;
 * :meth:`Node.check` - problems with its own parameters (shapes, finiteness, domain).
+
+What a kind *is* (a weight layer, a neuron population, continuous-time, causal, spiking) it declares as
+:mod:`traits <spyx.ir.traits>` in ``traits``; passes ask :meth:`Node.trait` / :meth:`Node.has_trait`.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from spyx.errors import FormatError
+from spyx.ir.traits import Continuous, Spiking, Trait, trait_problems
 
-__all__ = ["LAYER_KEY", "Node", "Shape", "param", "register", "kind_class", "registered_kinds", "freeze_array"]
+__all__ = [
+    "LAYER_KEY", "Node", "Shape", "param", "register", "kind_class", "registered_kinds", "kinds_with", "freeze_array",
+]
 
 Shape = tuple[int, ...]
 
@@ -36,6 +42,7 @@ LAYER_KEY = "spyx.layer"
 _KINDS: dict[str, type[Node]] = {}
 
 N = TypeVar("N", bound=type)
+T = TypeVar("T", bound=Trait)
 
 
 def param(*, required: bool = True, integer: bool = False, positive: bool = False, doc: str = ""):
@@ -73,6 +80,17 @@ def registered_kinds() -> dict[str, type[Node]]:
     return dict(_KINDS)
 
 
+def kinds_with(trait: type[Trait], where: Any = None) -> tuple[str, ...]:
+    """Names of the registered kinds that declare ``trait`` (and whose declared instance satisfies
+    ``where(instance)``), in registration order: for messages and compatibility aliases, never for
+    dispatch (ask the node)."""
+    return tuple(
+        kind
+        for kind, cls in _KINDS.items()
+        if (t := cls.declared_trait(trait)) is not None and (where is None or where(t))
+    )
+
+
 def freeze_array(value: Any) -> np.ndarray:
     """A read-only copy of ``value`` as a NumPy array, keeping its dtype (Python scalars -> 0-d arrays).
 
@@ -107,14 +125,16 @@ class Node:
     Class attributes:
         kind: the registry name (the NIR type name for NIR primitives, ``spyx.*`` for spyx's own kinds).
         stateful: the node carries state from one time step to the next.
-        continuous: the node is a continuous-time equation that needs a time step to execute.
-        spiking: the node emits spikes (used by passes that fold scales into neurons).
+        traits: what the kind is (:mod:`spyx.ir.traits`); ``continuous`` and ``spiking`` follow from them.
+        prefix: the short name the ``reorder`` pass gives nodes of this kind (``fc``, ``lif``).
+        nested: the node is a graph of nodes (only ``NIRGraph``).
     """
 
     kind: ClassVar[str] = ""
     stateful: ClassVar[bool] = False
-    continuous: ClassVar[bool] = False
-    spiking: ClassVar[bool] = False
+    traits: ClassVar[tuple[Trait, ...]] = ()
+    prefix: ClassVar[str] = ""
+    nested: ClassVar[bool] = False  # a graph of nodes (NIRGraph): shape inference and verify look inside
 
     metadata: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
 
@@ -124,6 +144,41 @@ class Node:
             if f.metadata.get("array") and value is not None:
                 object.__setattr__(self, f.name, freeze_array(value))
         object.__setattr__(self, "metadata", types.MappingProxyType(dict(self.metadata)))
+
+    # -- traits -------------------------------------------------------------------------------------------
+    @classmethod
+    def declared_trait(cls, trait: type[T]) -> T | None:
+        """The instance of ``trait`` (or a subclass) the kind declares, whatever the node's options."""
+        cache = cls.__dict__.get("_TRAIT_CACHE")
+        if cache is None:
+            cache = {}
+            type.__setattr__(cls, "_TRAIT_CACHE", cache)
+        if trait not in cache:
+            cache[trait] = next((t for t in cls.traits if isinstance(t, trait)), None)
+        return cache[trait]
+
+    def trait(self, trait: type[T]) -> T | None:
+        """The declared ``trait`` if it applies to this node (a trait may depend on an option), else None."""
+        t = self.declared_trait(trait)
+        return t if t is not None and t.applies(self) else None
+
+    def has_trait(self, trait: type[Trait]) -> bool:
+        return self.trait(trait) is not None
+
+    @classmethod
+    def trait_problems(cls) -> list[str]:
+        """Where the kind's traits disagree with its declaration (the coherence test runs this on every kind)."""
+        return trait_problems(cls)
+
+    @property
+    def continuous(self) -> bool:
+        """A continuous-time equation that needs a time step to run (the :class:`Continuous` trait)."""
+        return self.trait(Continuous) is not None
+
+    @property
+    def spiking(self) -> bool:
+        """The node emits spikes (the :class:`Spiking` trait)."""
+        return self.trait(Spiking) is not None
 
     # -- declared structure -------------------------------------------------------------------------------
     @classmethod

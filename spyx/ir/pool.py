@@ -8,10 +8,13 @@ from dataclasses import dataclass
 
 from spyx.ir.conv import spatial
 from spyx.ir.node import Node, Shape, param, register
+from spyx.ir.traits import CarriesScale, per_channel_factor
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class _Pool2d(Node):
+    # pooling sums positions within a channel: a per-channel factor passes, a per-position one cannot
+    traits = (CarriesScale(transfer=per_channel_factor),)
     kernel_size: object = param(integer=True)
     stride: object = param(integer=True)
     padding: object = param(integer=True)
@@ -53,6 +56,7 @@ class SumPool2d(_Pool2d):
     """Sum over each window."""
 
     kind = "SumPool2d"
+    prefix = "sumpool"
 
 
 @register
@@ -61,3 +65,4 @@ class AvgPool2d(_Pool2d):
     """Mean over each window (sum / kernel area)."""
 
     kind = "AvgPool2d"
+    prefix = "avgpool"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spyx.ir.node import Node, Shape, param, register
+from spyx.ir.traits import ShapeField
 
 
 def shape_of(arr) -> Shape | None:
@@ -43,6 +44,7 @@ class Output(Node):
     """A named graph output. ``shape`` may be missing in old files; it is then inferred from upstream."""
 
     kind = "Output"
+    traits = (ShapeField(param="shape", records="output"),)
     shape: object = param(required=False, integer=True, doc="per-sample output shape")
 
     def declared_input_shape(self) -> Shape | None:

@@ -19,15 +19,23 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from spyx.errors import DanglingEdgeError, ShapeError
-from spyx.ir.graph import Graph
-from spyx.ir.node import Shape
+from spyx.ir.node import Node, Shape
+
+if TYPE_CHECKING:  # graph.py imports this module (a graph's output shape is inferred); nodes say if they nest
+    from spyx.ir.graph import Graph
 
 __all__ = ["NodeShapes", "infer_shapes", "infer_tree", "fmt_shape"]
 
 # Errors a node's output_shape may raise on parameters that check() would reject (stride 0, empty arrays):
 # inference runs on unverified graphs too (spyx-convert inspect), so these become problems, not crashes.
 _SHAPE_ERRORS = (ValueError, ArithmeticError, IndexError, TypeError, OverflowError)
+
+
+def _nested(node: Node) -> bool:
+    return node.nested
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -91,7 +99,7 @@ def infer_tree(graph: Graph, diagnostics: list[str] | None = None) -> dict[str, 
         _, shapes, _, sub_keys = run.memo[(id(g), key)]
         for name, node in g.nodes.items():
             out[path + name] = shapes[name]
-            if isinstance(node, Graph):
+            if _nested(node):
                 stack.append((f"{path}{name}.", node, sub_keys.get(name, ())))
     return out
 
@@ -132,7 +140,7 @@ class _Inference:
         for i, (_, src, dst) in enumerate(edges):
             incoming[dst[0]].append(i)
             outgoing[src[0]].append(i)
-        first_input = {name: next(iter(n.inputs), None) for name, n in nodes.items() if isinstance(n, Graph)}
+        first_input = {name: next(iter(n.inputs), None) for name, n in nodes.items() if _nested(n)}
 
         out: dict[str, Shape | None] = {}
         ports: dict[str, dict[str, Shape | None]] = {}
@@ -176,7 +184,7 @@ class _Inference:
         def evaluate(name: str) -> bool:
             node = nodes[name]
             new_ports = None
-            if isinstance(node, Graph):
+            if _nested(node):
                 sub_key[name] = port_overrides(name, node)
                 sub_shapes, _ = self.infer(node, sub_key[name])
                 new_ports = {o: sub_shapes[o].output for o in node.outputs}
@@ -217,7 +225,7 @@ class _Inference:
         # Report, deterministically: node-level failures (nested graphs' own problems at their place in
         # node order), then per-edge disagreements.
         for name, node in nodes.items():
-            if isinstance(node, Graph):
+            if _nested(node):
                 _, sub_problems = self.infer(node, sub_key.get(name, ()))
                 problems.extend(lambda p, f=f, name=name: f(f"{p}{name}.") for f in sub_problems)
             elif name in failure:
@@ -227,7 +235,7 @@ class _Inference:
         for edge, src, dst in edges:
             produced = source_shape(src)
             target = nodes[dst[0]]
-            if isinstance(target, Graph):
+            if _nested(target):
                 port = dst[1] or first_input[dst[0]]
                 sub_inputs = target.inputs
                 expected = sub_inputs[port].declared_input_shape() if port in sub_inputs else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spyx.ir.node import Node, Shape, param, register
+from spyx.ir.traits import Levels, Spiking
 
 
 @register
@@ -14,7 +15,7 @@ class Threshold(Node):
     """``z = 1 if x > threshold else 0``, elementwise."""
 
     kind = "Threshold"
-    spiking = True
+    traits = (Spiking(), Levels(params=("threshold",)))
     threshold: object = param(doc="signal shape")
 
     def declared_input_shape(self) -> Shape | None:

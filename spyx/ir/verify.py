@@ -24,12 +24,18 @@ from spyx.ir.algorithms import cycles_without_state
 from spyx.ir.graph import Graph
 from spyx.ir.ports import Input, Output
 from spyx.ir.shapes import fmt_shape, infer_tree
+from spyx.ir.traits import Population
 
 __all__ = ["verify", "diagnose", "MAX_BYTES", "MAX_DEPTH", "graph_depth"]
 
-# values of state per neuron (membrane, and synaptic current for the current-based kinds)
-_STATE_VALUES = {"CubaLIF": 2, "CubaLI": 2}
 _VALUE_BYTES = 4  # float32
+
+
+def _state_values(node) -> int:
+    """Values of state per element: a population says (membrane, synaptic current, ...); other stateful
+    nodes keep one (a delay line's slot per step is counted by its kernel, not here)."""
+    pop = node.trait(Population)
+    return pop.state_values(node) if pop is not None else 1
 
 
 def graph_depth(graph: Graph) -> int:
@@ -130,7 +136,7 @@ def _sizes(graph: Graph, shapes: dict, prefix: str, max_bytes: int) -> list[str]
             )
             continue
         if node.stateful:
-            state = values * _STATE_VALUES.get(node.kind, 1) * _VALUE_BYTES
+            state = values * _state_values(node) * _VALUE_BYTES
             total += state
             if state > max_bytes:
                 problems.append(

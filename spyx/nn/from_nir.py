@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from spyx.io import load
+from spyx.tools.compile import compile as compile_graph
 
 __all__ = ["NIRModule", "from_nir"]
 
@@ -50,13 +52,10 @@ def from_nir(
     ``graph_or_path``: a :class:`spyx.Graph` or a ``.nir`` path (read with ``spyx.load``). ``dt`` is needed
     when the graph has continuous-time nodes (``MissingDtError`` otherwise). Further keyword arguments
     (``surrogate``, ``dtype``, ``delay_rounding``, ...) go to :func:`spyx.compile`. Drive it with
-    ``spyx.nn.run(module, x)`` on ``(T, B, *shape)`` inputs in the graph's (channels-first) layout.
+    ``spyx.nn.run(module, x)`` on ``(T, B, *shape)`` inputs in the graph's (channels-first) layout. The graph
+    goes through the one lowering pipeline, as every entry point does (``profile=`` is one of the options).
     """
-    from spyx.backend import compile as compile_graph
-
     source = os.fspath(graph_or_path) if isinstance(graph_or_path, str | os.PathLike) else graph_or_path
     if isinstance(source, str):
-        from spyx.io import load
-
         source = load(source)
     return NIRModule(compile_graph(source, dt=dt, method=method, **compile_options))

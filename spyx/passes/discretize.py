@@ -44,122 +44,22 @@ from typing import Literal
 
 import numpy as np
 
-from spyx.errors import CompileError, MissingDtError, OptionError, ShapeError
-from spyx.ir.discrete import Neuron, Shift
+from spyx.errors import MissingDtError, OptionError, ShapeError
+from spyx.ir.delay import delay_steps
 from spyx.ir.graph import Graph
+from spyx.ir.neurons import cuba_gain
 from spyx.ir.node import Node
 from spyx.ir.shapes import infer_shapes
+from spyx.ir.traits import Continuous
 from spyx.passes.base import Pass, PassResult
+from spyx.passes.inline import inline_graph
 
-__all__ = ["Discretize", "neuron_factors", "delay_steps", "cuba_gain"]
-
-F64 = np.float64
-
-
-def _dtype(node: Node) -> np.dtype:
-    floats = [v.dtype for v in node.params().values() if v.dtype.kind == "f"]
-    return np.result_type(*floats) if floats else np.dtype(np.float32)
+__all__ = ["Discretize", "delay_steps", "cuba_gain", "discretize_node", "continuous_nodes"]
 
 
-def _full(node: Node, name: str, shape) -> np.ndarray:
-    return np.broadcast_to(np.asarray(getattr(node, name), dtype=F64), shape)
-
-
-def cuba_gain(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``K = b (e^{-a} - e^{-b}) / (b - a)``, ``a = dt/tau_syn``, ``b = dt/tau_mem``; stable at ``a ~ b``."""
-    d = b - a
-    safe = np.where(d == 0, 1.0, d)
-    ratio = np.where(d == 0, 1.0, -np.expm1(-safe) / safe)
-    return b * np.exp(-a) * ratio
-
-
-def neuron_factors(node: Node, dt: float, method: str, shape=None) -> dict[str, np.ndarray]:
-    """The ``spyx.Neuron`` parameters (float64) of a continuous neuron node for one step ``dt``."""
-    kind = node.kind
-    synapse = kind in ("CubaLI", "CubaLIF")
-    if shape is None:
-        shape = tuple((node.tau_mem if synapse else (node.r if kind in ("I", "IF") else node.tau)).shape)
-    r = _full(node, "r", shape)
-    out: dict[str, np.ndarray] = {}
-    if kind in ("I", "IF"):
-        out.update(beta=np.ones(shape), g_x=r * dt, bias=np.zeros(shape))
-    elif kind in ("LI", "LIF"):
-        b = dt / _full(node, "tau", shape)
-        leak = _full(node, "v_leak", shape)
-        if method == "exact":
-            beta = np.exp(-b)
-            out.update(beta=beta, g_x=r * -np.expm1(-b), bias=-np.expm1(-b) * leak)
-        else:
-            out.update(beta=1.0 - b, g_x=r * b, bias=leak * b)
-    else:
-        a = dt / _full(node, "tau_syn", shape)
-        b = dt / _full(node, "tau_mem", shape)
-        leak = _full(node, "v_leak", shape)
-        w_in = _full(node, "w_in", shape)
-        if method == "exact":
-            k = cuba_gain(a, b)
-            one_m_beta = -np.expm1(-b)
-            out.update(
-                alpha=np.exp(-a),
-                w_syn=w_in * -np.expm1(-a),
-                beta=np.exp(-b),
-                g_prev=r * k,
-                g_x=r * w_in * (one_m_beta - k),
-                g_syn=np.zeros(shape),
-                bias=one_m_beta * leak,
-            )
-        else:
-            out.update(
-                alpha=1.0 - a,
-                w_syn=w_in * a,
-                beta=1.0 - b,
-                g_prev=r * b,
-                g_x=np.zeros(shape),
-                g_syn=np.zeros(shape),
-                bias=leak * b,
-            )
-    if node.spiking:
-        out["v_threshold"] = _full(node, "v_threshold", shape)
-        out["v_reset"] = _full(node, "v_reset", shape)
-    return out
-
-
-def delay_steps(name: str, node: Node, dt: float, rounding: str) -> np.ndarray:
-    """Integer steps of a Delay; CompileError naming the node if ``tau/dt`` is fractional (rounding=error)."""
-    ratio = np.asarray(node.delay, dtype=F64) / dt
-    nearest = np.round(ratio)
-    # Within 1e-6 (relative) of a whole number is that number in every mode: float32 delays such as
-    # 1e-3 / 1e-3 = 1.0000000475 must not ceil to 2.
-    whole = np.abs(ratio - nearest) <= 1e-6 * np.maximum(np.abs(ratio), 1.0)
-    if rounding == "error" and not np.all(whole):
-        worst = float(ratio[~whole].reshape(-1)[0])
-        raise CompileError(
-            f"node {name} (Delay): delay/dt = {worst:.6g} is not a whole number of steps (dt={dt}); "
-            "choose a dt that divides the delays or pass delay_rounding=round|floor|ceil"
-        )
-    rounded = {"error": np.round, "round": np.round, "floor": np.floor, "ceil": np.ceil}[rounding](ratio)
-    steps = np.where(whole, nearest, rounded)
-    return steps.astype(np.int64)
-
-
-def _lower(name: str, node: Node, dt: float, method: str, rounding: str, shape=None) -> Node:
-    if node.kind == "Delay":
-        return Shift(steps=delay_steps(name, node, dt, rounding), metadata=node.metadata)
-    dtype = _dtype(node)
-    factors = {k: v.astype(dtype) for k, v in neuron_factors(node, dt, method, shape).items()}
-    return Neuron(
-        **factors,
-        synapse="alpha" in factors,
-        fires=node.spiking,
-        spike_test="gt",
-        spike_count="binary",
-        reset="value",
-        reset_delay=False,
-        metadata=node.metadata,
-    )
-
-
-_LOWERED = ("I", "IF", "LI", "LIF", "CubaLI", "CubaLIF", "Delay")
+def discretize_node(name: str, node: Node, dt: float, method: str, rounding: str, shape=None) -> Node:
+    """The discrete node of a continuous one, by its kind's :class:`~spyx.ir.traits.Continuous` trait."""
+    return node.trait(Continuous).discretize(name, node, dt, method, rounding, shape)
 
 
 def continuous_nodes(graph: Graph, prefix: str = "") -> list[tuple[str, str]]:
@@ -201,8 +101,6 @@ class Discretize(Pass):
                 raise MissingDtError(f"graph has continuous-time nodes ({listed}); pass dt (CLI: --dt)")
 
     def call(self, graph: Graph) -> PassResult:
-        from spyx.passes.inline import inline_graph
-
         changes: list[str] = []
         if any(isinstance(n, Graph) for n in graph.nodes.values()):
             graph, inlined = inline_graph(graph)
@@ -210,7 +108,7 @@ class Discretize(Pass):
         nodes = dict(graph.nodes)
         shapes = None
         for name, node in graph.nodes.items():
-            if node.kind not in _LOWERED:
+            if not node.continuous:
                 continue
             shape = None
             if getattr(node, "shared", lambda: False)():  # scalar parameters: the population is its input's
@@ -222,7 +120,7 @@ class Discretize(Pass):
                         "reaches it; give the neurons per-neuron parameters or an upstream node with a "
                         "known shape"
                     )
-            nodes[name] = _lower(name, node, float(self.dt), self.method, self.delay_rounding, shape)
+            nodes[name] = discretize_node(name, node, float(self.dt), self.method, self.delay_rounding, shape)
             changes.append(f"{name}: {node.kind} -> {nodes[name].kind} (dt={self.dt}, {self.method})")
         if not changes:
             return PassResult(graph, False)

@@ -1,6 +1,7 @@
 r"""``fuse``: merge chains of linear maps with nothing nonlinear between them (preserves: approximate).
 
-A pair ``A -> B`` is fused when ``A`` and ``B`` are each one of Affine, Linear, Scale (1-D), the edge is
+A pair ``A -> B`` is fused when ``A`` and ``B`` are each a weight layer with a dense form (the
+:class:`~spyx.ir.traits.WeightLayer` trait's ``dense``: Affine, Linear, Scale over a 1-D signal), the edge is
 the only edge out of ``A`` and the only edge into ``B``, and neither is a port. With ``y = B(A(x))``:
 
 ==================  ==================================================
@@ -31,31 +32,31 @@ import numpy as np
 from spyx.ir.graph import Graph
 from spyx.ir.linear import Affine, Linear, Scale
 from spyx.ir.node import Node
+from spyx.ir.traits import WeightLayer
 from spyx.passes.base import Pass, PassResult
 from spyx.passes.weights import nested_note
 
 __all__ = ["Fuse", "fuse_pair"]
 
-FUSIBLE = ("Affine", "Linear", "Scale")
+
+def _fusible(node: Node) -> bool:
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.dense(node) is not None
 
 
-def _dense(node: Node) -> tuple[np.ndarray, np.ndarray | None]:
-    """(W, b or None) in float64; a Scale as its diagonal matrix."""
-    if node.kind == "Scale":
-        return np.diag(node.scale.astype(np.float64).reshape(-1)), None
-    bias = node.bias.astype(np.float64) if node.kind == "Affine" else None
-    return node.weight.astype(np.float64), bias
+def _elementwise(node: Node) -> bool:
+    return node.trait(WeightLayer).layout == "elementwise"
 
 
 def fuse_pair(a: Node, b: Node) -> Node:
-    """The single node computing ``b(a(x))``; both must be Affine, Linear or 1-D Scale."""
+    """The single node computing ``b(a(x))``; both must be weight layers with a dense form."""
     dtype = np.result_type(*[p.dtype for p in (*a.params().values(), *b.params().values())])
-    if a.kind == "Scale" and b.kind == "Scale":
-        return Scale(
-            scale=(a.scale.astype(np.float64) * b.scale.astype(np.float64)).astype(dtype), metadata=a.metadata
-        )
-    wa, ba = _dense(a)
-    wb, bb = _dense(b)
+    la, lb = a.trait(WeightLayer), b.trait(WeightLayer)
+    if _elementwise(a) and _elementwise(b):
+        product = la.weights(a).astype(np.float64) * lb.weights(b).astype(np.float64)
+        return Scale(scale=product.astype(dtype), metadata=a.metadata)
+    wa, ba = la.dense(a)
+    wb, bb = lb.dense(b)
     w = wb @ wa
     bias = None
     if ba is not None or bb is not None:
@@ -66,14 +67,14 @@ def fuse_pair(a: Node, b: Node) -> Node:
 
 
 def _size(node: Node) -> int:
-    return int(node.weight.size) if node.kind in ("Affine", "Linear") else int(node.scale.size)
+    return node.trait(WeightLayer).count(node)
 
 
 def _fused_size(a: Node, b: Node) -> int:
-    if a.kind == "Scale" and b.kind == "Scale":
-        return int(a.scale.size)
-    rows = b.weight.shape[0] if b.kind != "Scale" else b.scale.size
-    cols = a.weight.shape[1] if a.kind != "Scale" else a.scale.size
+    if _elementwise(a) and _elementwise(b):
+        return _size(a)
+    rows = _size(b) if _elementwise(b) else b.trait(WeightLayer).weights(b).shape[0]
+    cols = _size(a) if _elementwise(a) else a.trait(WeightLayer).weights(a).shape[1]
     return int(rows * cols)
 
 
@@ -90,9 +91,7 @@ class Fuse(Pass):
     def _candidate(self, graph: Graph, notes: list[str]) -> tuple[str, str] | None:
         for a, b in graph.edges:
             na, nb = graph.nodes.get(a), graph.nodes.get(b)
-            if na is None or nb is None or na.kind not in FUSIBLE or nb.kind not in FUSIBLE:
-                continue
-            if any(n.kind == "Scale" and n.scale.ndim != 1 for n in (na, nb)):
+            if na is None or nb is None or not _fusible(na) or not _fusible(nb):
                 continue
             if [e for e in graph.edges if graph.edge_nodes(e)[0] == a] != [(a, b)]:
                 continue
@@ -113,7 +112,7 @@ class Fuse(Pass):
         while (pair := self._candidate(graph, notes)) is not None:
             a, b = pair
             fused = fuse_pair(graph.nodes[a], graph.nodes[b])
-            keep = b if graph.nodes[a].kind == "Scale" and graph.nodes[b].kind != "Scale" else a
+            keep = b if _elementwise(graph.nodes[a]) and not _elementwise(graph.nodes[b]) else a
             drop = b if keep == a else a
             nodes = {}
             for k, v in graph.nodes.items():

@@ -1,8 +1,9 @@
 """``infer-shapes``: store inferred shapes where NIR has optional shape fields (preserves: structure).
 
-Fills ``Output.shape``, ``Conv1d/Conv2d.input_shape`` and ``Flatten.input_type`` when a file left them out,
-so that readers that need them (nir's own type checker, hardware mappers) get them. Values that are present
-are never changed; ``verify`` reports disagreements.
+Fills the optional shape parameters that kinds declare with the :class:`~spyx.ir.traits.ShapeField` trait
+(``Output.shape``, ``Conv1d/Conv2d.input_shape``, ``Flatten.input_type``) when a file left them out, so that
+readers that need them (nir's own type checker, hardware mappers) get them. Values that are present are
+never changed; ``verify`` reports disagreements.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import numpy as np
 
 from spyx.ir.graph import Graph
 from spyx.ir.shapes import fmt_shape, infer_shapes
+from spyx.ir.traits import ShapeField
 from spyx.passes.base import Pass, PassResult
-
-_FIELDS = {"Output": "shape", "Conv1d": "input_shape", "Conv2d": "input_shape", "Flatten": "input_type"}
 
 
 def _fill(graph: Graph, prefix: str = "") -> tuple[Graph, list[str]]:
@@ -28,15 +28,14 @@ def _fill(graph: Graph, prefix: str = "") -> tuple[Graph, list[str]]:
             if new is not node:
                 nodes[name], changes = new, changes + sub
             continue
-        fname = _FIELDS.get(node.kind)
-        if fname is None or getattr(node, fname) is not None:
+        field = node.trait(ShapeField)
+        if field is None or getattr(node, field.param) is not None:
             continue
         s = shapes[name]
-        value = s.output if node.kind == "Output" else s.input
+        value = field.value(s.output if field.records == "output" else s.input)
         if value is None:
             continue
-        if node.kind.startswith("Conv"):
-            value = value[1:]
+        fname = field.param
         nodes[name] = node.replace(**{fname: np.asarray(value, dtype=np.int64)})
         changes.append(f"{prefix}{name}.{fname} = {fmt_shape(tuple(value))}")
     if not changes:

@@ -1,8 +1,9 @@
 """``outline-recurrent``: package each recurrent neuron-weight cycle into a nested graph (preserves: exact).
 
-A cycle ``N -> W -> N`` where ``N`` is a spiking LIF, CubaLIF, IF or ``spyx.Neuron`` and ``W`` an Affine or
-Linear whose only input and only consumer is ``N`` becomes a nested graph named ``N`` in the form snnTorch
-writes for ``RLeaky``/``RSynaptic`` (and its importer, Spyx 1.0 and Rockpool recognise)::
+A cycle ``N -> W -> N`` where ``N`` is a spiking neuron population (the :class:`~spyx.ir.traits.Population`
+and :class:`~spyx.ir.traits.Spiking` traits: LIF, CubaLIF, IF, ``spyx.Neuron``, ...) and ``W`` a dense
+weight layer (Affine, Linear) whose only input and only consumer is ``N`` becomes a nested graph named ``N``
+in the form snnTorch writes for ``RLeaky``/``RSynaptic`` (and its importer, Spyx 1.0 and Rockpool recognise)::
 
     N: NIRGraph
         input: Input (n,)
@@ -31,12 +32,15 @@ from spyx.errors import OptionError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.ports import Input, Output
+from spyx.ir.traits import Population, WeightLayer
 from spyx.passes.base import Pass, PassResult
 
 __all__ = ["OutlineRecurrent", "recurrent_pairs"]
 
-NEURON_KINDS = ("LIF", "CubaLIF", "IF", "spyx.Neuron")
-WEIGHT_KINDS = ("Affine", "Linear")
+
+def _dense_weights(node: Node) -> bool:
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.layout == "dense"
 
 
 def _outer_name(neuron: str, weight: str, graph: Graph) -> str:
@@ -52,14 +56,14 @@ def recurrent_pairs(graph: Graph) -> list[tuple[str, str]]:
     """(neuron, weight) for every cycle ``neuron -> weight -> neuron`` that ``outline-recurrent`` packages."""
     pairs = []
     for name, node in graph.nodes.items():
-        if node.kind not in NEURON_KINDS or not node.spiking:
+        if not node.has_trait(Population) or not node.spiking:
             continue
         loops = []
         for w in dict.fromkeys(graph.successors(name)):
             wn = graph.nodes[w]
             plain = all(graph.edge_nodes(e) == e for e in graph.edges if w in e)
             if (
-                wn.kind in WEIGHT_KINDS
+                _dense_weights(wn)
                 and plain
                 and set(graph.predecessors(w)) == {name}
                 and set(graph.successors(w)) == {name}

@@ -40,8 +40,8 @@ from spyx.passes.base import Pass, PassResult
 from spyx.passes.retime import graph_dt
 from spyx.quant.arith import channel_stat, check_bits, int_range, quantize_with_scale, round_scale
 from spyx.quant.fold import READOUT_GAIN, fold_rule, scaled
-from spyx.quant.formats import DECAY_PARAMS, DECAYS, STATE_PARAMS, quantize_decays, round_state
-from spyx.quant.plan import WEIGHT_KINDS, Group, plan_groups, propagate_factors
+from spyx.quant.formats import DECAYS, decay_params, quantize_decays, round_state, state_params
+from spyx.quant.plan import Group, is_weight_layer, plan_groups, propagate_factors
 from spyx.quant.result import LayerReport, NodeFormatReport, QuantizeResult
 
 __all__ = ["Quantize", "quantize_graph"]
@@ -61,11 +61,15 @@ class Quantize(Pass):
     recorded ``spyx.dt``), ``skip`` (regex of layer
     names to keep float), ``scales`` and ``integers`` (Python only: layer name -> scale (C_out,) and integer
     weights in the layer's layout, as a quantization-aware training computed them; integers need a scale).
+    A ``skip`` pattern that matches no weight layer, or a ``scales``/``integers`` key that names none, is an
+    :class:`OptionError` listing the layers (a typo is never silently ignored).
     """
 
     name = "quantize-graph"
     description = "integer weights (symmetric/ternary) with scales folded into neurons; thresholds and decays"
     preserves = "approximate"
+    name_options = {"skip": "pattern", "scales": "key", "integers": "key"}
+    scope_noun = "weight layer"
 
     bits: int = 8
     granularity: Literal["channel", "tensor"] = "channel"
@@ -126,12 +130,16 @@ class Quantize(Pass):
     def spec(self) -> str:
         return Pass.spec(dataclasses.replace(self, scales=None, integers=None))  # arrays have no text form
 
+    def option_scope(self, graph: Graph) -> list[str]:
+        """``skip``, ``scales`` and ``integers`` name weight layers by their dotted paths."""
+        return [p for p, n in graph.walk() if is_weight_layer(n)]
+
     def requires(self, graph: Graph) -> None:
-        if self.weights and not any(n.kind in WEIGHT_KINDS for _, n in graph.walk()):
+        if self.weights and not any(is_weight_layer(n) for _, n in graph.walk()):
             raise OptionError(
                 "quantize-graph: the graph has no weight layer (Affine, Linear, Conv1d, Conv2d) to quantize"
             )
-        continuous_decays = [p for p, n in graph.walk() if any(c for _, c in DECAY_PARAMS.get(n.kind, ()))]
+        continuous_decays = [p for p, n in graph.walk() if any(c for _, c in decay_params(n))]
         if self.decay != "float" and self.dt is None and graph_dt(graph) is None and continuous_decays:
             raise OptionError(
                 f"quantize-graph: decay={self.decay} needs dt (seconds) to turn the time constants of "
@@ -149,6 +157,7 @@ def quantize_graph(graph: Graph, options: Quantize | None = None, **kw: Any) -> 
     """Quantize ``graph``; returns the folded integer graph, the fake-quantized graph and the report."""
     opts = options if options is not None else Quantize(**kw)
     opts.requires(graph)
+    opts.check_options(graph)
     if opts.dt is None and graph_dt(graph) is not None:  # the step recorded by the retime pass
         opts = dataclasses.replace(opts, dt=graph_dt(graph))
     q, f, layers, formats, notes = _level(graph, opts, "")
@@ -312,7 +321,9 @@ class _Level:
         scale = scales[n] if reason is None else _own_scale(node, opts, self.prefix + n)
         self.qnodes[n], self.fnodes[n], qa = _quant_layer(node, scale, opts, self.prefix + n)
         action = ""
-        if reason is not None:  # fallback: restore the float range right after the layer
+        if reason is not None and np.all(np.asarray(qa.scale) == 1):  # already integers: nothing to restore
+            action = "scale 1 (the weights are integers already): no Scale node needed"
+        elif reason is not None:  # fallback: restore the float range right after the layer
             deq = _dequant_name(n, self.qnodes)
             self.qnodes[deq] = Scale(
                 scale=_factor_map(qa.scale, tuple(self.shapes[n].output)).astype(qa.q.dtype)
@@ -349,7 +360,7 @@ def _level(graph: Graph, opts: Quantize, prefix: str):
             lv.formats += fm
             lv.notes += ns
     weight_layers = (
-        [n for n, node in graph.nodes.items() if node.kind in WEIGHT_KINDS] if opts.weights else []
+        [n for n, node in graph.nodes.items() if is_weight_layer(node)] if opts.weights else []
     )
     skip = re.compile(opts.skip) if opts.skip else None
     is_float = {n: bool(skip and skip.fullmatch(prefix + n)) for n in weight_layers}
@@ -393,7 +404,7 @@ def _formats(graph: Graph, qnodes, fnodes, absorbed, opts: Quantize, prefix: str
         if isinstance(orig, Graph):
             continue
         changes = []
-        if opts.threshold_bits and orig.kind in STATE_PARAMS:
+        if opts.threshold_bits and state_params(orig):
             if name in absorbed:
                 qn, ch = round_state(qnodes[name], opts.threshold_bits)
                 qnodes[name] = qn
@@ -407,7 +418,7 @@ def _formats(graph: Graph, qnodes, fnodes, absorbed, opts: Quantize, prefix: str
                     f"{prefix}{name} ({orig.kind}): thresholds not rounded: "
                     "no weight scale was folded into it"
                 )
-        if opts.decay != "float" and orig.kind in DECAY_PARAMS:
+        if opts.decay != "float" and decay_params(orig):
             max_shift = opts.max_shift or None
             qnodes[name], ch = quantize_decays(
                 qnodes[name], opts.decay, opts.dt, max_shift, opts.decay_method

@@ -12,6 +12,7 @@ import typing
 from typing import Any, Literal, get_args, get_origin
 
 from spyx.errors import OptionError
+from spyx.lazy import lazy_class
 from spyx.passes.base import Pass
 
 __all__ = ["PASSES", "get_pass", "parse_pipeline", "parse_spec", "build_options", "list_passes"]
@@ -29,17 +30,46 @@ PASSES: dict[str, str] = {
     "fuse": "spyx.passes.fuse:Fuse",
     "cse": "spyx.passes.cse:CommonSubexpressionElimination",
     "quantize-graph": "spyx.passes.quantize:Quantize",
+    "verify": "spyx.passes.verify:Verify",
+    # the lowering pipeline's profile stages (spyx.profiles.pipeline)
+    "lower-neurons": "spyx.profiles.lower_neurons:LowerNeurons",
+    "drop-batch-axis": "spyx.profiles.fixups:DropBatchAxis",
+    "spyx1-rnn-edges": "spyx.profiles.fixups:Spyx1RnnEdges",
+    "spyx1-channels-last": "spyx.profiles.fixups:Spyx1ChannelsLast",
 }
 
 
 def get_pass_class(name: str) -> type[Pass]:
-    from spyx.lazy import lazy_class
-
     return lazy_class(PASSES, name, "pass", plural="passes")
 
 
+def _closing(text: str, start: int) -> int:
+    """The index of the ``}`` closing the ``{`` at ``start`` (braces nest: ``profile=snntorch{reset=zero}``)."""
+    depth = 0
+    for k in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[k], 0)
+        if depth == 0:
+            return k
+    return -1
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at the commas outside braces."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
 def parse_spec(text: str) -> list[tuple[str, dict[str, str]]]:
-    """``"a,b{x=1,y=two}"`` -> ``[("a", {}), ("b", {"x": "1", "y": "two"})]``."""
+    """``"a,b{x=1,y=two}"`` -> ``[("a", {}), ("b", {"x": "1", "y": "two"})]``; an option's value may hold a
+    braced spec of its own (``lower-neurons{profile=snntorch{reset=zero},dt=1e-4}``)."""
     items: list[tuple[str, dict[str, str]]] = []
     i, n = 0, len(text)
     while i < n:
@@ -49,10 +79,10 @@ def parse_spec(text: str) -> list[tuple[str, dict[str, str]]]:
         name = text[i:j].strip()
         opts: dict[str, str] = {}
         if j < n and text[j] == "{":
-            k = text.find("}", j)
+            k = _closing(text, j)
             if k < 0:
                 raise OptionError(f"unclosed '{{' after {name!r} in {text!r}")
-            for part in filter(None, (p.strip() for p in text[j + 1 : k].split(","))):
+            for part in filter(None, (p.strip() for p in _split_top(text[j + 1 : k]))):
                 key, eq, value = part.partition("=")
                 if not eq:
                     raise OptionError(f"option {part!r} of {name!r} must be written key=value")

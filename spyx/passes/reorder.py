@@ -34,38 +34,25 @@ import numpy as np
 from spyx.errors import ParameterError, UnsupportedError
 from spyx.ir.algorithms import feedback_edges
 from spyx.ir.graph import Edge, Graph
-from spyx.ir.node import Node
+from spyx.ir.node import Node, registered_kinds
+from spyx.ir.text import to_text
 from spyx.passes.base import Pass, PassResult
 
-__all__ = ["Reorder", "reorder_graph", "rekey_params", "PREFIXES"]
+__all__ = ["Reorder", "reorder_graph", "rekey_params", "PREFIXES", "prefix_of"]
 
-PREFIXES: dict[str, str] = {
-    "Affine": "fc",
-    "Linear": "linear",
-    "Scale": "scale",
-    "Conv1d": "conv",
-    "Conv2d": "conv",
-    "LIF": "lif",
-    "IF": "if",
-    "LI": "li",
-    "I": "i",
-    "CubaLIF": "cubalif",
-    "CubaLI": "cubali",
-    "spyx.Neuron": "neuron",
-    "spyx.Shift": "shift",
-    "Delay": "delay",
-    "Flatten": "flatten",
-    "Threshold": "threshold",
-    "SumPool2d": "sumpool",
-    "AvgPool2d": "avgpool",
-    "NIRGraph": "sub",
-}
+
+def prefix_of(node: Node) -> str:
+    """The name stem of a node: its kind's declared ``prefix``, else the kind's last dotted part, lower case
+    (``Affine`` -> ``fc``, ``spyx.Neuron`` -> ``neuron``)."""
+    return node.prefix or node.kind.rsplit(".", 1)[-1].lower()
+
+
+#: kind -> prefix of every registered kind (derived from the kinds' declarations, for reading)
+PREFIXES: dict[str, str] = {k: c.prefix or k.rsplit(".", 1)[-1].lower() for k, c in registered_kinds().items()}
 
 
 def _digest(node: Node) -> int:
     if isinstance(node, Graph):
-        from spyx.ir.text import to_text
-
         return zlib.crc32(to_text(reorder_graph(node, rename=True)[0]).encode())
     crc = zlib.crc32(node.kind.encode())
     for k in node.option_names():
@@ -121,7 +108,7 @@ def _names(graph: Graph, order: list[str]) -> dict[str, str]:
     for n in order:
         if n in names:
             continue
-        prefix = PREFIXES.get(graph.nodes[n].kind, graph.nodes[n].kind.rsplit(".", 1)[-1].lower())
+        prefix = prefix_of(graph.nodes[n])
         names[n] = f"{prefix}{counts.get(prefix, 0)}"
         counts[prefix] = counts.get(prefix, 0) + 1
     return names

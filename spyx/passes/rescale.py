@@ -5,13 +5,16 @@ r"""``rescale{fold_scale=true,mode=gain,threshold=1}``: move constant factors be
   is one that feeds nothing else) is folded into that node's weights (and bias) and removed. Exact in real
   arithmetic. Convolutions need the scale constant over each channel's positions.
 * ``mode=gain``: each neuron's input gain is folded into the weight nodes that feed it, which must feed
-  only that neuron, so that the neuron integrates its input with gain 1. The gain is ``r`` (LIF, IF, LI,
-  I), ``w_in`` (CubaLIF, CubaLI), ``g_x`` (``spyx.Neuron`` without synapse) or ``w_syn`` (with a synapse;
-  ``g_x`` becomes ``g_x / w_syn``). Exact in real arithmetic: membranes and spikes are unchanged.
+  only that neuron, so that the neuron integrates its input with gain 1. The gain is the first of the
+  :class:`~spyx.ir.traits.Population` trait's input gains: ``r`` (LIF, IF, LI, I), ``w_in`` (CubaLIF,
+  CubaLI), ``g_x`` (``spyx.Neuron`` without synapse, ``spyx.AdaptiveNeuron``) or ``w_syn`` (with a
+  synapse); the other input gains are divided by it (``g_x`` becomes ``g_x / w_syn``). Exact in real
+  arithmetic: membranes and spikes are unchanged.
 * ``threshold=T``: for every spiking population with positive thresholds, ``k = T / v_threshold`` per
   neuron multiplies the weights and biases of its feeders (``via=weights``, feeders must feed only that
-  neuron) or the neuron's own input gain (``via=gain``: ``r``/``w_in``/``g_x`` and ``w_syn``), together
-  with ``v_threshold``, ``v_reset``, ``v_leak`` (continuous) or ``bias`` (discrete) and ``v_min``. Every
+  neuron) or the neuron's own input gains (``via=gain``: ``r``/``w_in``/``g_x`` and ``w_syn``), together
+  with its :class:`~spyx.ir.traits.Levels` (``v_threshold``, ``v_reset``, ``v_leak`` (continuous) or
+  ``bias`` (discrete), ``v_min``; ``b`` of ``spyx.AdaptiveNeuron``) and initial membrane ``v0``. Every
   term of the membrane equation scales by ``k``, so the membrane is ``k`` times the old one, and each
   comparison ``u > thr`` and count ``floor(u / thr)`` is unchanged: spikes are identical (up to float
   rounding of the scaled parameters, one rounding each; computed in float64).
@@ -31,27 +34,23 @@ import numpy as np
 from spyx.errors import OptionError, PassError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
+from spyx.ir.traits import Levels, Population, WeightLayer
 from spyx.passes.base import Pass, PassResult
-from spyx.passes.weights import (
-    WEIGHT_KINDS,
-    cast_like,
-    exclusive_feeders,
-    nested_note,
-    scale_inputs,
-    scale_outputs,
-)
+from spyx.passes.weights import cast_like, exclusive_feeders, nested_note, scale_inputs, scale_outputs
 
 __all__ = ["Rescale", "input_gain"]
-
-_CONT_GAIN = {"LIF": "r", "IF": "r", "LI": "r", "I": "r", "CubaLIF": "w_in", "CubaLI": "w_in"}
-_SCALED_WITH_V = ("v_threshold", "v_reset", "v_min", "v0")  # v0: the initial membrane
 
 
 def input_gain(node: Node) -> str | None:
     """The name of the parameter that multiplies a neuron's input, or None for non-neurons."""
-    if node.kind == "spyx.Neuron":
-        return "w_syn" if node.synapse else "g_x"
-    return _CONT_GAIN.get(node.kind)
+    pop = node.trait(Population)
+    return pop.input_gain(node) if pop is not None else None
+
+
+def _membrane_params(node: Node) -> tuple[str, ...]:
+    """What scales with the membrane: the node's levels and initial state."""
+    levels, pop = node.trait(Levels), node.trait(Population)
+    return (levels.params if levels else ()) + (pop.initial if pop else ())
 
 
 def _mul(node: Node, names: tuple[str, ...], k: np.ndarray) -> Node:
@@ -64,11 +63,13 @@ def _mul(node: Node, names: tuple[str, ...], k: np.ndarray) -> Node:
 
 
 def _set_unit_gain(node: Node, gain: np.ndarray) -> Node:
-    name = input_gain(node)
-    ones = cast_like(np.ones_like(gain), getattr(node, name))
-    if node.kind == "spyx.Neuron" and node.synapse:
-        return node.replace(w_syn=ones, g_x=cast_like(node.g_x.astype(np.float64) / gain, node.g_x))
-    return node.replace(**{name: ones})
+    """The input gain set to 1 and the other input gains divided by it: the feeders now carry it."""
+    first, *rest = node.trait(Population).input_gains(node)
+    changes = {first: cast_like(np.ones_like(gain), getattr(node, first))}
+    for name in rest:
+        value = getattr(node, name)
+        changes[name] = cast_like(value.astype(np.float64) / gain, value)
+    return node.replace(**changes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,24 +122,25 @@ class Rescale(Pass):
     # -- the three parts ----------------------------------------------------------------------------------
     def _fold_scales(self, graph: Graph, changes: list[str]) -> Graph:
         for name, node in graph.nodes.items():
-            if node.kind != "Scale":
+            layer = node.trait(WeightLayer)
+            if layer is None or layer.layout != "elementwise":
                 continue
-            succ, pred = graph.successors(name), graph.predecessors(name)
+            succ, pred, factor = graph.successors(name), graph.predecessors(name), layer.weights(node)
             plain = all(graph.edge_nodes(e) == e for e in graph.edges if name in e)
             if not plain:
                 continue
             if (
                 len(succ) == 1
-                and graph.nodes[succ[0]].kind in WEIGHT_KINDS
+                and graph.nodes[succ[0]].has_trait(WeightLayer)
                 and graph.predecessors(succ[0]) == [name]
             ):
-                target, new_node, before = succ[0], scale_inputs(graph.nodes[succ[0]], node.scale)[0], True
+                target, new_node, before = succ[0], scale_inputs(graph.nodes[succ[0]], factor)[0], True
             elif (
                 len(pred) == 1
-                and graph.nodes[pred[0]].kind in WEIGHT_KINDS
+                and graph.nodes[pred[0]].has_trait(WeightLayer)
                 and graph.successors(pred[0]) == [name]
             ):
-                target, new_node, before = pred[0], scale_outputs(graph.nodes[pred[0]], node.scale)[0], False
+                target, new_node, before = pred[0], scale_outputs(graph.nodes[pred[0]], factor)[0], False
             else:
                 continue
             if new_node is None:
@@ -152,7 +154,7 @@ class Rescale(Pass):
                     edges.append((a, target))
                 elif not before and a == name:
                     edges.append((target, b))
-            changes.append(f"folded {name} (Scale) into {target} ({new_node.kind})")
+            changes.append(f"folded {name} ({node.kind}) into {target} ({new_node.kind})")
             return self._fold_scales(Graph(nodes=nodes, edges=tuple(edges), metadata=graph.metadata), changes)
         return graph
 
@@ -180,7 +182,8 @@ class Rescale(Pass):
         start = len(changes)
         nodes = dict(graph.nodes)
         for name, node in graph.nodes.items():
-            if not node.spiking or getattr(node, "v_threshold", None) is None:
+            pop = node.trait(Population)
+            if pop is None or not node.spiking or getattr(node, "v_threshold", None) is None:
                 continue
             thr = node.v_threshold.astype(np.float64)
             if np.any(thr <= 0):
@@ -195,12 +198,9 @@ class Rescale(Pass):
             k = self.threshold / thr
             if np.all(k == 1.0):
                 continue
-            own = _SCALED_WITH_V + (("bias",) if node.kind == "spyx.Neuron" else ("v_leak",))
+            own = _membrane_params(node)
             if self.via == "gain":
-                gains = (
-                    ("w_syn", "g_x") if node.kind == "spyx.Neuron" and node.synapse else (input_gain(node),)
-                )
-                nodes[name] = _mul(node, own + gains, k)
+                nodes[name] = _mul(node, own + pop.input_gains(node), k)
                 changes.append(f"{name}: threshold -> {self.threshold:g} (input gain and state x k)")
                 continue
             if self._fold_into_feeders(nodes, graph, name, k, notes, "threshold"):

@@ -1,21 +1,29 @@
 """The profile framework: a profile is a frozen dataclass whose fields are the exporting framework's own
-options (named as that framework names them), plus a lowering from continuous NIR nodes to ``spyx.Neuron``
-/ ``spyx.Shift`` that reproduces what the framework computed.
+options (named as that framework names them), plus the *data* that says how spyx reads that framework's
+files: per-kind rules, fixups, a default dt, and its own ``detect()`` (how to recognise them, asked by
+:mod:`spyx.profiles.detect` in order).
 
-:meth:`Profile.lower` is the pass a profile contributes to ``spyx.compile`` in place of ``discretize``:
+A profile contributes to the one lowering pipeline (:mod:`spyx.profiles.pipeline`), which every entry
+point runs (``spyx.compile``, ``spyx.load(profile=)``, ``spyx-convert run`` and ``lower``,
+``spyx.nn.from_nir``)::
 
-1. :meth:`Profile.prepare`: fixes of the exporter's file conventions on the nested graph (e.g. the sample's
-   batch axis in Input/Output types, Spyx 1.0's recurrent sub-graph wiring);
+    *fixups()  ->  inline  ->  *flat_fixups()  ->  lower-neurons{profile=..., dt=...}  ->  verify
+
+1. :meth:`Profile.fixups`: registered passes fixing the exporter's file conventions on the nested graph as
+   read (the sample's batch axis in Input/Output types; Spyx 1.0's recurrent sub-graph wiring);
 2. ``inline``;
-3. :meth:`Profile.rewrite`: rewrites of the flat graph (e.g. Spyx 1.0's channels-last Flatten);
-4. every continuous neuron through :meth:`Profile.neuron` (per-node options applied), every Delay to a
-   ``spyx.Shift``; a neuron for which :meth:`Profile.shift_output` holds gets a one-step ``spyx.Shift`` on
-   its output (all outgoing edges);
+3. :meth:`Profile.flat_fixups`: registered passes on the flat graph (Spyx 1.0's channels-last Flatten);
+4. ``lower-neurons`` (:mod:`spyx.profiles.lower_neurons`): :meth:`Profile.resolved` settles options the file
+   decides, the dt is chosen by the one rule of :func:`spyx.profiles.resolve.resolve_dt`, and
+   :meth:`Profile.lower_nodes` lowers every continuous node: a neuron population by the profile's ``rules``
+   (kind -> method, per-node options applied), with a one-step ``spyx.Shift`` on its output where
+   :meth:`Profile.shift_output` holds; any other continuous node (a Delay) by its kind's own
+   :class:`~spyx.ir.traits.Continuous` trait, which is NIR's meaning in every framework;
 5. ``verify``.
 
-Options the file cannot carry are fields with the framework's own constructor default. ``node_options``
-overrides any field for one node (the node's flat name or the name of a nested graph holding it); the
-spec syntax is ``option@node=value``.
+The ``nir`` profile's ``lower_nodes`` is the ``discretize`` pass. Options the file cannot carry are fields
+with the framework's own constructor default. ``node_options`` overrides any field for one node (the node's
+flat name or the name of a nested graph holding it); the spec syntax is ``option@node=value``.
 """
 
 from __future__ import annotations
@@ -31,7 +39,10 @@ from spyx.errors import MissingDtError, OptionError, UnsupportedError
 from spyx.ir.discrete import Shift
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
-from spyx.profiles.common import NEURON_KINDS, cycle_members, drop_batch_axis
+from spyx.ir.traits import Continuous, Population
+from spyx.passes.base import Pass
+from spyx.profiles.common import cycle_members
+from spyx.profiles.fixups import DropBatchAxis
 
 __all__ = ["Profile", "LoweredGraph"]
 
@@ -80,83 +91,99 @@ class Profile:
             opts += [f"{k}@{node}={_fmt(v)}" for k, v in over.items()]
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
 
-    # -- hooks -----------------------------------------------------------------------------------------------
+    # -- data and hooks ----------------------------------------------------------------------------------
+    #: node kind -> the name of the method that lowers it (``method(name, node, dt, in_cycle) -> Node``)
+    rules: ClassVar[Mapping[str, str]] = {}
+    #: the file is NIR as NIR means it (the ``nir`` profile): nothing to fix, nothing to re-encode
+    native_nir: ClassVar[bool] = False
+    #: the framework's short name in messages (default: ``framework``)
+    peer: ClassVar[str] = ""
+
+    def fixups(self) -> list[Pass]:
+        """Passes fixing the exporter's file conventions on the nested graph as read. Default: drop a batch
+        axis written into the port types (every torch exporter that traces a batched sample)."""
+        return [DropBatchAxis()]
+
+    def flat_fixups(self) -> list[Pass]:
+        """Passes on the flat graph before the neurons are lowered. Default: none."""
+        return []
+
+    @staticmethod
+    def detect(evidence: Any) -> Any:
+        """Whether a file's neuron parameters (:class:`~spyx.profiles.evidence.Evidence`) follow this
+        framework's export convention: a :class:`~spyx.profiles.evidence.Detection`, or None. Default: the
+        framework is never recognised (``nir`` is what is left)."""
+        return None
+
+    def resolved(self, graph: Graph, dt: float | None) -> tuple[Profile, list[str]]:
+        """This profile with the options the file decides settled (Norse: how tau was written), and notes."""
+        return self, []
+
     def default_dt(self, graph: Graph) -> float | None:
         """The dt to use when the caller gives none (the framework's default, or one read from the file)."""
         return None
 
-    def prepare(self, graph: Graph) -> tuple[Graph, list[str]]:
-        """Fixes on the nested graph as read (before inlining). Default: drop a batch axis in port types."""
-        return _each_graph(graph, drop_batch_axis)
-
-    def rewrite(self, graph: Graph) -> tuple[Graph, list[str]]:
-        """Rewrites of the flat graph before the neurons are lowered. Default: none."""
-        return graph, []
+    def dt_option(self) -> float | None:
+        """The profile's own ``dt`` option when the user set it (it then wins over a dt recorded in the
+        graph); None when the profile has none or it is the default."""
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        if "dt" not in fields or self.dt is None or self.dt == fields["dt"].default:  # type: ignore[attr-defined]
+            return None
+        return float(self.dt)  # type: ignore[attr-defined]
 
     def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        raise NotImplementedError
+        """The ``spyx.Neuron`` for one continuous population, by the profile's rule for its kind."""
+        rule = self.rules.get(node.kind)
+        if rule is None:
+            raise self.unsupported(name, node)
+        return getattr(self, rule)(name, node, dt, in_cycle)
+
+    def unsupported(self, name: str, node: Node) -> UnsupportedError:
+        return UnsupportedError(
+            f"node {name} ({node.kind}): {self.peer or self.framework} exports no {node.kind}; use the nir profile"
+        )
 
     def shift_output(self, name: str, node: Node) -> bool:
         return False
-
-    def encode(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:
-        """``graph`` with every neuron written the way this framework's NIR importer reads it, so that the
-        import computes what spyx computes for ``graph`` (see :mod:`spyx.profiles.encode`)."""
-        from spyx.profiles.encode import encode_graph
-
-        return encode_graph(graph, self, dt)
 
     def encode_neuron(self, name: str, neuron: Node, dt: float | None) -> tuple[Node, list[str]]:
         raise UnsupportedError(
             f"profile {self.name!r} has no export encoding: spyx targets no {self.framework} NIR importer"
         )
 
-    # -- the lowering ----------------------------------------------------------------------------------------
-    def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
-        from spyx.ir.verify import verify
-        from spyx.passes.discretize import delay_steps
-        from spyx.passes.inline import inline_graph
-
-        notes: list[str] = []
-        graph, more = self.prepare(graph)
-        notes += more
-        graph, _ = inline_graph(graph)
-        graph, more = self.rewrite(graph)
-        notes += more
-        if dt is None:
-            dt = self.default_dt(graph)
-            if dt is not None:
-                notes.append(f"{self.name}: dt = {dt:g} ({self.dt_source()})")
+    # -- the lowering of step 4 ------------------------------------------------------------------------------
+    def lower_nodes(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:
+        """Every continuous node of the flat ``graph`` lowered at ``dt`` (see the module docstring);
+        ``(graph, one line per lowered node)``."""
         cyc = cycle_members(graph)
         nodes: dict[str, Node] = {}
         edges = list(graph.edges)
+        changes: list[str] = []
         for name, node in graph.nodes.items():
-            if node.kind in NEURON_KINDS:
-                nodes[name] = self.for_node(name).neuron(name, node, dt, name in cyc)
-                if self.for_node(name).shift_output(name, node):
-                    shift = f"{name}.shift"
-                    steps = np.ones(tuple(nodes[name].shape), dtype=np.int64)
-                    nodes[shift] = Shift(
-                        steps=steps, metadata={"spyx.profile.note": f"{self.name} output delay"}
-                    )
-                    edges = [(shift, b) if a == name else (a, b) for a, b in edges]
-                    edges.append((name, shift))
-            elif node.kind == "Delay":
+            continuous = node.trait(Continuous)
+            if continuous is None:
+                nodes[name] = node
+                continue
+            if not node.has_trait(Population):  # a Delay: every framework means NIR's equation
                 if dt is None:
                     raise MissingDtError(
-                        f"node {name} (Delay) needs dt to become whole steps; pass dt (CLI: --dt)"
+                        f"node {name} ({node.kind}) needs dt to become whole steps; pass dt (CLI: --dt)"
                     )
-                nodes[name] = Shift(steps=delay_steps(name, node, float(dt), "error"), metadata=node.metadata)
-            elif node.continuous:
-                raise UnsupportedError(
-                    f"node {name} ({node.kind}): profile {self.name!r} has no lowering for it"
-                )
-            else:
-                nodes[name] = node
-        # record what lowered it under another key: a lowered graph must not be lowered again by compile
-        meta = {k: v for k, v in graph.metadata.items() if k != "spyx.profile"}
-        lowered = Graph(nodes=nodes, edges=tuple(edges), metadata={**meta, "spyx.lowered_with": self.spec()})
-        return LoweredGraph(verify(lowered), dt, tuple(notes))
+                nodes[name] = continuous.discretize(name, node, float(dt), "exact", "error", None)
+                changes.append(f"{name}: {node.kind} -> {nodes[name].kind} (dt={dt})")
+                continue
+            own = self.for_node(name)
+            nodes[name] = own.neuron(name, node, dt, name in cyc)
+            changes.append(f"{name}: {node.kind} -> {nodes[name].kind} ({own.spec()})")
+            if own.shift_output(name, node):
+                shift = f"{name}.shift"
+                steps = np.ones(tuple(nodes[name].shape), dtype=np.int64)
+                nodes[shift] = Shift(steps=steps, metadata={"spyx.profile.note": f"{self.name} output delay"})
+                edges = [(shift, b) if a == name else (a, b) for a, b in edges]
+                edges.append((name, shift))
+        if not changes:
+            return graph, []
+        return Graph(nodes=nodes, edges=tuple(edges), metadata=graph.metadata), changes
 
     def dt_source(self) -> str:
         return "the framework's default"
@@ -171,21 +198,3 @@ class Profile:
 
 def _fmt(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
-
-
-def _each_graph(graph: Graph, fn, where: str = "") -> tuple[Graph, list[str]]:
-    """Apply ``fn(graph, where) -> (graph, notes)`` to a graph and every nested graph (inner first)."""
-    notes: list[str] = []
-    nodes = dict(graph.nodes)
-    changed = False
-    for name, node in graph.nodes.items():
-        if isinstance(node, Graph):
-            new, more = _each_graph(node, fn, f"{where}{name}.")
-            if more:
-                nodes[name] = new
-                notes += more
-                changed = True
-    if changed:
-        graph = Graph(nodes=nodes, edges=graph.edges, metadata=graph.metadata)
-    graph, more = fn(graph, where)
-    return graph, notes + more

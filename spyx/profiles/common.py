@@ -13,11 +13,10 @@ from spyx.ir.discrete import Neuron
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.ports import Input, Output
+from spyx.ir.shapes import infer_shapes
 
 F32 = np.float32
 F64 = np.float64
-NEURON_KINDS = ("I", "IF", "LI", "LIF", "CubaLI", "CubaLIF")
-SPIKING_KINDS = ("IF", "LIF", "CubaLIF")
 
 
 def a64(x: Any) -> np.ndarray:
@@ -82,8 +81,6 @@ def drop_batch_axis(graph: Graph, where: str = "") -> tuple[Graph, list[str]]:
     """Torch exporters that trace a batched sample without ``ignore_dims`` (Norse ``to_nir``, Rockpool) write
     the sample's batch axis into the Input/Output types: ``(1, 6)`` for 6 inputs, ``(1, 1, 4)`` for 4
     outputs. Drop leading axes of size 1 from a port's shape when its neighbour's shape is the rest."""
-    from spyx.ir.shapes import infer_shapes
-
     notes: list[str] = []
     nodes = dict(graph.nodes)
     declared: dict[str, tuple[int, ...] | None] = {}
@@ -117,3 +114,21 @@ def drop_batch_axis(graph: Graph, where: str = "") -> tuple[Graph, list[str]]:
                 f"{where}{name}: {node.kind} type {shape} carries the exporter's batch axis; read as {want}"
             )
     return (graph.with_nodes(nodes) if notes else graph), notes
+
+
+def each_graph(graph: Graph, fn, where: str = "") -> tuple[Graph, list[str]]:
+    """Apply ``fn(graph, where) -> (graph, notes)`` to a graph and every nested graph (inner first)."""
+    notes: list[str] = []
+    nodes = dict(graph.nodes)
+    changed = False
+    for name, node in graph.nodes.items():
+        if isinstance(node, Graph):
+            new, more = each_graph(node, fn, f"{where}{name}.")
+            if more:
+                nodes[name] = new
+                notes += more
+                changed = True
+    if changed:
+        graph = Graph(nodes=nodes, edges=graph.edges, metadata=graph.metadata)
+    graph, more = fn(graph, where)
+    return graph, notes + more

@@ -1,5 +1,7 @@
-"""The ``nir`` profile (the default): NIR's own continuous-time semantics, discretised by the ``discretize``
-pass (zero-order hold, ``exact`` or ``euler``; see ``spyx/passes/discretize.py`` and docs/semantics.md)."""
+"""The ``nir`` profile (the default): NIR's own continuous-time semantics. Its lowering is the ``discretize``
+pass (zero-order hold, ``exact`` or ``euler``; each kind's discretisation is its
+:class:`~spyx.ir.traits.Continuous` trait; see ``spyx/passes/discretize.py`` and docs/semantics.md). A NIR
+file means what NIR says, so there is nothing to fix before lowering and nothing to re-encode on export."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spyx.ir.graph import Graph
-from spyx.profiles.base import LoweredGraph, Profile
+from spyx.passes.base import Pass
+from spyx.passes.discretize import Discretize
+from spyx.profiles.base import Profile
 
 __all__ = ["NirProfile"]
 
@@ -19,20 +23,15 @@ class NirProfile(Profile):
     name = "nir"
     framework = "NIR"
     description = "NIR's continuous-time semantics, discretised exactly (zero-order hold) or by forward Euler"
+    native_nir = True
 
     method: Literal["exact", "euler"] = "exact"
     delay_rounding: Literal["error", "round", "floor", "ceil"] = "error"
 
-    def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
-        from spyx.ir.verify import verify
-        from spyx.passes.discretize import Discretize
-        from spyx.passes.inline import inline_graph
+    def fixups(self) -> list[Pass]:
+        return []
 
-        graph, _ = inline_graph(graph)
-        graph = Discretize(
-            dt=None if dt is None else float(dt), method=self.method, delay_rounding=self.delay_rounding
-        )(graph).graph
-        return LoweredGraph(verify(graph), dt, ())
-
-    def encode(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:
-        return graph, []
+    def lower_nodes(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:
+        step = None if dt is None else float(dt)
+        result = Discretize(dt=step, method=self.method, delay_rounding=self.delay_rounding)(graph)
+        return result.graph, list(result.changes)

@@ -23,11 +23,13 @@ from typing import Literal
 
 import numpy as np
 
-from spyx.errors import UnsupportedError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
-from spyx.profiles.base import LoweredGraph, Profile
+from spyx.ir.traits import Continuous, Population
+from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape
+from spyx.profiles.encoding import P, nir_if, nir_lif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["NorseProfile", "NORSE_DT"]
 
@@ -55,84 +57,115 @@ class NorseProfile(Profile):
     reset_method: Literal["value", "subtract"] = "value"
     tau_written_times_dt: bool | None = None
 
+    peer = "Norse"
+    rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky", "CubaLIF": "_cubalif"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == 1`` and every tau < 1 s (Norse 1.1 writes ``dt * tau``; asked once ``r == 1`` everywhere)."""
+        all_t = np.concatenate([np.ravel(t) for t in ev.taus.values()])
+        if not np.all(all_t < 1):
+            return None
+        return Detection(
+            "norse",
+            ("norse",),
+            (
+                f"r == 1 and every tau < 1 s (max {all_t.max():.3g}) on all {ev.what}: Norse export "
+                "(norse.to_nir writes r = 1 and tau = dt*tau)",
+            ),
+        )
+
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt
 
     def dt_source(self) -> str:
         return "Norse's default; the file does not store dt"
 
-    def lower(self, graph: Graph, dt: float | None = None) -> LoweredGraph:
+    def resolved(self, graph: Graph, dt: float | None) -> tuple[Profile, list[str]]:
+        """``tau_written_times_dt=None``: true when every time constant of the file is below dt."""
         if self.tau_written_times_dt is not None:
-            return super().lower(graph, dt)
+            return self, []
         taus = [
             np.ravel(a64(getattr(n, k)))
             for _, n in graph.walk()
-            if n.kind in ("LIF", "LI", "CubaLIF")
-            for k in (("tau_mem", "tau_syn") if n.kind == "CubaLIF" else ("tau",))
+            if n.has_trait(Population) and n.trait(Continuous) is not None  # LIF, LI, CubaLIF
+            for k in n.trait(Continuous).time_constants
         ]
         step = self.dt if dt is None else dt
         scaled = bool(taus) and bool(np.all(np.concatenate(taus) < step))
-        resolved = dataclasses.replace(self, tau_written_times_dt=scaled)
-        out = Profile.lower(resolved, graph, dt)
         why = (
             f"every tau < dt = {step:g}: read as dt*tau (norse.to_nir)"
             if scaled
             else f"tau >= dt = {step:g} somewhere: read as seconds"
         )
-        return LoweredGraph(
-            out.graph, out.dt, (*out.notes, f"norse: tau_written_times_dt={str(scaled).lower()} ({why})")
-        )
+        return dataclasses.replace(self, tau_written_times_dt=scaled), [
+            f"norse: tau_written_times_dt={str(scaled).lower()} ({why})"
+        ]
 
-    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        dt = self.require_dt(dt, name)
-        shape = population_shape(node)
+    def _a_of(self, dt: float):
         scaled = bool(self.tau_written_times_dt)
 
         def a_of(tau):
             tau_inv = dt / a64(tau) if scaled else 1.0 / a64(tau)
             return (F32(dt) * np.asarray(tau_inv, F32)).astype(F32)
 
+        return a_of
+
+    def _common(self, node: Node) -> tuple[np.ndarray, dict]:
         v_reset = a64(self.v_reset) if self.v_reset is not None else node_param(node, "v_reset")
-        common = dict(spike_test="gt", spike_count="binary", reset=self.reset_method, metadata=node.metadata)
-        if node.kind == "IF":  # IAFCell: v += x; initial state v = v_reset
-            return make_neuron(
-                shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=v_reset, v0=v_reset, **common
-            )
-        if node.kind in ("LIF", "LI"):
-            a = a_of(node.tau)
-            leak = node_param(node, "v_leak")
-            fires = node.kind == "LIF"
-            return make_neuron(
-                shape,
-                beta=F32(1) - a,
-                g_x=a,
-                bias=a * leak,
-                v0=leak,
-                fires=fires,
-                v_threshold=node.v_threshold if fires else None,
-                v_reset=v_reset if fires else None,
-                **common,
-            )
-        if node.kind == "CubaLIF":
-            am, as_ = a_of(node.tau_mem), a_of(node.tau_syn)
-            leak = node_param(node, "v_leak")
-            return make_neuron(
-                shape,
-                synapse=True,
-                alpha=F32(1) - as_,
-                w_syn=1.0,
-                g_prev=0.0,
-                g_syn=am,
-                g_x=0.0,
-                beta=F32(1) - am,
-                bias=am * leak,
-                v0=leak,
-                v_threshold=node.v_threshold,
-                v_reset=v_reset,
-                **common,
-            )
-        raise UnsupportedError(
-            f"node {name} ({node.kind}): Norse exports no {node.kind}; use the nir profile"
+        return v_reset, dict(spike_test="gt", spike_count="binary", reset=self.reset_method, metadata=node.metadata)
+
+    def _if(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        """IAFCell: v += x; initial state v = v_reset."""
+        self.require_dt(dt, name)
+        v_reset, common = self._common(node)
+        return make_neuron(
+            population_shape(node),
+            beta=1.0,
+            g_x=1.0,
+            v_threshold=node.v_threshold,
+            v_reset=v_reset,
+            v0=v_reset,
+            **common,
+        )
+
+    def _leaky(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        """LIFBoxCell (LIF) and LIBoxCell (LI, no spikes)."""
+        a = self._a_of(self.require_dt(dt, name))(node.tau)
+        v_reset, common = self._common(node)
+        leak = node_param(node, "v_leak")
+        fires = node.spiking
+        return make_neuron(
+            population_shape(node),
+            beta=F32(1) - a,
+            g_x=a,
+            bias=a * leak,
+            v0=leak,
+            fires=fires,
+            v_threshold=node.v_threshold if fires else None,
+            v_reset=v_reset if fires else None,
+            **common,
+        )
+
+    def _cubalif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        a_of = self._a_of(self.require_dt(dt, name))
+        v_reset, common = self._common(node)
+        am, as_ = a_of(node.tau_mem), a_of(node.tau_syn)
+        leak = node_param(node, "v_leak")
+        return make_neuron(
+            population_shape(node),
+            synapse=True,
+            alpha=F32(1) - as_,
+            w_syn=1.0,
+            g_prev=0.0,
+            g_syn=am,
+            g_x=0.0,
+            beta=F32(1) - am,
+            bias=am * leak,
+            v0=leak,
+            v_threshold=node.v_threshold,
+            v_reset=v_reset,
+            **common,
         )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
@@ -141,8 +174,6 @@ class NorseProfile(Profile):
         ``a = 1 - beta``: ``tau = dt/a``, the membrane scaled by ``k = g_x/a``, ``v_leak = bias/g_x``. The
         file
         writes tau in seconds, as the importer reads it (not ``to_nir``'s dt*tau)."""
-        from spyx.profiles.encode import P, nir_if, nir_lif, plain_options, require
-
         peer = "Norse"
         dt = self.require_dt(dt, name)
         require(n.fires, name, peer, "Norse's importer has no LI")

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from spyx.errors import OptionError
+from spyx.lazy import lazy_class
 from spyx.passes.registry import build_options, parse_spec
 from spyx.profiles.base import Profile
 
@@ -28,8 +29,6 @@ PROFILES: dict[str, str] = {
 
 
 def get_profile_class(name: str) -> type[Profile]:
-    from spyx.lazy import lazy_class
-
     return lazy_class(PROFILES, name, "profile", " (or auto)")
 
 

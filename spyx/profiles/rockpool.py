@@ -22,11 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spyx.errors import UnsupportedError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
+from spyx.ir.traits import Continuous, Population
 from spyx.profiles.base import Profile
 from spyx.profiles.common import a64, make_neuron, population_shape, torch_exp_decay
+from spyx.profiles.encoding import P, nir_cubalif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["RockpoolProfile", "rockpool_dt_from_r"]
 
@@ -43,8 +45,16 @@ def rockpool_dt_from_r(tau: float, r: float) -> float:
     return float(np.sqrt(lo * hi))
 
 
+def _membrane_tau(node: Node) -> str | None:
+    """The membrane time constant of a continuous population (``tau``, ``tau_mem``), None without one."""
+    cont = node.trait(Continuous)
+    if cont is None or not cont.time_constants or not node.has_trait(Population):
+        return None
+    return cont.time_constants[-1]
+
+
 def _tau_r(node: Node) -> tuple[np.ndarray, np.ndarray]:
-    tau = a64(node.tau_mem if node.kind == "CubaLIF" else node.tau)
+    tau = a64(getattr(node, _membrane_tau(node)))
     return np.ravel(tau), np.ravel(np.broadcast_to(a64(node.r), tau.shape))
 
 
@@ -66,11 +76,35 @@ class RockpoolProfile(Profile):
     max_spikes_per_dt: int = 2**16
     dt: float | None = None
 
+    peer = "Rockpool"
+    rules = {"CubaLIF": "_cubalif", "LIF": "_lif", "LI": "_li"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r != 1`` somewhere and ``r dt/tau == exp(-dt/tau)`` for one dt recovered from every neuron,
+        ``v_leak == 0``."""
+        if not (ev.taus and any(np.any(ev.rs[k] != 1) for k in ev.taus)):
+            return None
+        dts = np.array(
+            [
+                rockpool_dt_from_r(ti, ri)
+                for k, t in ev.taus.items()
+                for ti, ri in zip(np.ravel(t), np.ravel(np.broadcast_to(ev.rs[k], t.shape)), strict=True)
+            ]
+        )
+        if not (ev.leak0 and np.allclose(dts, dts[0], rtol=1e-3)):
+            return None
+        return Detection(
+            "rockpool",
+            ("rockpool",),
+            (f"r == tau*exp(-dt/tau)/dt with one dt = {dts[0]:.6g} on all {ev.what}: Rockpool export",),
+        )
+
     def default_dt(self, graph: Graph) -> float | None:
         if self.dt is not None:
             return self.dt
         for node in graph.nodes.values():
-            if node.kind in ("CubaLIF", "LIF", "LI"):
+            if _membrane_tau(node) is not None:  # CubaLIF, LIF, LI
                 tau, r = _tau_r(node)
                 return rockpool_dt_from_r(float(tau[0]), float(r[0]))
         return None
@@ -78,10 +112,8 @@ class RockpoolProfile(Profile):
     def dt_source(self) -> str:
         return "recovered from the file's r = tau*exp(-dt/tau)/dt" if self.dt is None else "the dt option"
 
-    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        dt = self.require_dt(dt, name)
-        shape = population_shape(node)
-        base = dict(
+    def _base(self, node: Node) -> dict:
+        return dict(
             v_threshold=getattr(node, "v_threshold", None),
             spike_test="ge",
             spike_count="multi",
@@ -90,28 +122,31 @@ class RockpoolProfile(Profile):
             v_reset=0.0,
             metadata=node.metadata,
         )
-        if node.kind == "CubaLIF":
-            a_s = torch_exp_decay(dt, node.tau_syn)
-            return make_neuron(
-                shape,
-                synapse=True,
-                alpha=a_s,
-                w_syn=a_s,
-                g_prev=0.0,
-                g_syn=1.0,
-                g_x=0.0,
-                beta=torch_exp_decay(dt, node.tau_mem),
-                bias=self.bias,
-                **base,
-            )
-        if node.kind == "LIF":
-            return make_neuron(shape, beta=torch_exp_decay(dt, node.tau), g_x=1.0, bias=self.bias, **base)
-        if node.kind == "LI":
-            b = torch_exp_decay(dt, node.tau)
-            return make_neuron(shape, beta=b, g_x=b, fires=False, reset="none", metadata=node.metadata)
-        raise UnsupportedError(
-            f"node {name} ({node.kind}): Rockpool exports no {node.kind}; use the nir profile"
+
+    def _cubalif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        a_s = torch_exp_decay(dt, node.tau_syn)
+        return make_neuron(
+            population_shape(node),
+            synapse=True,
+            alpha=a_s,
+            w_syn=a_s,
+            g_prev=0.0,
+            g_syn=1.0,
+            g_x=0.0,
+            beta=torch_exp_decay(dt, node.tau_mem),
+            bias=self.bias,
+            **self._base(node),
         )
+
+    def _lif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        beta = torch_exp_decay(dt, node.tau)
+        return make_neuron(population_shape(node), beta=beta, g_x=1.0, bias=self.bias, **self._base(node))
+
+    def _li(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        b = torch_exp_decay(self.require_dt(dt, name), node.tau)
+        return make_neuron(population_shape(node), beta=b, g_x=b, fires=False, reset="none", metadata=node.metadata)
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Rockpool's ``from_nir``: CubaLIF -> ``LIFTorch(tau_mem, tau_syn, threshold, bias = v_leak,
@@ -120,8 +155,6 @@ class RockpoolProfile(Profile):
         branch
         truncates tau to an integer, so only CubaLIF is written: ``r = tau_mem/dt - 1`` gives the importer dt,
         the membrane is scaled by ``k = g_syn w_syn / alpha``."""
-        from spyx.profiles.encode import P, nir_cubalif, plain_options, require
-
         peer = "Rockpool"
         dt = self.require_dt(dt, name)
         require(

@@ -23,11 +23,12 @@ from typing import Literal
 
 import numpy as np
 
-from spyx.errors import UnsupportedError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, make_neuron, population_shape
+from spyx.profiles.encoding import P, nir_if, nir_li, nir_lif, plain_options, require
+from spyx.profiles.evidence import Detection, Evidence
 
 __all__ = ["SinabsProfile"]
 
@@ -62,55 +63,78 @@ class SinabsProfile(Profile):
     tau_syn: float | None = None
     dt: float = 1.0
 
+    peer = "Sinabs"
+    rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky"}
+
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == 1``, ``v_leak == 0``, every tau >= 1 (time steps), no CubaLIF (asked once ``r == 1``
+        everywhere)."""
+        all_t = np.concatenate([np.ravel(t) for t in ev.taus.values()])
+        if not (np.all(all_t >= 1) and "CubaLIF" not in ev.kinds and ev.leak0):
+            return None
+        return Detection(
+            "sinabs",
+            ("sinabs",),
+            (
+                f"r == 1, v_leak == 0 and every tau >= 1 (time steps, min {all_t.min():.4g}) "
+                f"on all {ev.what}: "
+                "Sinabs export",
+            ),
+        )
+
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt
 
     def dt_source(self) -> str:
         return "Sinabs counts tau in time steps"
 
-    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        shape = population_shape(node)
-        base = dict(
+    def _base(self, node: Node) -> dict:
+        return dict(
             spike_test="ge",
             spike_count="multi" if self.spike_fn == "multi" else "binary",
             reset="value" if self.reset_fn == "zero" else "subtract",
             v_min=self.min_v_mem,
             metadata=node.metadata,
         )
-        if node.kind == "IF":
-            return make_neuron(shape, beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=0.0, **base)
-        if node.kind in ("LIF", "LI"):
-            beta = sinabs_decay(node.tau)
-            norm = (node.kind == "LIF") if self.norm_input is None else self.norm_input
-            gain = (F32(1) - beta) if norm else np.float64(1.0)
-            if node.kind == "LI":
-                return make_neuron(
-                    shape,
-                    beta=beta,
-                    g_x=gain,
-                    fires=False,
-                    output_pre_clamp=True,
-                    **{**base, "reset": "none"},
-                )
-            if self.tau_syn is not None:
-                a_s = sinabs_decay(self.tau_syn)
-                return make_neuron(
-                    shape,
-                    synapse=True,
-                    alpha=a_s,
-                    w_syn=a_s,
-                    g_prev=0.0,
-                    g_syn=gain,
-                    g_x=0.0,
-                    beta=beta,
-                    v_threshold=node.v_threshold,
-                    v_reset=0.0,
-                    **base,
-                )
-            return make_neuron(shape, beta=beta, g_x=gain, v_threshold=node.v_threshold, v_reset=0.0, **base)
-        raise UnsupportedError(
-            f"node {name} ({node.kind}): Sinabs exports no {node.kind}; use the nir profile"
+
+    def _if(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        base = self._base(node)
+        return make_neuron(
+            population_shape(node), beta=1.0, g_x=1.0, v_threshold=node.v_threshold, v_reset=0.0, **base
         )
+
+    def _leaky(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        """LIF and LI (ExpLeak): the same leak; LI does not spike and outputs its membrane before the clamp."""
+        shape, base = population_shape(node), self._base(node)
+        beta = sinabs_decay(node.tau)
+        norm = node.spiking if self.norm_input is None else self.norm_input  # LIF normalises, ExpLeak not
+        gain = (F32(1) - beta) if norm else np.float64(1.0)
+        if not node.spiking:
+            return make_neuron(
+                shape,
+                beta=beta,
+                g_x=gain,
+                fires=False,
+                output_pre_clamp=True,
+                **{**base, "reset": "none"},
+            )
+        if self.tau_syn is not None:
+            a_s = sinabs_decay(self.tau_syn)
+            return make_neuron(
+                shape,
+                synapse=True,
+                alpha=a_s,
+                w_syn=a_s,
+                g_prev=0.0,
+                g_syn=gain,
+                g_x=0.0,
+                beta=beta,
+                v_threshold=node.v_threshold,
+                v_reset=0.0,
+                **base,
+            )
+        return make_neuron(shape, beta=beta, g_x=gain, v_threshold=node.v_threshold, v_reset=0.0, **base)
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Sinabs's ``from_nir``: IF -> ``IAFSqueeze(spike_threshold, min_v_mem = -v_threshold)``; LIF ->
@@ -119,8 +143,6 @@ class SinabsProfile(Profile):
         is
         scaled by the input gain ``k = g_x`` (threshold / k); an LI's output is its membrane, so it needs
         ``g_x = 1``."""
-        from spyx.profiles.encode import P, nir_if, nir_li, nir_lif, plain_options, require
-
         peer = "Sinabs"
         require(not n.synapse, name, peer, "its importer builds no synapse (tau_syn is not read)")
         plain_options(n, name, peer, reset="subtract", test="ge", count="multi")

@@ -31,6 +31,8 @@ from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape, snap1
+from spyx.profiles.encoding import P, nir_cubalif, nir_lif, plain_options, require, uniform
+from spyx.profiles.evidence import Detection, Evidence, close
 
 __all__ = ["SnnTorchProfile", "SNNTORCH_DT"]
 
@@ -55,18 +57,46 @@ class SnnTorchProfile(Profile):
     reset_delay: bool = True
     dt: float = SNNTORCH_DT
 
+    rules = {"LIF": "_lif", "CubaLIF": "_cubalif"}
+
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt
 
     def dt_source(self) -> str:
         return "snnTorch's export_to_nir writes every file with dt = 1e-4"
 
-    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        dt = self.require_dt(dt, name)
-        shape = population_shape(node)
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """``r == tau/1e-4`` on every LIF/CubaLIF (CubaLIF also ``w_in == tau_syn/1e-4``), ``v_leak == 0``, and no
+        non-spiking leaky neuron (``export_to_nir`` writes ``r = tau/dt`` with dt = 1e-4)."""
+        if not (
+            ev.spiking
+            and len(ev.spiking) == len(ev.taus)
+            and ev.leak0
+            and all(close(ev.rs[k], t / SNNTORCH_DT) for k, t in ev.spiking.items())
+            and all(close(v.w_in, a64(v.tau_syn) / SNNTORCH_DT) for v in ev.neurons.values() if v.kind == "CubaLIF")
+        ):
+            return None
+        extra = " and w_in == tau_syn/dt" if "CubaLIF" in ev.kinds else ""
+        return Detection(
+            "snntorch",
+            ("snntorch",),
+            (
+                f"r == tau/dt{extra} with dt = 1e-4 on all {ev.what}: snnTorch export "
+                "(export_to_nir writes dt = 1e-4)",
+            ),
+        )
+
+    def unsupported(self, name: str, node: Node) -> UnsupportedError:
+        return UnsupportedError(
+            f"node {name} ({node.kind}): snnTorch exports only LIF and CubaLIF neurons; "
+            "use the nir profile for other kinds"
+        )
+
+    def _common(self, node: Node) -> tuple[str, bool, dict]:
         reset = {"subtract": "subtract", "zero": "value", "none": "none"}[self.reset]
         delay = self.reset_delay and reset != "none"
-        common = dict(
+        return reset, delay, dict(
             v_threshold=node.v_threshold,
             v_reset=node_param(node, "v_reset"),
             spike_test="gt",
@@ -76,30 +106,32 @@ class SnnTorchProfile(Profile):
             reset_guard=not self.reset_delay and reset == "subtract",
             metadata=node.metadata,
         )
-        if node.kind == "LIF":
-            return make_neuron(
-                shape,
-                beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
-                g_x=snap1(a64(node.r) * dt / a64(node.tau)),
-                delayed_reset_on="u" if in_cycle and reset == "value" and delay else "v",
-                **common,
-            )
-        if node.kind == "CubaLIF":
-            return make_neuron(
-                shape,
-                synapse=True,
-                alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
-                w_syn=snap1(a64(node.w_in) * dt / a64(node.tau_syn)),
-                beta=np.clip((1.0 - dt / a64(node.tau_mem)).astype(F32), 0, 1),
-                g_x=0.0,
-                g_prev=0.0,
-                g_syn=snap1(a64(node.r) * dt / a64(node.tau_mem)),
-                delayed_reset_on="u" if reset == "value" and delay else "v",
-                **common,
-            )
-        raise UnsupportedError(
-            f"node {name} ({node.kind}): snnTorch exports only LIF and CubaLIF neurons; "
-            "use the nir profile for other kinds"
+
+    def _lif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        reset, delay, common = self._common(node)
+        return make_neuron(
+            population_shape(node),
+            beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
+            g_x=snap1(a64(node.r) * dt / a64(node.tau)),
+            delayed_reset_on="u" if in_cycle and reset == "value" and delay else "v",
+            **common,
+        )
+
+    def _cubalif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        reset, delay, common = self._common(node)
+        return make_neuron(
+            population_shape(node),
+            synapse=True,
+            alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
+            w_syn=snap1(a64(node.w_in) * dt / a64(node.tau_syn)),
+            beta=np.clip((1.0 - dt / a64(node.tau_mem)).astype(F32), 0, 1),
+            g_x=0.0,
+            g_prev=0.0,
+            g_syn=snap1(a64(node.r) * dt / a64(node.tau_mem)),
+            delayed_reset_on="u" if reset == "value" and delay else "v",
+            **common,
         )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
@@ -108,8 +140,6 @@ class SnnTorchProfile(Profile):
         1e-4/tau_syn, beta = 1 - 1e-4/tau_mem, threshold / (w_in 1e-4/tau_syn))`` (needs r = tau_mem/1e-4);
         one threshold per layer; v_leak must be 0; IF becomes ``Leaky(beta=0.9)`` (a bug), so an IF is written
         as a LIF with tau = 1e30 s, for which the importer's beta is 1 in float32."""
-        from spyx.profiles.encode import P, nir_cubalif, nir_lif, plain_options, require, uniform
-
         peer = "snnTorch"
         require(n.fires, name, peer, "snnTorch imports no non-spiking neuron (LI)")
         plain_options(n, name, peer, reset="value", test="gt", count="binary")

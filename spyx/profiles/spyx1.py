@@ -29,12 +29,14 @@ from typing import Literal
 
 import numpy as np
 
-from spyx.errors import UnsupportedError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
-from spyx.ir.ports import Input
-from spyx.profiles.base import Profile, _each_graph
-from spyx.profiles.common import F32, NEURON_KINDS, a64, drop_batch_axis, make_neuron, population_shape
+from spyx.ir.traits import Continuous, Population, Spiking
+from spyx.passes.base import Pass
+from spyx.profiles.base import Profile
+from spyx.profiles.common import F32, a64, make_neuron, population_shape
+from spyx.profiles.evidence import RTOL, Detection, Evidence
+from spyx.profiles.fixups import DropBatchAxis, Spyx1ChannelsLast, Spyx1RnnEdges
 
 __all__ = ["Spyx1Profile"]
 
@@ -61,12 +63,14 @@ class Spyx1Profile(Profile):
     rnn_edges: Literal["computed", "as_written"] = "computed"
     shift: bool = True
 
+    rules = {"LIF": "_lif", "IF": "_if", "CubaLIF": "_cubalif", "LI": "_li"}
+
     def default_dt(self, graph: Graph) -> float | None:
         if self.dt is not None:
             return self.dt
         for node in graph.nodes.values():
-            if node.kind in ("LIF", "CubaLIF"):
-                tau = a64(node.tau if node.kind == "LIF" else node.tau_mem)
+            if _spiking_leaky(node):  # LIF, CubaLIF: tau = dt/(1-beta), r = beta
+                tau = a64(getattr(node, node.trait(Continuous).time_constants[-1]))  # the membrane's
                 r = np.broadcast_to(a64(node.r), tau.shape)
                 ok = r < 1
                 if np.any(ok):
@@ -76,109 +80,101 @@ class Spyx1Profile(Profile):
     def dt_source(self) -> str:
         return "recovered from tau*(1-r) (Spyx 1.0 writes tau = dt/(1-beta), r = beta) or to_nir's default 1"
 
-    def prepare(self, graph: Graph) -> tuple[Graph, list[str]]:
-        graph, notes = _each_graph(graph, drop_batch_axis)
-        if self.rnn_edges == "computed":
-            graph, more = _each_graph(graph, _rnn_edges)
-            notes += more
-        return graph, notes
+    @staticmethod
+    def detect(ev: Evidence) -> Detection | None:
+        """An LI feeding a Threshold (Spyx 1.0's PSU_LIF), or ``r < 1`` on every LIF/CubaLIF with one
+        ``dt = tau (1 - r)`` for all of them (Spyx 1.0 writes ``r = beta``, ``tau = dt/(1-beta)``)."""
+        graphs = [ev.graph, *(v for v in ev.nodes.values() if isinstance(v, Graph))]
+        li_thr = [
+            (a, b)
+            for sub in graphs
+            for a, b in (sub.edge_nodes(e) for e in sub.edges)
+            if sub.nodes[a].kind == "LI" and sub.nodes[b].kind == "Threshold"
+        ]
+        if li_thr:
+            return Detection(
+                "spyx1",
+                ("spyx1",),
+                (f"LI -> Threshold pair ({li_thr[0][0]} -> {li_thr[0][1]}): Spyx 1.0's PSU_LIF export",),
+            )
+        if not (ev.spiking and all(np.all(ev.rs[k] < 1) for k in ev.spiking)):
+            return None
+        dts = np.concatenate(
+            [np.ravel(t * (1 - np.broadcast_to(ev.rs[k], t.shape))) for k, t in ev.spiking.items()]
+        )
+        if not np.allclose(dts, dts[0], rtol=RTOL):
+            return None
+        return Detection(
+            "spyx1",
+            ("spyx1",),
+            (
+                f"r < 1 and tau*(1 - r) == {dts[0]:.6g} on all {ev.what}: Spyx 1.0 export (r = beta, "
+                f"tau = dt/(1-beta), dt = {dts[0]:.6g})",
+            ),
+        )
 
-    def rewrite(self, graph: Graph) -> tuple[Graph, list[str]]:
-        if self.flatten != "channels_last":
-            return graph, []
-        return _channels_last_flatten(graph)
+    def fixups(self) -> list[Pass]:
+        return [DropBatchAxis(), *([Spyx1RnnEdges()] if self.rnn_edges == "computed" else [])]
+
+    def flat_fixups(self) -> list[Pass]:
+        return [Spyx1ChannelsLast()] if self.flatten == "channels_last" else []
 
     def shift_output(self, name: str, node: Node) -> bool:
-        return self.shift and node.kind in ("LIF", "IF", "CubaLIF")
+        return self.shift and node.spiking  # LIF, IF, CubaLIF: the spike of the previous membrane
 
-    def neuron(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
-        dt = self.require_dt(dt, name)
-        shape = population_shape(node)
-        thr = getattr(node, "v_threshold", None)
-        base = dict(
-            v_threshold=thr,
+    @staticmethod
+    def _base(node: Node) -> dict:
+        return dict(
+            v_threshold=getattr(node, "v_threshold", None),
             v_reset=0.0,
             spike_test="gt",
             spike_count="binary",
             reset="subtract",
             metadata=node.metadata,
         )
-        if node.kind == "LIF":
-            return make_neuron(
-                shape, beta=np.clip(np.asarray(node.r, F32), 0, 1), g_x=1.0, reset_delay=True, **base
-            )
-        if node.kind == "IF":
-            return make_neuron(shape, beta=1.0, g_x=1.0, reset_delay=True, **base)
-        if node.kind == "CubaLIF":
-            return make_neuron(
-                shape,
-                synapse=True,
-                beta=np.clip(np.asarray(node.r, F32), 0, 1),
-                g_x=0.0,
-                w_syn=1.0,
-                g_syn=1.0,
-                g_prev=0.0,
-                alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
-                reset_delay=False,
-                **base,
-            )
-        if node.kind == "LI":
-            return make_neuron(
-                shape,
-                beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
-                g_x=a64(node.r),
-                fires=False,
-                reset="none",
-                metadata=node.metadata,
-            )
-        raise UnsupportedError(
-            f"node {name} ({node.kind}): Spyx 1.0 exports no {node.kind}; use the nir profile"
+
+    def _lif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        self.require_dt(dt, name)
+        return make_neuron(
+            population_shape(node),
+            beta=np.clip(np.asarray(node.r, F32), 0, 1),
+            g_x=1.0,
+            reset_delay=True,
+            **self._base(node),
+        )
+
+    def _if(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        self.require_dt(dt, name)
+        return make_neuron(population_shape(node), beta=1.0, g_x=1.0, reset_delay=True, **self._base(node))
+
+    def _cubalif(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        return make_neuron(
+            population_shape(node),
+            synapse=True,
+            beta=np.clip(np.asarray(node.r, F32), 0, 1),
+            g_x=0.0,
+            w_syn=1.0,
+            g_syn=1.0,
+            g_prev=0.0,
+            alpha=np.clip((1.0 - dt / a64(node.tau_syn)).astype(F32), 0, 1),
+            reset_delay=False,
+            **self._base(node),
+        )
+
+    def _li(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
+        dt = self.require_dt(dt, name)
+        return make_neuron(
+            population_shape(node),
+            beta=np.clip((1.0 - dt / a64(node.tau)).astype(F32), 0, 1),
+            g_x=a64(node.r),
+            fires=False,
+            reset="none",
+            metadata=node.metadata,
         )
 
 
-def _rnn_edges(graph: Graph, where: str) -> tuple[Graph, list[str]]:
-    """In a sub-graph ``input -> w <-> lif``: move ``input -> w`` to ``input -> lif``."""
-    ends = [graph.edge_nodes(e) for e in graph.edges]
-    edges = list(graph.edges)
-    notes = []
-    for k, (a, b) in enumerate(ends):
-        if not isinstance(graph.nodes[a], Input) or graph.nodes[b].kind not in ("Affine", "Linear"):
-            continue
-        partners = [y for x, y in ends if x == b and graph.nodes[y].kind in NEURON_KINDS and (y, b) in ends]
-        if len(partners) == 1:
-            edges[k] = (edges[k][0], partners[0])
-            notes.append(
-                f"{where}{a} -> {where}{b}: Spyx 1.0 recurrent layer adds W_rec s to its input; "
-                f"edge moved to {where}{a} -> {where}{partners[0]}"
-            )
-    return (Graph(nodes=graph.nodes, edges=tuple(edges), metadata=graph.metadata) if notes else graph), notes
-
-
-def _channels_last_flatten(graph: Graph) -> tuple[Graph, list[str]]:
-    from spyx.ir.shapes import infer_shapes
-
-    shapes = infer_shapes(graph, diagnostics=[])
-    nodes = dict(graph.nodes)
-    notes = []
-    for name, node in graph.nodes.items():
-        if node.kind != "Flatten":
-            continue
-        shape = shapes[name].input
-        if shape is None or len(shape) != 3 or node.dims[0] != 0 or node.dims[1] not in (-1, 2):
-            continue
-        c, h, w = shape
-        # column of the (H, W, C)-ordered weight for each (C, H, W)-ordered input position
-        order = np.arange(c * h * w).reshape(h, w, c).transpose(2, 0, 1).ravel()
-        for a, b in (graph.edge_nodes(e) for e in graph.edges):
-            if a != name:
-                continue
-            nxt = graph.nodes[b]
-            if nxt.kind not in ("Affine", "Linear"):
-                raise UnsupportedError(
-                    f"node {name} (Flatten): Spyx 1.0 flattens channels-last; it feeds {b} ({nxt.kind}), "
-                    "and only an Affine/Linear consumer can be re-ordered; pass "
-                    "spyx1{flatten=channels_first} to read it as NIR"
-                )
-            nodes[b] = nxt.replace(weight=np.asarray(nxt.weight)[:, order])
-            notes.append(f"{b}: columns reordered from Spyx 1.0's channels-last flatten of {name} {shape}")
-    return graph.with_nodes(nodes), notes
+def _spiking_leaky(node: Node) -> bool:
+    """A spiking continuous population with a membrane time constant (LIF, CubaLIF)."""
+    cont = node.trait(Continuous)
+    return cont is not None and bool(cont.time_constants) and node.has_trait(Population) and node.has_trait(Spiking)

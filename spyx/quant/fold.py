@@ -1,4 +1,4 @@
-r"""Where a weight layer's quantization scale goes: folding rules per node kind.
+r"""Where a weight layer's quantization scale goes: folding rules, derived from each node's traits.
 
 A weight layer quantized as ``W = s * q`` (``s`` > 0, per output channel) outputs ``y = s * y_q`` with
 ``y_q = q x + b / s``. Every node downstream that is *linear in its input and its own offsets* passes the
@@ -29,6 +29,12 @@ Nodes between the layer and the neurons that commute with a positive per-channel
 Delay, spyx.Shift, Scale, SumPool2d, AvgPool2d (the factor must be constant over each channel) and
 Flatten (the factor is reshaped). Anything else (an Output, another weight layer, a nested graph, a
 kind without a rule here) blocks folding; the quantize-graph pass then falls back (see ``spyx.passes.quantize``).
+
+The rule of a node follows from its traits (:mod:`spyx.ir.traits`), so a new kind folds with no change
+here: :class:`~spyx.ir.traits.Levels` are what ``threshold`` divides (and what a node without a
+population divides in ``gain`` mode, a Threshold), :class:`~spyx.ir.traits.Population` input gains are what
+``gain`` multiplies, :class:`~spyx.ir.traits.Spiking` nodes absorb the factor and other populations are
+readouts; :class:`~spyx.ir.traits.CarriesScale` nodes pass it on through their ``transfer``.
 """
 
 from __future__ import annotations
@@ -39,8 +45,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spyx.ir.node import Node
+from spyx.ir.traits import CarriesScale, Levels, Population, same_factor
 
-__all__ = ["FoldRule", "FOLD_RULES", "fold_rule", "scaled"]
+__all__ = ["FoldRule", "fold_rule", "scaled"]
 
 ABSORB, CARRY = "absorb", "carry"
 
@@ -70,7 +77,7 @@ class FoldRule:
 
     def carry(self, factor: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray | None:
         """The factor on the node's output given the factor on its input (None: it cannot be carried)."""
-        return (self.transfer or _same)(factor, out_shape)
+        return (self.transfer or same_factor)(factor, out_shape)
 
     def apply(self, node: Node, factor: np.ndarray, mode: str) -> Node:
         mode = effective_mode(node, mode)
@@ -90,7 +97,7 @@ def effective_mode(node: Node, mode: str) -> str:
     CubaLI, spyx.Neuron with ``fires=False``), so that a readout whose membrane is an output keeps it."""
     if mode != READOUT_GAIN:
         return mode
-    readout = node.kind in ("LI", "I", "CubaLI") or (node.kind == "spyx.Neuron" and not node.fires)
+    readout = node.has_trait(Population) and not node.spiking
     return "gain" if readout else "threshold"
 
 
@@ -102,52 +109,23 @@ def _readout(node: Node, mode: str) -> str:
     return ABSORB if effective_mode(node, mode) == "gain" else CARRY
 
 
-def _neuron(node: Node, mode: str) -> str:
-    return ABSORB if node.fires or effective_mode(node, mode) == "gain" else CARRY
-
-
 def _carry(node: Node, mode: str) -> str:
     return CARRY
 
 
-def _same(factor: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray | None:
-    return factor if tuple(factor.shape) == tuple(out_shape) else None
-
-
-def _per_channel(factor: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray | None:
-    """Pooling mixes positions within a channel: the factor must be one value per channel."""
-    per_c = factor.reshape(factor.shape[0], -1)
-    if per_c.shape[0] != out_shape[0] or np.any(per_c != per_c[:, :1]):
-        return None
-    return np.broadcast_to(per_c[:, :1].reshape((-1,) + (1,) * (len(out_shape) - 1)), out_shape).copy()
-
-
-def _reshape(factor: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray | None:
-    return factor.reshape(out_shape) if factor.size == int(np.prod(out_shape)) else None
-
-
-_THR = {"threshold": ("v_leak", "v_threshold", "v_reset")}
-FOLD_RULES: dict[str, FoldRule] = {
-    "LIF": FoldRule(_spiking, _THR, {"gain": ("r",)}),
-    "IF": FoldRule(_spiking, {"threshold": ("v_threshold", "v_reset")}, {"gain": ("r",)}),
-    "CubaLIF": FoldRule(_spiking, _THR, {"gain": ("w_in",)}),
-    "LI": FoldRule(_readout, {"threshold": ("v_leak",)}, {"gain": ("r",)}),
-    "I": FoldRule(_readout, {}, {"gain": ("r",)}),
-    "CubaLI": FoldRule(_readout, {"threshold": ("v_leak",)}, {"gain": ("w_in",)}),
-    "spyx.Neuron": FoldRule(
-        _neuron, {"threshold": ("bias", "v_threshold", "v_reset", "v_min")}, {"gain": ("g_x", "w_syn")}
-    ),
-    "Threshold": FoldRule(_spiking, {"threshold": ("threshold",), "gain": ("threshold",)}, {}),
-    # Linear operators that commute with a positive per-channel factor.
-    "Delay": FoldRule(_carry, {}, {}),
-    "spyx.Shift": FoldRule(_carry, {}, {}),
-    "Scale": FoldRule(_carry, {}, {}),
-    "SumPool2d": FoldRule(_carry, {}, {}, _per_channel),
-    "AvgPool2d": FoldRule(_carry, {}, {}, _per_channel),
-    "Flatten": FoldRule(_carry, {}, {}, _reshape),
-}
-
-
 def fold_rule(node: Node) -> FoldRule | None:
-    """The folding rule of ``node``'s kind, or None when the kind blocks folding."""
-    return FOLD_RULES.get(node.kind)
+    """The folding rule of ``node`` from its traits, or None when it blocks folding."""
+    levels = node.trait(Levels)
+    if levels is not None:
+        pop = node.trait(Population)
+        divide = {"threshold": levels.params}
+        multiply: dict[str, tuple[str, ...]] = {}
+        if pop is not None:
+            multiply["gain"] = pop.input_gains(node)
+        else:  # a spike test with no gain of its own (Threshold): its level takes the factor in both modes
+            divide["gain"] = levels.params
+        return FoldRule(_spiking if node.spiking else _readout, divide, multiply)
+    carrier = node.trait(CarriesScale)
+    if carrier is not None:
+        return FoldRule(_carry, {}, {}, carrier.transfer)
+    return None

@@ -2,11 +2,11 @@ r"""Number formats of neuron parameters: integer thresholds/state values and qua
 
 Thresholds (``threshold_bits``): after the weight scales are folded into a neuron (``fold=threshold``) its
 threshold, reset level, leak level and bias are in units of the integer weights. They are rounded to the
-nearest integer (half to even) and clipped to the signed ``threshold_bits`` range. Parameters per kind:
-LIF/CubaLIF ``v_threshold, v_reset, v_leak``; IF ``v_threshold, v_reset``; LI/CubaLI ``v_leak``;
-spyx.Neuron ``v_threshold, v_reset, bias, v_min``; Threshold ``threshold``.
+nearest integer (half to even) and clipped to the signed ``threshold_bits`` range. The parameters are the
+node's :class:`~spyx.ir.traits.Levels`: LIF/CubaLIF ``v_threshold, v_reset, v_leak``; IF ``v_threshold,
+v_reset``; LI/CubaLI ``v_leak``; spyx.Neuron ``v_threshold, v_reset, bias, v_min``; Threshold ``threshold``.
 
-Decays (``decay``):
+Decays (``decay``), the :class:`~spyx.ir.traits.Population` trait's ``decays``:
 
 ``shift`` (Xylo): ``beta = 1 - 2**-dash`` with an integer ``dash >= 1``. A discrete ``beta``/``alpha``
     becomes ``1 - 2**-round(-log2(1 - beta))``. A continuous time constant is first read as a decay, by
@@ -26,28 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from spyx.ir.node import Node
+from spyx.ir.traits import Levels, Population
 from spyx.quant.arith import fraction12_decay, int_range, shift_decay
 
-__all__ = ["STATE_PARAMS", "DECAY_PARAMS", "DECAYS", "FormatChange", "round_state", "quantize_decays"]
+__all__ = ["DECAYS", "FormatChange", "round_state", "quantize_decays", "state_params", "decay_params"]
 
-STATE_PARAMS: dict[str, tuple[str, ...]] = {
-    "LIF": ("v_threshold", "v_reset", "v_leak"),
-    "CubaLIF": ("v_threshold", "v_reset", "v_leak"),
-    "IF": ("v_threshold", "v_reset"),
-    "LI": ("v_leak",),
-    "CubaLI": ("v_leak",),
-    "spyx.Neuron": ("v_threshold", "v_reset", "bias", "v_min"),
-    "Threshold": ("threshold",),
-}
-# (parameter, continuous?) per kind: continuous time constants need dt.
-DECAY_PARAMS: dict[str, tuple[tuple[str, bool], ...]] = {
-    "LIF": (("tau", True),),
-    "LI": (("tau", True),),
-    "CubaLIF": (("tau_syn", True), ("tau_mem", True)),
-    "CubaLI": (("tau_syn", True), ("tau_mem", True)),
-    "spyx.Neuron": (("beta", False), ("alpha", False)),
-}
 DECAYS = ("float", "shift", "fraction12")
+
+
+def state_params(node: Node) -> tuple[str, ...]:
+    """The threshold/state parameters that take an integer format (the node's Levels)."""
+    levels = node.trait(Levels)
+    return levels.params if levels is not None else ()
+
+
+def decay_params(node: Node) -> tuple[tuple[str, bool], ...]:
+    """``(parameter, continuous)`` for every decay of the node (continuous time constants need dt)."""
+    pop = node.trait(Population)
+    return pop.decays if pop is not None else ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ def round_state(node: Node, bits: int) -> tuple[Node, list[FormatChange]]:
     """Round the node's threshold/state parameters (already in integer units) to signed ``bits`` integers."""
     qmin, qmax = int_range(bits)
     changes, new = [], {}
-    for name in STATE_PARAMS.get(node.kind, ()):
+    for name in state_params(node):
         value = getattr(node, name)
         if value is None:
             continue
@@ -107,7 +103,7 @@ def quantize_decays(
     if decay == "float":
         return node, []
     changes, new = [], {}
-    for name, continuous in DECAY_PARAMS.get(node.kind, ()):
+    for name, continuous in decay_params(node):
         value = getattr(node, name)
         if value is None:
             continue

@@ -18,12 +18,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spyx.ir.graph import Graph
+from spyx.ir.node import Node, kinds_with
 from spyx.ir.shapes import NodeShapes
+from spyx.ir.traits import WeightLayer
 from spyx.quant.fold import CARRY, fold_rule
 
-__all__ = ["WEIGHT_KINDS", "Group", "plan_groups", "propagate_factors"]
+__all__ = ["WEIGHT_KINDS", "Group", "plan_groups", "propagate_factors", "is_weight_layer"]
 
-WEIGHT_KINDS = ("Affine", "Linear", "Conv1d", "Conv2d")
+
+def is_weight_layer(node: Node) -> bool:
+    """A layer the quantize-graph pass quantizes: a :class:`WeightLayer` with a weight matrix (Affine,
+    Linear, Conv1d, Conv2d; not the elementwise Scale, which carries factors instead)."""
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.matrix
+
+
+#: the kinds :func:`is_weight_layer` accepts, for messages and older callers (passes ask the node)
+WEIGHT_KINDS = kinds_with(WeightLayer, lambda t: t.matrix)
 
 
 @dataclass
@@ -88,7 +99,8 @@ def plan_groups(graph: Graph, layers: list[str], mode: str) -> list[Group]:
         for name in sorted(g.region):
             outside = [p for p in graph.predecessors(name) if p not in members]
             for p in list(outside):
-                if graph.nodes[p].kind == "Scale" and all(s in g.region for s in graph.successors(p)):
+                layer = graph.nodes[p].trait(WeightLayer)
+                if layer is not None and not layer.matrix and all(s in g.region for s in graph.successors(p)):
                     g.adapters.add(p)
                     outside.remove(p)
             if outside:

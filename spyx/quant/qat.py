@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from spyx.errors import OptionError
+from spyx.quant.plan import is_weight_layer
 
 __all__ = [
     "FORMATS",
@@ -307,7 +308,7 @@ def export_quantized(
     float_layers = tuple(
         n
         for n, node in graph.nodes.items()
-        if node.kind in ("Linear", "Affine", "Conv1d", "Conv2d") and n not in scales
+        if is_weight_layer(node) and n not in scales
     )
     result = quantize_graph(
         graph,

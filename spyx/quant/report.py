@@ -23,11 +23,14 @@ import numpy as np
 from spyx.ir.graph import Graph
 from spyx.ir.ports import Output
 from spyx.ir.shapes import infer_shapes
+from spyx.ir.traits import Population
 
 __all__ = ["NodeAgreement", "QuantReport", "report", "probe_graph", "run_probed"]
 
 _PROBE = "__probe__"
-_NEURONS = ("LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "spyx.Neuron", "Threshold")
+def _neuron(node) -> bool:
+    """A node whose output the report compares: a neuron population or a spike test."""
+    return node.has_trait(Population) or node.spiking
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def probe_graph(graph: Graph, names: list[str] | None = None) -> tuple[Graph, di
 
     flat, _ = inline_graph(graph)
     shapes = infer_shapes(flat)
-    wanted = names if names is not None else [n for n, node in flat.nodes.items() if node.kind in _NEURONS]
+    wanted = names if names is not None else [n for n, node in flat.nodes.items() if _neuron(node)]
     nodes, edges, probes = dict(flat.nodes), list(flat.edges), {}
     for n in wanted:
         p = f"{_PROBE}{n}"
@@ -127,10 +130,10 @@ def probe_graph(graph: Graph, names: list[str] | None = None) -> tuple[Graph, di
 
 def run_probed(graph: Graph, inputs, *, dt: float | None, method: str = "exact", names=None):
     """Run ``graph`` with probes; returns ({probed node or output name: (T, B, ...) array}, probes)."""
-    import spyx.backend as backend
+    from spyx.tools.compile import compile as compile_graph  # quant.report is used by the tools layer too
 
     probed, probes = probe_graph(graph, names)
-    prog = backend.compile(probed, dt=dt, method=method)
+    prog = compile_graph(probed, dt=dt, method=method)
     outs, _ = prog.run(prog.params, inputs)
     if not isinstance(outs, dict):
         outs = {prog.output_names[0]: outs}
@@ -171,7 +174,7 @@ def _compare(name: str, kind: str, a: np.ndarray, b: np.ndarray, spiking: bool) 
 
 
 def _weights(float_graph: Graph, quant) -> list[WeightError]:
-    from spyx.quant.plan import WEIGHT_KINDS
+    from spyx.quant.plan import is_weight_layer
 
     if hasattr(quant, "layers"):
         return [
@@ -185,10 +188,10 @@ def _weights(float_graph: Graph, quant) -> list[WeightError]:
             )
             for r in quant.layers
         ]
-    fw = {p: n for p, n in float_graph.walk() if n.kind in WEIGHT_KINDS}
+    fw = {p: n for p, n in float_graph.walk() if is_weight_layer(n)}
     out = []
     for p, node in quant.walk():
-        if node.kind not in WEIGHT_KINDS or p not in fw:
+        if not is_weight_layer(node) or p not in fw:
             continue
         w = fw[p].weight.astype(np.float64).reshape(fw[p].weight.shape[0], -1)
         q = node.weight.astype(np.float64).reshape(w.shape)
@@ -232,7 +235,7 @@ def report(
     if not isinstance(inputs, dict):
         inputs = {next(iter(flat_f.inputs)): np.asarray(inputs)}
     t_len, b_len = next(iter(inputs.values())).shape[:2]
-    names = [n for n, node in flat_f.nodes.items() if node.kind in _NEURONS and n in flat_q.nodes]
+    names = [n for n, node in flat_f.nodes.items() if _neuron(node) and n in flat_q.nodes]
     vf, _ = run_probed(flat_f, inputs, dt=dt, method=method, names=names)
     vq, _ = run_probed(flat_q, inputs, dt=dt, method=method, names=names)
     folded = set()

@@ -12,6 +12,10 @@ from typing import Any
 
 from spyx.errors import OptionError
 from spyx.ir.graph import Graph
+from spyx.lazy import lazy_class
+from spyx.passes.inline import inline_graph
+from spyx.passes.quantize import Quantize, quantize_graph
+from spyx.passes.registry import build_options, parse_spec
 from spyx.targets.base import Formats, Rule, Target, Violation
 
 __all__ = [
@@ -37,8 +41,6 @@ TARGETS: dict[str, str] = {
 
 
 def _target_class(name: str) -> type[Target]:
-    from spyx.lazy import lazy_class
-
     return lazy_class(TARGETS, name, "target")
 
 
@@ -47,8 +49,6 @@ def get_target(target: str | Target, **options: Any) -> Target:
 
     Unknown names and options raise :class:`OptionError` listing the valid ones.
     """
-    from spyx.passes.registry import build_options, parse_spec
-
     if isinstance(target, Target):
         return target
     items = parse_spec(str(target).strip())
@@ -125,9 +125,6 @@ def quantize_for(
     time constant reads as a decay, see :mod:`spyx.quant.formats`). Violations that remain
     (topology, limits) are returned, not raised: the CLI lists them all.
     """
-    from spyx.passes.inline import inline_graph
-    from spyx.passes.quantize import Quantize, quantize_graph
-
     t = get_target(target)
     fmt = t.formats()
     weight_bits = bits if bits is not None else fmt.weight_bits

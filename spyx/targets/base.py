@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from spyx.ir.graph import Graph
+from spyx.passes.inline import inline_graph
+from spyx.passes.retime import graph_dt
 
 __all__ = ["Formats", "Rule", "Target", "Violation"]
 
@@ -107,9 +109,6 @@ class Target:
         return self.name + ("{" + ",".join(opts) + "}" if opts else "")
 
     def check(self, graph: Graph, dt: float | None = None) -> list[Violation]:
-        from spyx.passes.inline import inline_graph
-        from spyx.passes.retime import graph_dt
-
         dt = graph_dt(graph) if dt is None else dt
         flat, _ = inline_graph(graph)
         found: list[Violation] = []

@@ -15,16 +15,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spyx.ir.traits import Population
 from spyx.targets import rules as R
 from spyx.targets.base import Formats, Rule, Target
 
 _LAVA = "NIR paper paper/nir_to_lava.py"
-_SHARED = ("CubaLIF", "CubaLI")
+
+
+def _synaptic(continuous: bool):
+    """Populations with a synaptic current, continuous-time (CubaLIF, CubaLI) or discrete (spyx.Neuron)."""
+
+    def select(node) -> bool:
+        pop = node.trait(Population)
+        return pop is not None and pop.has_synapse(node) and node.continuous == continuous
+
+    return select
 
 
 def _shared_neuron(n, node, target, dt):
-    if not node.synapse:
-        return []
     bad = [
         p
         for p in ("alpha", "beta", "v_threshold")
@@ -57,19 +65,19 @@ class Loihi2(Target):
             "loihi2.v-leak-zero",
             "v_leak = 0",
             _LAVA,
-            R.zero_param("v_leak", ("LIF", "LI", "CubaLIF", "CubaLI"), "Loihi 2 neurons have no leak level"),
+            R.zero_param("v_leak", R.NEURONS, "Loihi 2 neurons have no leak level"),
         ),
         Rule(
             "loihi2.shared-per-layer",
             "CubaLIF decays and thresholds shared per layer",
             _LAVA,
-            R.uniform(("tau_syn", "tau_mem", "v_threshold"), _SHARED, "Loihi 2 shares them per layer"),
+            R.uniform(("tau_syn", "tau_mem", "v_threshold"), _synaptic(True), "Loihi 2 shares them per layer"),
         ),
         Rule(
             "loihi2.shared-per-layer-discrete",
             "synaptic neurons: decays and thresholds shared per layer",
             _LAVA,
-            R.per_node(_shared_neuron, ("spyx.Neuron",)),
+            R.per_node(_shared_neuron, _synaptic(False)),
         ),
         Rule(
             "loihi2.decay-format",

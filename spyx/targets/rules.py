@@ -1,5 +1,12 @@
 """Reusable rule checks over a flat graph. Each factory returns ``check(graph, target, dt) -> [Violation]``;
-the engine (:meth:`spyx.targets.base.Target.check`) fills in the rule id and source."""
+the engine (:meth:`spyx.targets.base.Target.check`) fills in the rule id and source.
+
+Which nodes a rule looks at is a *selector*, a predicate on the node built from its traits
+(:data:`NEURONS`: a :class:`~spyx.ir.traits.Population`; :data:`WEIGHTS`: a
+:class:`~spyx.ir.traits.WeightLayer` with a weight matrix; :data:`INPUTS`, :data:`OUTPUTS`: graph ports),
+so a new kind is checked by every rule that concerns what it is. Only a target's list of supported
+``primitives`` names kinds: it is the hardware's data, cited from its source.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +19,60 @@ from spyx.ir.algorithms import sccs
 from spyx.ir.conv import spatial
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
+from spyx.ir.ports import Input, Output
 from spyx.ir.shapes import infer_shapes
-from spyx.quant.formats import DECAY_PARAMS, STATE_PARAMS
+from spyx.ir.traits import Population, WeightLayer
+from spyx.quant.formats import decay_params, quantize_decays, state_params
 from spyx.targets.base import Violation
 
-NEURON_KINDS = ("LIF", "IF", "LI", "I", "CubaLIF", "CubaLI", "spyx.Neuron")
-WEIGHT_KINDS = ("Affine", "Linear", "Conv1d", "Conv2d")
-PORT_KINDS = ("Input", "Output")
+Selector = Callable[[Node], bool]
+
+
+def NEURONS(node: Node) -> bool:  # noqa: N802 (a constant-like selector)
+    """Neuron populations (LIF, IF, LI, I, CubaLIF, CubaLI, spyx.Neuron, ...)."""
+    return node.has_trait(Population)
+
+
+def WEIGHTS(node: Node) -> bool:  # noqa: N802
+    """Weight layers with a weight matrix (Affine, Linear, Conv1d, Conv2d; not the elementwise Scale)."""
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.matrix
+
+
+def INPUTS(node: Node) -> bool:  # noqa: N802
+    return isinstance(node, Input)
+
+
+def OUTPUTS(node: Node) -> bool:  # noqa: N802
+    return isinstance(node, Output)
+
+
+def LEVELED(node: Node) -> bool:  # noqa: N802
+    """Nodes with threshold/state levels: neurons and spike tests (Threshold)."""
+    return bool(state_params(node))
+
+
+def either(*selectors: Selector) -> Selector:
+    return lambda node: any(s(node) for s in selectors)
+
+
+def of_kinds(names: tuple[str, ...]) -> Selector:
+    """A selector of the named kinds: for a target's supported-primitive lists (hardware data) only."""
+    return lambda node: node.kind in names
+
+
+def _selector(select: Selector | tuple[str, ...]) -> Selector:
+    return of_kinds(select) if isinstance(select, tuple) else select
 
 
 def _v(message: str, nodes=(), severity: str = "error") -> Violation:
     return Violation("", tuple(nodes), message, severity)
 
 
-def kinds(graph: Graph, wanted: tuple[str, ...]) -> list[str]:
-    return [n for n, node in graph.nodes.items() if node.kind in wanted]
+def kinds(graph: Graph, wanted: Selector | tuple[str, ...]) -> list[str]:
+    """Names of the nodes ``wanted`` selects (a selector, or a tuple of kind names)."""
+    select = _selector(wanted)
+    return [n for n, node in graph.nodes.items() if select(node)]
 
 
 _SHAPES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -43,9 +89,9 @@ def neuron_size(graph: Graph, name: str) -> int:
 def output_neurons(graph: Graph) -> list[str]:
     return [
         p
-        for o in kinds(graph, ("Output",))
+        for o in kinds(graph, OUTPUTS)
         for p in graph.predecessors(o)
-        if graph.nodes[p].kind in NEURON_KINDS
+        if NEURONS(graph.nodes[p])
     ]
 
 
@@ -61,13 +107,14 @@ def allowed_kinds(allowed: tuple[str, ...]):
     return check
 
 
-def successors_must_be(of_kinds: tuple[str, ...], must: tuple[str, ...], what: str):
-    """Every node of ``of_kinds`` sends only to nodes of ``must``."""
+def successors_must_be(select: Selector, must: Selector, what: str):
+    """Every node ``select`` picks sends only to nodes ``must`` picks."""
+    must = _selector(must)
 
     def check(graph, target, dt):
         out = []
-        for n in kinds(graph, of_kinds):
-            bad = [s for s in graph.successors(n) if graph.nodes[s].kind not in must]
+        for n in kinds(graph, select):
+            bad = [s for s in graph.successors(n) if not must(graph.nodes[s])]
             if bad:
                 out.append(_v(f"{n} feeds {', '.join(bad)}; {what}", [n, *bad]))
         return out
@@ -75,13 +122,14 @@ def successors_must_be(of_kinds: tuple[str, ...], must: tuple[str, ...], what: s
     return check
 
 
-def predecessors_must_be(of_kinds: tuple[str, ...], must: tuple[str, ...], what: str):
-    """Every node of ``of_kinds`` receives only from nodes of ``must``."""
+def predecessors_must_be(select: Selector, must: Selector, what: str):
+    """Every node ``select`` picks receives only from nodes ``must`` picks."""
+    must = _selector(must)
 
     def check(graph, target, dt):
         out = []
-        for n in kinds(graph, of_kinds):
-            bad = [p for p in graph.predecessors(n) if graph.nodes[p].kind not in must]
+        for n in kinds(graph, select):
+            bad = [p for p in graph.predecessors(n) if not must(graph.nodes[p])]
             if bad:
                 out.append(_v(f"{n} receives from {', '.join(bad)}; {what}", [n, *bad]))
         return out
@@ -127,8 +175,8 @@ def fan_out(limit_of: Callable, what: str):
         if limit is None:
             return []
         out = []
-        for n in kinds(graph, NEURON_KINDS + ("Input",)):
-            drives = np.zeros(neuron_size(graph, n) if graph.nodes[n].kind != "Input" else 0, dtype=np.int64)
+        for n in kinds(graph, either(NEURONS, INPUTS)):
+            drives = np.zeros(neuron_size(graph, n) if not INPUTS(graph.nodes[n]) else 0, dtype=np.int64)
             for s in graph.successors(n):
                 w = getattr(graph.nodes[s], "weight", None)
                 if w is not None and w.ndim == 2:
@@ -142,11 +190,14 @@ def fan_out(limit_of: Callable, what: str):
 
 
 # -- parameters -------------------------------------------------------------------------------------
-def per_node(check_node: Callable[[str, Node, object, float | None], list[Violation]], of_kinds=None):
+def per_node(check_node: Callable[[str, Node, object, float | None], list[Violation]], select=None):
+    """``check_node`` on every node ``select`` picks (every node when None)."""
+    select = None if select is None else _selector(select)
+
     def check(graph, target, dt):
         out = []
         for n, node in graph.nodes.items():
-            if of_kinds is None or node.kind in of_kinds:
+            if select is None or select(node):
                 out.extend(check_node(n, node, target, dt))
         return out
 
@@ -168,21 +219,22 @@ def weight_format(bits_of: Callable):
         bits = bits_of(target)
         if bits is None:
             return []
-        problem = _int_range_problem(node.weight, bits)
+        problem = _int_range_problem(node.trait(WeightLayer).weights(node), bits)
         hint = "; run the quantize-graph pass (spyx.targets.quantize_for)"
         return [_v(f"weights of {n} are {problem}{hint}", [n])] if problem else []
 
-    return per_node(node_check, WEIGHT_KINDS)
+    return per_node(node_check, WEIGHTS)
 
 
 def bias_integer():
     def node_check(n, node, target, dt):
-        b = getattr(node, "bias", None)
+        layer = node.trait(WeightLayer)
+        b = getattr(node, layer.bias) if layer.bias else None
         if b is None or np.all(np.asarray(b) == np.round(b)):
             return []
         return [_v(f"bias of {n} is not integer-valued (biases are scaled like the weights)", [n])]
 
-    return per_node(node_check, WEIGHT_KINDS)
+    return per_node(node_check, WEIGHTS)
 
 
 def threshold_format(bits_of: Callable):
@@ -191,30 +243,32 @@ def threshold_format(bits_of: Callable):
         if bits is None:
             return []
         out = []
-        for p in STATE_PARAMS.get(node.kind, ()):
+        for p in state_params(node):
             value = getattr(node, p)
             problem = None if value is None else _int_range_problem(value, bits)
             if problem:
                 out.append(_v(f"{p} of {n} is {problem}", [n]))
         return out
 
-    return per_node(node_check, NEURON_KINDS + ("Threshold",))
+    return per_node(node_check, LEVELED)
 
 
 def no_bias():
     def node_check(n, node, target, dt):
         out = []
-        b = getattr(node, "bias", None)
-        if node.kind in WEIGHT_KINDS and b is not None and np.any(b != 0):
+        layer, pop = node.trait(WeightLayer), node.trait(Population)
+        b = getattr(node, layer.bias) if layer is not None and layer.matrix and layer.bias else None
+        if b is not None and np.any(b != 0):
             out.append(_v(f"{n} has a nonzero bias; the target has no biases", [n]))
-        if node.kind == "spyx.Neuron" and np.any(node.bias != 0):
+        drive = getattr(node, pop.bias) if pop is not None and pop.bias else None
+        if drive is not None and np.any(drive != 0):
             out.append(_v(f"{n} has a nonzero constant input (bias); the target has no biases", [n]))
         return out
 
     return per_node(node_check)
 
 
-def zero_param(param: str, of_kinds: tuple[str, ...], what: str):
+def zero_param(param: str, select: Selector, what: str):
     def node_check(n, node, target, dt):
         value = getattr(node, param, None)
         return (
@@ -223,27 +277,26 @@ def zero_param(param: str, of_kinds: tuple[str, ...], what: str):
             else []
         )
 
-    return per_node(node_check, of_kinds)
+    return per_node(node_check, select)
 
 
-def uniform(params: tuple[str, ...], of_kinds: tuple[str, ...], what: str):
+def uniform(params: tuple[str, ...], select: Selector, what: str):
     def node_check(n, node, target, dt):
         bad = [p for p in params if getattr(node, p, None) is not None and np.ptp(getattr(node, p)) != 0]
         return [_v(f"{', '.join(bad)} of {n} differ between neurons; {what}", [n])] if bad else []
 
-    return per_node(node_check, of_kinds)
+    return per_node(node_check, select)
 
 
 def decay_format(decay_of: Callable, tol: float = 1e-6):
     """Decays representable in the target's format: time constants need ``dt`` (skipped without it) and are
     accepted when representable under the Euler or the exact reading of ``tau`` as a per-step decay."""
-    from spyx.quant.formats import quantize_decays
 
     def node_check(n, node, target, dt):
         decay = decay_of(target)
         if decay in (None, "float"):
             return []
-        if dt is None and any(c for _, c in DECAY_PARAMS.get(node.kind, ())):
+        if dt is None and any(c for _, c in decay_params(node)):
             return []
         max_shift = getattr(target.formats(), "max_shift", None)
         bad = None
@@ -261,11 +314,14 @@ def decay_format(decay_of: Callable, tol: float = 1e-6):
             else []
         )
 
-    return per_node(node_check, tuple(DECAY_PARAMS))
+    return per_node(node_check, lambda node: bool(decay_params(node)))
 
 
 # -- convolutions and pooling -----------------------------------------------------------------------
-def conv_param(param: str, ok: Callable[[int], bool], what: str, of_kinds=("Conv2d",)):
+def conv_param(param: str, ok: Callable[[int], bool], what: str, select=None):
+    """A convolution parameter (``kernel``, ``stride``, ``padding``) of every 2-D convolution (default)."""
+    select = select or _conv2d
+
     def node_check(n, node, target, dt):
         if param == "kernel":
             values = node.kernel
@@ -276,20 +332,25 @@ def conv_param(param: str, ok: Callable[[int], bool], what: str, of_kinds=("Conv
         bad = [v for v in values if not ok(v)]
         return [_v(f"{param} {tuple(values)} of {n}: {what}", [n])] if bad else []
 
-    return per_node(node_check, of_kinds)
+    return per_node(node_check, select)
+
+
+def _conv2d(node: Node) -> bool:
+    layer = node.trait(WeightLayer)
+    return layer is not None and layer.layout == "conv" and layer.spatial == 2
 
 
 def features(limit_of: Callable, what: str):
     def node_check(n, node, target, dt):
         limit = limit_of(target)
-        c = int(node.weight.shape[0])
+        c = node.trait(WeightLayer).out_features(node)
         return (
             [_v(f"{n} has {c} output features; {what} {limit}", [n])]
             if limit is not None and c > limit
             else []
         )
 
-    return per_node(node_check, WEIGHT_KINDS)
+    return per_node(node_check, WEIGHTS)
 
 
 def reset_mode(mode_of: Callable):
@@ -299,15 +360,15 @@ def reset_mode(mode_of: Callable):
         mode = mode_of(target)
         if mode is None or not node.spiking:
             return []
-        if node.kind == "spyx.Neuron":
+        reset = node.trait(Population).reset_of(node)
+        if reset is not None:  # a discrete population states its reset
+            v_reset = getattr(node, "v_reset", None)
             ok = (
-                node.reset == "subtract"
+                reset == "subtract"
                 if mode == "subtract"
-                else (node.reset == "value" and not np.any(node.v_reset != 0))
+                else (reset == "value" and not (v_reset is not None and np.any(v_reset != 0)))
             )
-            return (
-                [] if ok else [_v(f"{n} resets with reset={node.reset!r}; the target resets by {mode}", [n])]
-            )
+            return [] if ok else [_v(f"{n} resets with reset={reset!r}; the target resets by {mode}", [n])]
         v_reset = getattr(node, "v_reset", None)
         if mode == "zero":
             if v_reset is not None and np.any(v_reset != 0):
@@ -322,4 +383,4 @@ def reset_mode(mode_of: Callable):
             )
         ]
 
-    return per_node(node_check, NEURON_KINDS)
+    return per_node(node_check, NEURONS)

@@ -18,18 +18,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from spyx.ir.traits import Population, WeightLayer
 from spyx.targets import rules as R
 from spyx.targets.base import Formats, Rule, Target
 
 _HW = "samna speck2b docs; Sinabs 'available network architecture' docs"
 _SIM = "NIR paper 02_cnn/speck_accuracy.py; specksim docs; sinabs#170"
-_CONV = ("Conv2d", "Linear", "Affine")
+_CORE_OUTPUT = ("SumPool2d", "Flatten")  # primitives a core applies to its own output (hardware data, _HW)
+
+
+def _conv(node) -> bool:
+    """A Speck convolution: a 2-D convolution, or a dense layer (a kernel over the whole input)."""
+    layer = node.trait(WeightLayer)
+    return layer is not None and (layer.layout == "dense" or (layer.layout == "conv" and layer.spatial == 2))
 
 
 def _iaf_only(n, node, target, dt):
-    if node.kind == "IF":
-        return []
-    if node.kind == "spyx.Neuron" and node.fires and not node.synapse and np.all(node.beta == 1):
+    if node.spiking and node.trait(Population).leak_free(node):  # IF; a spyx.Neuron with beta = 1
         return []
     return [R._v(f"{n} is {node.kind}; Speck has integrate-and-fire (IAF) neurons only", [n])]
 
@@ -45,14 +50,14 @@ def _pool(n, node, target, dt):
 
 def _destinations(graph, target, dt):
     out = []
-    for n in R.kinds(graph, R.NEURON_KINDS):
+    for n in R.kinds(graph, R.NEURONS):
         dests, stack, seen = set(), list(graph.successors(n)), set()
         while stack:
             s = stack.pop()
             if s in seen:
                 continue
             seen.add(s)
-            if graph.nodes[s].kind in ("SumPool2d", "Flatten"):
+            if graph.nodes[s].kind in _CORE_OUTPUT:
                 stack.extend(graph.successors(s))
             else:
                 dests.add(s)
@@ -103,26 +108,26 @@ class Speck(Target):
             R.allowed_kinds(primitives),
         ),
         Rule(
-            "speck.iaf-only", "integrate-and-fire neurons only", _SIM, R.per_node(_iaf_only, R.NEURON_KINDS)
+            "speck.iaf-only", "integrate-and-fire neurons only", _SIM, R.per_node(_iaf_only, R.NEURONS)
         ),
         Rule(
             "speck.neuron-after-conv",
             "IAF neurons only after a convolution",
             _SIM,
-            R.predecessors_must_be(R.NEURON_KINDS, _CONV, "Speck neurons must follow a convolution"),
+            R.predecessors_must_be(R.NEURONS, _conv, "Speck neurons must follow a convolution"),
         ),
         Rule(
             "speck.conv-then-neuron",
             "every convolution feeds IAF neurons",
             _SIM,
-            R.successors_must_be(_CONV, R.NEURON_KINDS, "a Speck convolution feeds its core's neurons"),
+            R.successors_must_be(_conv, R.NEURONS, "a Speck convolution feeds its core's neurons"),
         ),
         Rule(
             "speck.cores",
             "<= 9 convolutional layers",
             _HW,
             R.count_limit(
-                lambda g: R.kinds(g, _CONV), lambda t: t.cores, "convolutional layers", size=lambda g, n: 1
+                lambda g: R.kinds(g, _conv), lambda t: t.cores, "convolutional layers", size=lambda g, n: 1
             ),
         ),
         Rule(
@@ -147,7 +152,7 @@ class Speck(Target):
             "speck.pooling",
             "sum pooling 1, 2 or 4 (no average pooling)",
             _HW,
-            R.per_node(_pool, ("SumPool2d",)),
+            R.per_node(_pool, ("SumPool2d",)),  # the only pooling Speck has (primitives above)
         ),
         Rule(
             "speck.features",
@@ -160,7 +165,7 @@ class Speck(Target):
             "speck.one-threshold",
             "one threshold per layer",
             _SIM,
-            R.uniform(("v_threshold",), R.NEURON_KINDS, "Speck has one threshold per layer"),
+            R.uniform(("v_threshold",), R.NEURONS, "Speck has one threshold per layer"),
         ),
         Rule("speck.no-bias", "no biases", _SIM, R.no_bias()),
         Rule(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from spyx.ir.traits import Spiking
 from spyx.targets import rules as R
 from spyx.targets.base import Formats, Rule, Target
 
@@ -34,16 +35,18 @@ _LIMITS = {"audio2": (16, 1000, 8, 64), "imu": (16, 496, 16, 512)}
 
 def _hidden(graph):
     outs = set(R.output_neurons(graph))
-    return [n for n in R.kinds(graph, R.NEURON_KINDS) if n not in outs]
+    return [n for n in R.kinds(graph, R.NEURONS) if n not in outs]
 
 
 def _spikes(n, node, target, dt):
-    if node.kind != "spyx.Neuron" or not node.fires or node.spike_count != "multi":
+    spiking = node.trait(Spiking)
+    count = spiking.max_count(node) if spiking is not None else 1
+    if count == 1:
         return []
-    if node.max_spikes == 0 or node.max_spikes > target.max_spikes:
+    if count is None or count > target.max_spikes:
         return [
             R._v(
-                f"{n} emits up to {node.max_spikes or 'unbounded'} spikes per step; Xylo allows "
+                f"{n} emits up to {count or 'unbounded'} spikes per step; Xylo allows "
                 f"{target.max_spikes}",
                 [n],
             )
@@ -84,14 +87,14 @@ class Xylo(Target):
             "xylo.input-through-weights",
             "graph inputs feed weight layers only",
             _MAPPER,
-            R.successors_must_be(("Input",), R.WEIGHT_KINDS, "Xylo inputs must go through weights first"),
+            R.successors_must_be(R.INPUTS, R.WEIGHTS, "Xylo inputs must go through weights first"),
         ),
         Rule(
             "xylo.neuron-input",
             "neurons receive input only from weight layers",
             _MAPPER,
             R.predecessors_must_be(
-                R.NEURON_KINDS, R.WEIGHT_KINDS, "Xylo neurons receive input only from weights"
+                R.NEURONS, R.WEIGHTS, "Xylo neurons receive input only from weights"
             ),
         ),
         Rule(
@@ -99,14 +102,14 @@ class Xylo(Target):
             "no two weight layers in a row",
             _MAPPER,
             R.successors_must_be(
-                R.WEIGHT_KINDS, R.NEURON_KINDS, "weight layers must feed neurons (no two in a row)"
+                R.WEIGHTS, R.NEURONS, "weight layers must feed neurons (no two in a row)"
             ),
         ),
         Rule(
             "xylo.outputs-from-neurons",
             "graph outputs come from neurons",
             _MAPPER,
-            R.predecessors_must_be(("Output",), R.NEURON_KINDS, "Xylo outputs must come from neurons"),
+            R.predecessors_must_be(R.OUTPUTS, R.NEURONS, "Xylo outputs must come from neurons"),
         ),
         Rule(
             "xylo.output-not-recurrent",
@@ -118,13 +121,13 @@ class Xylo(Target):
             "xylo.min-neuron-layers",
             "at least 2 neuron layers",
             _MAPPER,
-            R.min_count(lambda g: R.kinds(g, R.NEURON_KINDS), 2, "neuron layers"),
+            R.min_count(lambda g: R.kinds(g, R.NEURONS), 2, "neuron layers"),
         ),
         Rule(
             "xylo.max-inputs",
             "<= 16 input channels",
             _OVERVIEW,
-            R.count_limit(lambda g: R.kinds(g, ("Input",)), lambda t: t.limits()[0], "input channels"),
+            R.count_limit(lambda g: R.kinds(g, R.INPUTS), lambda t: t.limits()[0], "input channels"),
         ),
         Rule(
             "xylo.max-hidden",

@@ -1,17 +1,24 @@
-"""What ``spyx-convert inspect`` and ``validate`` report, as plain data (the CLI only prints it)."""
+"""What ``spyx-convert inspect`` and ``validate`` report, as plain data, and the two commands' library side
+(:func:`inspect_command`, :func:`validate_command`; the CLI only prints their :class:`ToolResult`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spyx.errors import DanglingEdgeError
+from spyx.errors import DanglingEdgeError, SpyxError
+from spyx.io import read_nir
+from spyx.io.reader import repair_hint
 from spyx.ir import Graph, diagnose, feedback_edges, infer_shapes, sccs, to_text
 from spyx.ir.shapes import fmt_shape
+from spyx.profiles.detect import detect
+from spyx.targets import check, get_target
+from spyx.tools.result import ToolResult, text_lines
 
-__all__ = ["describe", "to_dot", "validate_file"]
+__all__ = ["describe", "describe_text", "to_dot", "validate_file", "inspect_command", "validate_command"]
 
 
 def _shape(s) -> list[int] | None:
@@ -128,9 +135,6 @@ def _dot_graph(graph: Graph, prefix: str, lines: list[str], indent: str) -> None
 
 def validate_file(path: str | Path, *, repair: bool = False) -> tuple[list[str], Any]:
     """Diagnostics for a file (empty when valid) and the load result. Unreadable files raise ReadError."""
-    from spyx.io import read_nir
-    from spyx.io.reader import repair_hint
-
     result = read_nir(path, repair=repair)
     problems = [m for _, m in diagnose(result.graph)]
     return (problems + repair_hint(result.graph) if problems else problems), result
@@ -138,3 +142,40 @@ def validate_file(path: str | Path, *, repair: bool = False) -> tuple[list[str],
 
 def array_summary(arr: np.ndarray) -> str:
     return f"{arr.dtype}{list(arr.shape)}"
+
+
+def inspect_command(file: str | Path, *, fmt: str = "text", repair: bool = False) -> ToolResult:
+    """``spyx-convert inspect``: the graph as text (with the exporter detection), JSON or Graphviz DOT."""
+    result = read_nir(file, repair=repair)
+    info = describe(result.graph, path=file, version=result.version, repairs=result.repairs)
+    info["detection"] = detect(result.graph).to_dict()
+    if fmt == "json":
+        text = json.dumps(info, indent=2) + "\n"
+    elif fmt == "dot":
+        text = to_dot(result.graph)
+    else:
+        text = describe_text(result.graph, info)
+    return ToolResult(text_lines(text))
+
+
+def validate_command(file: str | Path, *, repair: bool = False, target: str | None = None) -> ToolResult:
+    """``spyx-convert validate``: exit 0 when valid (and within the target's rules), 1 with one diagnostic per
+    line on standard error otherwise; an unreadable file raises its error (exit 2)."""
+    try:
+        problems, result = validate_file(file, repair=repair)
+    except SpyxError as e:
+        if e.exit_code == 2:
+            raise
+        problems, result = list(getattr(e, "diagnostics", [str(e)])), None
+    out = ToolResult()
+    if target is not None and result is not None and not problems:
+        violations = check(result.graph, get_target(target))
+        out.lines += [f"{file}: {v}" for v in violations if v.severity != "error"]
+        problems = [str(v) for v in violations if v.severity == "error"]
+    out.lines += [f"note: {r}" for r in (result.repairs if result is not None else ())]
+    if problems:
+        out.errors = [p if p.startswith(str(file)) else f"{file}: {p}" for p in problems]
+        out.exit_code = 1
+        return out
+    out.lines.append(f"{file}: valid" + (f" for target {target}" if target else ""))
+    return out

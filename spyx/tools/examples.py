@@ -8,9 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from spyx.io import read_nir, write_nir
+from spyx.io.atomic import atomic_save_npy, atomic_save_npz
 from spyx.ir import LI, Affine, CubaLIF, Graph, Input, Output
+from spyx.tools.compile import compile as compile_graph
+from spyx.tools.result import ToolResult
 
-__all__ = ["recurrent_snn", "demo"]
+__all__ = ["recurrent_snn", "demo", "demo_command"]
 
 DEMO_DT = 1e-3
 
@@ -49,23 +53,19 @@ def demo(outdir: str | Path) -> list[str]:
 
     Returns the lines to print. Files: ``example.nir``, ``input.npy``, ``output.npy``, ``states.npz``.
     """
-    import spyx
-    from spyx.io import read_nir
-    from spyx.io.atomic import atomic_save_npy, atomic_save_npz
-
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     lines = []
     graph = recurrent_snn()
     path = out / "example.nir"
-    spyx.save(graph, path)
+    write_nir(graph, path)
     loaded = read_nir(path)
     lines.append(f"wrote {path} and read it back: {len(loaded.graph.nodes)} nodes, "
                  f"parameters identical: {loaded.graph == graph}")
     rng = np.random.default_rng(0)
     x = (rng.random((200, 4, 12)) < 0.2).astype(np.float32)
     atomic_save_npy(out / "input.npy", x)
-    program = spyx.compile(loaded.graph, dt=DEMO_DT)
+    program = compile_graph(loaded.graph, dt=DEMO_DT)
     t0 = time.perf_counter()
     y, _, traces = program.run_traced(program.params, x)
     y = np.asarray(y)
@@ -79,3 +79,11 @@ def demo(outdir: str | Path) -> list[str]:
     lines.append(f"membrane traces of {', '.join(sorted(traces))} in {out / 'states.npz'}")
     lines.append("next: spyx-convert inspect " + str(path))
     return lines
+
+
+def demo_command(outdir: str | Path) -> ToolResult:
+    """``spyx-convert demo``: :func:`demo` with the files it writes."""
+    out = Path(outdir)
+    result = ToolResult(demo(out))
+    result.files = [out / n for n in ("example.nir", "input.npy", "output.npy", "states.npz")]
+    return result

@@ -1,0 +1,240 @@
+"""Running a graph: :func:`run_file` (a model file or graph on NumPy inputs, NumPy outputs back) and
+:func:`run_command`, the library side of ``spyx-convert run`` (files in, files out, summary lines back)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from spyx.backend.population import perturb_params, run_population
+from spyx.errors import InputError, OptionError, ReadError
+from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
+from spyx.sharding import make_mesh
+from spyx.passes.retime import graph_dt
+from spyx.tools.compile import compile as compile_graph
+from spyx.tools.compile import lowered
+from spyx.tools.result import ToolResult
+
+__all__ = ["RunResult", "run_file", "run_command", "read_inputs", "random_spikes"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outputs by Output node name (``(T, B, *shape)``, or ``(T, *shape)`` when the input had no batch axis;
+    with a population, a leading member axis ``(P, T, ...)``), neuron traces by ``"node.v"`` / ``"node.i"``
+    (when asked), and a summary (shapes, spike counts, wall time, population and devices)."""
+
+    outputs: dict[str, np.ndarray]
+    states: dict[str, np.ndarray] | None
+    summary: dict
+
+
+def _batched(prog, inputs) -> tuple[dict, bool]:
+    names = prog.input_names
+    if not isinstance(inputs, Mapping):
+        if len(names) != 1:
+            raise InputError(f"this graph has {len(names)} inputs ({', '.join(names)}); pass a dict by name")
+        inputs = {names[0]: inputs}
+    out, unbatched = {}, set()
+    for n, x in inputs.items():
+        x = np.asarray(x)
+        shape = prog.input_shapes.get(n)
+        if shape is not None and x.ndim == len(shape) + 1:
+            x = x[:, None]
+            unbatched.add(n)
+        out[n] = x
+    if unbatched and len(unbatched) != len(out):
+        raise InputError("give every input as (T, *shape) or every input as (T, B, *shape), not a mix")
+    return out, bool(unbatched)
+
+
+def run_file(
+    model: Any,
+    inputs: np.ndarray | Mapping[str, np.ndarray],
+    *,
+    dt: float | None = None,
+    method: str = "exact",
+    states: bool = False,
+    surrogate: Any = None,
+    schedule: str = "layer",
+    dtype: Any = None,
+    delay_rounding: str = "error",
+    profile: Any = None,
+    population: int | None = None,
+    perturb: float = 0.0,
+    seed: int = 0,
+) -> RunResult:
+    """Compile ``model`` (path or Graph, with ``profile``: :func:`spyx.compile`) and run it on ``inputs``.
+
+    ``inputs`` is ``(T, B, *input_shape)`` or ``(T, *input_shape)`` (one sample), or a dict by input name.
+    With ``population=P``: ``P`` members run at once (:func:`spyx.backend.run_population`), member 0 with the
+    file's parameters and members ``1..P-1`` with every float parameter scaled by ``1 + perturb * N(0, 1)``
+    (:func:`~spyx.backend.population.perturb_params`, key ``PRNGKey(seed)``; ``perturb=0`` gives ``P``
+    copies, each equal to the single run); the members are split over ``gcd(P, jax.device_count())``
+    devices (a mesh ``population`` axis). Outputs and traces get a leading member axis.
+    Raises :class:`InputError` naming the expected shape, :class:`MissingDtError` when dt is needed.
+    """
+    prog = compile_graph(
+        model,
+        dt=dt,
+        method=method,
+        surrogate=surrogate,
+        schedule=schedule,
+        dtype=dtype,
+        delay_rounding=delay_rounding,
+        profile=profile,
+    )
+    xs, unbatched = _batched(prog, inputs)
+    start = time.perf_counter()
+    devices = 1
+    if population is None:
+        result = jax.jit(prog.run_traced if states else prog.run)(prog.params, xs)
+    else:
+        params = perturb_params(prog.params, population, sigma=perturb, key=jax.random.PRNGKey(seed))
+        devices = math.gcd(population, jax.device_count())
+        mesh = make_mesh(population=devices, data=1)
+        result = run_population(prog, params, xs, mesh=mesh, traced=states)
+    jax.block_until_ready(result)
+    wall = time.perf_counter() - start
+    outs = result[0]
+    if not isinstance(outs, dict):
+        outs = {prog.output_names[0]: outs}
+    batch = 0 if population is None else 1  # the batch axis after time (and members)
+
+    def unbatch(v):
+        v = np.asarray(v)
+        return np.take(v, 0, axis=batch + 1) if unbatched else v
+
+    outputs = {k: unbatch(v) for k, v in outs.items()}
+    traces = None
+    if states:
+        traces = {}
+        for node, entries in result[2].items():
+            for k, v in entries.items():
+                traces[f"{node}.{k}"] = unbatch(v)
+    spiking = {n for n, node in prog.graph.nodes.items() if node.spiking}
+    summary = {
+        "dt": dt if dt is not None else graph_dt(prog.graph),
+        "method": method,
+        "schedule": schedule,
+        "inputs": {k: list(np.shape(v)) for k, v in xs.items()},
+        "outputs": {k: list(v.shape) for k, v in outputs.items()},
+        "spike_counts": {
+            k: float(np.sum(v))
+            for k, v in outputs.items()
+            if any(s in spiking for s in prog.graph.predecessors(k))
+        },
+        "wall_time_s": wall,
+        "population": population,
+        "devices": devices,
+    }
+    return RunResult(outputs=outputs, states=traces, summary=summary)
+
+
+def read_inputs(path: Path) -> np.ndarray | dict[str, np.ndarray]:
+    """An ``.npy`` array or an ``.npz`` of named arrays; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"{path}: input file not found")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise ReadError(f"{path}: not a NumPy .npy/.npz file ({e})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            return {k: data[k] for k in data.files}
+    return data
+
+
+def random_spikes(spec: str, input_shapes: Mapping[str, tuple[int, ...] | None], seed: int) -> dict[str, np.ndarray]:
+    """Seeded Bernoulli spikes from ``"T,B[,P]"`` for every input."""
+    parts = spec.split(",")
+    try:
+        t, b = int(parts[0]), int(parts[1])
+        p = float(parts[2]) if len(parts) > 2 else 0.1
+    except (IndexError, ValueError):
+        raise OptionError(f"--random-input must be T,B or T,B,P (e.g. 100,8,0.1), got {spec!r}") from None
+    if t < 1 or b < 1 or not 0 <= p <= 1:
+        raise OptionError(f"--random-input needs T >= 1, B >= 1 and 0 <= P <= 1, got {spec!r}")
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in input_shapes.items():
+        if shape is None:
+            raise InputError(f"input {name} declares no shape; give --input FILE instead of --random-input")
+        out[name] = (rng.random((t, b, *shape)) < p).astype(np.float32)
+    return out
+
+
+def _check_run_options(input_path, random_input, population, perturb) -> None:
+    if (input_path is None) == (random_input is None):
+        raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
+    if population is not None and population < 1:
+        raise OptionError(f"--population must be >= 1, got {population}")
+    if perturb and population is None:
+        raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
+
+
+def _write_outputs(outputs: dict[str, np.ndarray], path: Path) -> None:
+    """One output as ``.npy`` (or ``.npz``), several as ``.npz`` by name (an error naming them otherwise)."""
+    if len(outputs) == 1 and path.suffix != ".npz":
+        atomic_save_npy(path, next(iter(outputs.values())))
+        return
+    if path.suffix != ".npz":
+        raise InputError(f"the graph has {len(outputs)} outputs ({', '.join(outputs)}); "
+                         f"write them to an .npz file, not {path.name}")
+    atomic_save_npz(path, outputs)
+
+
+def _summary_lines(model, s: dict, profile, population, perturb) -> list[str]:
+    lines = [f"model {model}: dt={s['dt']} method={s['method']} schedule={s['schedule']} profile={profile}"]
+    if population is not None:
+        lines.append(f"population {population} members (perturb={perturb:g}) on {s['devices']} device(s)")
+    lines += [f"input {name}: {tuple(shape)}" for name, shape in s["inputs"].items()]
+    for name, shape in s["outputs"].items():
+        count = s["spike_counts"].get(name)
+        extra = f", {count:g} spikes" if count is not None else ""
+        lines.append(f"output {name}: {tuple(shape)}{extra}")
+    lines.append(f"wall time {s['wall_time_s']:.3f} s (including JIT compilation)")
+    return lines
+
+
+def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
+                profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
+                seed=0, population=None, perturb=0.0) -> ToolResult:
+    """Load, lower (one pipeline: the profile's fixups, inline, lower-neurons, verify), compile, run, write
+    outputs (and traces) atomically; the summary lines to print.
+
+    ``population=N`` runs ``N`` members at once (``run_file``'s population, perturbed by ``perturb``); the
+    outputs written get a leading member axis ``(N, T, B, ...)``.
+    """
+    _check_run_options(input_path, random_input, population, perturb)
+    # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
+    loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
+    out = ToolResult([f"note: {r}" for r in loaded.repairs])
+    low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
+    out.lines += low.notes
+    if input_path is not None:
+        inputs = read_inputs(Path(input_path))
+    else:
+        shapes = {name: node.declared_input_shape() for name, node in low.graph.inputs.items()}
+        inputs = random_spikes(random_input, shapes, seed)
+    result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
+                      states=states_path is not None, population=population, perturb=perturb, seed=seed)
+    if output_path is not None:
+        _write_outputs(result.outputs, Path(output_path))
+    if states_path is not None:
+        atomic_save_npz(Path(states_path), result.states or {})
+    out.lines += _summary_lines(model, result.summary, profile, population, perturb)
+    if output_path is not None:
+        out.wrote(output_path)
+    if states_path is not None:
+        out.files.append(Path(states_path))
+        out.lines.append(f"wrote {states_path} ({len(result.states or {})} traces)")
+    return out
