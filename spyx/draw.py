@@ -398,18 +398,12 @@ def _fault_ids(problem: str, nodes: set[str], edges: set[str]) -> tuple[str, ...
 
 
 # -- direction ------------------------------------------------------------------------------------------------
-def _layers(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest-path layer of each node once the back edges of a depth-first search are dropped."""
-    succ: dict[str, list[str]] = {i: [] for i in ids}
-    for a, b in edges:
-        if a in succ and b in succ:
-            succ[a].append(b)
+def _dfs(ids: list[str], succ: dict[str, list[str]]) -> tuple[list[str], set[tuple[str, str]]]:
+    """(post-order, back edges) of an iterative depth-first search from every node in ``ids`` order."""
     state: dict[str, int] = {}  # 1: on the stack, 2: done
     order: list[str] = []
     back: set[tuple[str, str]] = set()
-    for root in ids:
-        if root in state:
-            continue
+    for root in (i for i in ids if i not in state):
         stack = [(root, iter(succ[root]))]
         state[root] = 1
         while stack:
@@ -424,6 +418,16 @@ def _layers(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
             elif nxt not in state:
                 state[nxt] = 1
                 stack.append((nxt, iter(succ[nxt])))
+    return order, back
+
+
+def _layers(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Longest-path layer of each node once the back edges of a depth-first search are dropped."""
+    succ: dict[str, list[str]] = {i: [] for i in ids}
+    for a, b in edges:
+        if a in succ and b in succ:
+            succ[a].append(b)
+    order, back = _dfs(ids, succ)
     layer = dict.fromkeys(ids, 0)
     for node in reversed(order):  # reverse post-order is a topological order of the forward edges
         for nxt in succ[node]:
