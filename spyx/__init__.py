@@ -1,6 +1,6 @@
 """spyx: spiking neural networks in JAX, with a model compiler and interchange toolchain for NIR."""
 
-from spyx import axn, io, ir, profiles, quant, sharding, targets, tools
+from spyx import axn, draw, io, ir, profiles, quant, sharding, targets, tools  # draw: Graph._repr_svg_
 from spyx.backend import Program, run_population
 from spyx.errors import *  # noqa: F401,F403  (the exception tree is public API)
 from spyx.errors import __all__ as _errors_all
@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 # Submodules that pull in flax, optax or jax are loaded on first use, so that `import spyx` (and the CLI) stay
 # quick; `import spyx; spyx.nn.LIF` works as it does in Spyx 1.0, which imported them all eagerly.
-_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir", "bench", "experimental", "ssm", "phasor", "draw")
+_LAZY_MODULES = ("nn", "fn", "data", "optimize", "nir", "bench", "experimental", "ssm", "phasor")
 
 
 def __getattr__(name: str):

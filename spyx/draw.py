@@ -448,3 +448,20 @@ def _direction(ids: list[str], edges: list[tuple[str, str]]) -> str:
     lr = (depth * (box_w + along)) / (width * (box_h + across))
     target = 4 / 3
     return "TB" if abs(math.log(tb / target)) <= abs(math.log(lr / target)) else "LR"
+
+
+def _notebook_svg(graph: Graph) -> str | None:
+    """SVG text of ``graph`` for :meth:`Graph._repr_svg_`; ``None`` without graphviz or ``dot``."""
+    try:
+        return draw(graph).render("svg").decode("utf8")
+    except (ImportError, ExportError):
+        return None
+
+
+def _register() -> None:
+    import spyx.ir.graph as graph_module
+
+    graph_module.SVG_RENDERER = _notebook_svg
+
+
+_register()

@@ -13,7 +13,7 @@ order are kept as given (they are what a file had); :mod:`spyx.passes.reorder` c
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,11 @@ from spyx.ir.ports import Input, Output
 from spyx.ir.shapes import infer_shapes
 
 Edge = tuple[str, str]
+
+
+# The notebook renderer of :meth:`Graph._repr_svg_`: set by :mod:`spyx.draw` when it is imported (the IR does not
+# import the drawing layer above it; the drawing layer plugs itself in).
+SVG_RENDERER: Callable[[Graph], str | None] | None = None
 
 
 @register
@@ -105,16 +110,13 @@ class Graph(Node):
 
     # -- display ------------------------------------------------------------------------------------------
     def _repr_svg_(self) -> str | None:
-        """The graph as a picture in notebooks (:func:`spyx.draw.draw`). ``None`` (the text repr is shown)
-        when the graphviz package or Graphviz's ``dot`` program is missing: a repr must not raise."""
-        from spyx.errors import ExportError
-
-        try:
-            from spyx.draw import draw
-
-            return draw(self).render("svg").decode("utf8")
-        except (ImportError, ExportError):
+        """The graph as a picture in notebooks (:func:`spyx.draw.draw`, which registers itself as
+        :data:`SVG_RENDERER` when imported; ``import spyx`` imports it). ``None`` (the text repr is shown) when no
+        renderer is registered or it cannot draw (no graphviz package, no ``dot`` program): a repr must not raise.
+        """
+        if SVG_RENDERER is None:
             return None
+        return SVG_RENDERER(self)
 
     # -- building -----------------------------------------------------------------------------------------
     def with_nodes(self, nodes: Mapping[str, Node], edges: Iterable[Edge] | None = None) -> Graph:

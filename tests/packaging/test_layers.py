@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "spyx.passes": 3,
     "spyx.profiles": 4, "spyx.targets": 4,
     "spyx.axn": 5, "spyx.scan": 5, "spyx.kernels": 5, "spyx.backend": 5, "spyx.sharding": 5, "spyx.chunking": 5,
-    "spyx.tools": 6, "spyx.quant": 6,  # quant's report runs programs, its QAT front end uses flax
+    "spyx.tools": 6, "spyx.quant": 6, "spyx.draw": 6,  # quant's report runs programs, its QAT front end uses flax
     "spyx.nn": 7, "spyx.fn": 7, "spyx.data": 7, "spyx.optimize": 7, "spyx.nir": 7, "spyx.interop": 7,
     "spyx.ssm": 7, "spyx.phasor": 7, "spyx.experimental": 7, "spyx.bench": 7,
     "spyx": 8,
