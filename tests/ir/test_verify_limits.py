@@ -47,12 +47,13 @@ def _seconds(fn) -> float:
 
 
 def test_a_chain_of_ten_thousand_verifies_in_linear_time():
-    small, big = chain(1000), chain(10_000)
+    small, big = chain(2000), chain(10_000)
     verify(small)
-    t_small = min(_seconds(lambda: verify(small)) for _ in range(2))
-    t_big = min(_seconds(lambda: verify(big)) for _ in range(2))
+    # best of 3 of each: on a loaded machine single timings of a few ms vary by several times
+    t_small = min(_seconds(lambda: verify(small)) for _ in range(3))
+    t_big = min(_seconds(lambda: verify(big)) for _ in range(3))
     assert t_big < 2.0, t_big  # about 0.1 s on an idle core
-    assert t_big < 30 * t_small, (t_small, t_big)  # 10x the nodes: ~10x the time (quadratic would be 100x)
+    assert t_big < 15 * t_small, (t_small, t_big)  # 5x the nodes: ~5x the time (quadratic would be 25x)
     shapes = infer_shapes(big)
     assert all(s.output == (4,) for s in shapes.values())
 
