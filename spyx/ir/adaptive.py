@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spyx.ir.node import Node, Shape, param, register, same_shape_check
+from spyx.ir.node import PerNeuron, param, register
 from spyx.ir.traits import Discrete, Levels, Population, Spiking
 
 __all__ = ["AdaptiveNeuron"]
@@ -19,7 +19,7 @@ __all__ = ["AdaptiveNeuron"]
 
 @register
 @dataclass(frozen=True, eq=False, kw_only=True)
-class AdaptiveNeuron(Node):
+class AdaptiveNeuron(PerNeuron):
     r"""A population of adaptive-threshold neurons; one step, in this order, for input ``x_t`` (summed over
     edges), with ``v``, ``a``, ``s`` the state left by the previous step:
 
@@ -63,18 +63,8 @@ class AdaptiveNeuron(Node):
     b: object = param(doc="adaptation strength: threshold increase per unit of a, >= 0")
     rho: object = param(doc="adaptation decay per step, in [0, 1]")
 
-    @property
-    def shape(self) -> Shape:
-        return tuple(self.beta.shape)
-
-    def declared_input_shape(self) -> Shape | None:
-        return self.shape
-
-    def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        return self.shape
-
     def check(self) -> list[str]:
-        problems = super().check() + same_shape_check(self, self.param_names())
+        problems = super().check()
         if problems:
             return problems
         if np.any(self.b < 0):

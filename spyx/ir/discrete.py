@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spyx.ir.node import Node, Shape, param, register, same_shape_check
+from spyx.ir.node import Node, PerNeuron, Shape, param, register
 from spyx.ir.restep import retime_neuron, retime_shift
 from spyx.ir.traits import CarriesScale, Causal, Discrete, Levels, Population, Spiking
 
@@ -31,7 +31,7 @@ def spike_cap(node: Neuron) -> int | None:
 
 @register
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Neuron(Node):
+class Neuron(PerNeuron):
     r"""A population of discrete-time neurons; one step, in this order, for input ``x_t`` (summed over edges):
 
     1. delayed reset (``reset_delay``): ``reset="value"`` with ``delayed_reset_on="v"`` (default):
@@ -96,18 +96,8 @@ class Neuron(Node):
     reset_guard: bool = False
     output_pre_clamp: bool = False
 
-    @property
-    def shape(self) -> Shape:
-        return tuple(self.beta.shape)
-
-    def declared_input_shape(self) -> Shape | None:
-        return self.shape
-
-    def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        return self.shape
-
     def check(self) -> list[str]:
-        problems = super().check() + same_shape_check(self, self.param_names())
+        problems = super().check()
         needs = []
         if self.synapse:
             needs += ["alpha", "w_syn", "g_prev", "g_syn"]

@@ -290,6 +290,24 @@ class Node:
         return f"{self.kind}({', '.join(parts)})"
 
 
+class PerNeuron(Node):
+    """Base of the discrete population kinds whose parameters hold one value per neuron (``beta`` gives the
+    shape): input, output and population all have that shape, and every parameter must share it."""
+
+    @property
+    def shape(self) -> Shape:
+        return tuple(self.beta.shape)  # type: ignore[attr-defined]  # each subclass declares beta
+
+    def declared_input_shape(self) -> Shape | None:
+        return self.shape
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        return self.shape
+
+    def check(self) -> list[str]:
+        return super().check() + same_shape_check(self, self.param_names())
+
+
 def same_shape_check(node: Node, names: tuple[str, ...]) -> list[str]:
     """Problems if the present parameters in ``names`` do not all share one shape."""
     shapes = {n: getattr(node, n).shape for n in names if getattr(node, n) is not None}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spyx.ir.node import Node, Shape, param, register, same_shape_check
+from spyx.ir.node import PerNeuron, param, register
 from spyx.ir.traits import Discrete, Levels, Population, Spiking
 
 __all__ = ["RefractoryLIF"]
@@ -18,7 +18,7 @@ __all__ = ["RefractoryLIF"]
 
 @register
 @dataclass(frozen=True, eq=False, kw_only=True)
-class RefractoryLIF(Node):
+class RefractoryLIF(PerNeuron):
     r"""A population of leaky integrate-and-fire neurons that stay silent for ``t_ref`` steps after each
     spike; one step, in this order, for input ``x_t`` (summed over edges), with ``v``, ``c`` the state left by
     the previous step:
@@ -53,18 +53,8 @@ class RefractoryLIF(Node):
     v_reset: object = param(doc="membrane after a spike and during the refractory period")
     t_ref: object = param(integer=True, doc="refractory steps after a spike, >= 0")
 
-    @property
-    def shape(self) -> Shape:
-        return tuple(self.beta.shape)
-
-    def declared_input_shape(self) -> Shape | None:
-        return self.shape
-
-    def output_shape(self, input_shape: Shape | None) -> Shape | None:
-        return self.shape
-
     def check(self) -> list[str]:
-        problems = super().check() + same_shape_check(self, self.param_names())
+        problems = super().check()
         if not problems and np.any(np.asarray(self.t_ref) < 0):
             problems.append(f"parameter 't_ref' (refractory steps) must be >= 0 (min {np.min(self.t_ref)!r})")
         return problems
