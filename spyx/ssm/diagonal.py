@@ -13,7 +13,9 @@ The products are complex einsums, as in Spyx 1.0, so the float32 results agree w
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+from flax import nnx
 
 from spyx.errors import InputError
 from spyx.scan import linear_recurrence
@@ -52,6 +54,28 @@ def check_tbd(u, what: str, name: str, size: int, *, inline: bool = False) -> No
 def skip(D, u):
     """``D * u`` for a per-channel ``D`` ``(d,)`` and ``u`` ``[T, B, d]`` (no implicit rank promotion)."""
     return jnp.reshape(D, (1, 1, -1)) * u
+
+
+def init_io(layer, k_B, k_C, k_D, d_model: int, d_state: int, use_skip: bool, row_scale=None) -> None:
+    """The complex input/output matrices and skip of a diagonal SSM layer, as Spyx 1.0 draws them (LRU and
+    S5Diag share this): ``B_re, B_im = N(0, 1) / sqrt(2 d_model)`` (``k_B`` split in two; row ``s`` times
+    ``row_scale[s]`` when given), ``C_re, C_im = N(0, 1) / sqrt(2 d_state)`` (``k_C`` split in two), ``D = N(0, 1)``
+    from ``k_D`` when ``use_skip`` (else ``None``)."""
+    scale_B = 1.0 / jnp.sqrt(2.0 * d_model)
+    kb_re, kb_im = jax.random.split(k_B)
+    B_re = jax.random.normal(kb_re, (d_state, d_model)) * scale_B
+    B_im = jax.random.normal(kb_im, (d_state, d_model)) * scale_B
+    if row_scale is not None:
+        B_re, B_im = B_re * row_scale[:, None], B_im * row_scale[:, None]
+    layer.B_re, layer.B_im = nnx.Param(B_re), nnx.Param(B_im)
+    scale_C = 1.0 / jnp.sqrt(2.0 * d_state)
+    kc_re, kc_im = jax.random.split(k_C)
+    layer.C_re = nnx.Param(jax.random.normal(kc_re, (d_model, d_state)) * scale_C)
+    layer.C_im = nnx.Param(jax.random.normal(kc_im, (d_model, d_state)) * scale_C)
+    layer.use_skip = use_skip
+    layer.D = nnx.Param(jax.random.normal(k_D, (d_model,))) if use_skip else None
+    layer.d_model = d_model
+    layer.d_state = d_state
 
 
 def diagonal_ssm(u, lam, B, C, D=None, *, method: str = "associative", chunk_size: int = 64):

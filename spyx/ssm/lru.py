@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from spyx.scan import check_method
-from spyx.ssm.diagonal import check_tbd, diagonal_ssm
+from spyx.ssm.diagonal import check_tbd, diagonal_ssm, init_io
 
 __all__ = ["LRU", "lru_eigenvalues"]
 
@@ -74,18 +74,7 @@ class LRU(nnx.Module):
         self.theta = nnx.Param(theta)
         # The "gamma" normalisation keeps the state's variance at initialisation independent of |lambda|.
         gamma = jnp.sqrt(jnp.clip(1.0 - jnp.exp(-jnp.exp(nu)) ** 2, 0.0, None))
-        scale_B = 1.0 / jnp.sqrt(2.0 * d_model)
-        kb_re, kb_im = jax.random.split(k_B)
-        self.B_re = nnx.Param(jax.random.normal(kb_re, (d_state, d_model)) * scale_B * gamma[:, None])
-        self.B_im = nnx.Param(jax.random.normal(kb_im, (d_state, d_model)) * scale_B * gamma[:, None])
-        scale_C = 1.0 / jnp.sqrt(2.0 * d_state)
-        kc_re, kc_im = jax.random.split(k_C)
-        self.C_re = nnx.Param(jax.random.normal(kc_re, (d_model, d_state)) * scale_C)
-        self.C_im = nnx.Param(jax.random.normal(kc_im, (d_model, d_state)) * scale_C)
-        self.use_skip = use_skip
-        self.D = nnx.Param(jax.random.normal(k_D, (d_model,))) if use_skip else None
-        self.d_model = d_model
-        self.d_state = d_state
+        init_io(self, k_B, k_C, k_D, d_model, d_state, use_skip, row_scale=gamma)
 
     def _complex_matrices(self):
         """``(lambda, B, C)`` as complex64 arrays (Spyx 1.0's name; its tests call it)."""

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from spyx.scan import check_method
-from spyx.ssm.diagonal import check_tbd, diagonal_ssm, inverse_softplus
+from spyx.ssm.diagonal import check_tbd, diagonal_ssm, init_io, inverse_softplus
 from spyx.ssm.lru import COMPLEX_STATE
 
 __all__ = ["S5Diag", "hippo_legs_diagonal"]
@@ -61,18 +61,7 @@ class S5Diag(nnx.Module):
         self.log_dt = nnx.Param(
             jax.random.uniform(k_dt, (d_state,), minval=jnp.log(dt_min), maxval=jnp.log(dt_max))
         )
-        scale_B = 1.0 / jnp.sqrt(2.0 * d_model)
-        kb_re, kb_im = jax.random.split(k_B)
-        self.B_re = nnx.Param(jax.random.normal(kb_re, (d_state, d_model)) * scale_B)
-        self.B_im = nnx.Param(jax.random.normal(kb_im, (d_state, d_model)) * scale_B)
-        scale_C = 1.0 / jnp.sqrt(2.0 * d_state)
-        kc_re, kc_im = jax.random.split(k_C)
-        self.C_re = nnx.Param(jax.random.normal(kc_re, (d_model, d_state)) * scale_C)
-        self.C_im = nnx.Param(jax.random.normal(kc_im, (d_model, d_state)) * scale_C)
-        self.use_skip = use_skip
-        self.D = nnx.Param(jax.random.normal(k_D, (d_model,))) if use_skip else None
-        self.d_model = d_model
-        self.d_state = d_state
+        init_io(self, k_B, k_C, k_D, d_model, d_state, use_skip)
 
     def _complex_matrices(self):
         """``(lambda, B_bar, C)`` complex64: the zero-order-hold discretisation (Spyx 1.0's name)."""
