@@ -13,6 +13,11 @@ registers) instead of a ``lax.scan`` of :func:`spyx.backend.kernels.neuron_step`
   exactly as the scan would (it uses the carried ``s`` as given), the kernel runs steps 1..T-1 from ``v_0``, and
   the last spike ``s_{T-1} = H(v_{T-1} - thr)`` is computed from the final membrane (with the surrogate, so a loss
   on the final state is differentiated too).
+* **immediate value reset** (NIR's and Sinabs' IF/LIF under the ``nir`` profile): ``fires``,
+  ``reset="value"``, no delay, no synapse, no clamp, no reset guard, one spike per step, the test ``u > thr``:
+  ``u_t = beta v_{t-1} + g_x x_t + bias``, ``s_t = H(u_t - thr)``, ``v_t = v_reset`` where ``s_t`` else ``u_t``. The
+  kernel's cell (:mod:`spyx.kernels.value_reset`) carries the pre-reset ``u``, so step 0 runs here from the carried
+  ``v``, the kernel runs steps 1..T-1 from ``u_0``, and the final ``v`` is the last ``u`` reset by the last spike.
 * **leaky integrator** (LI readouts): no spikes, no synapse, no clamp, no delayed reset: ``v_t = beta v_{t-1} +
   g_x x_t + bias``, the LI cell with ``x' = g_x x + bias``.
 
@@ -34,6 +39,7 @@ from spyx.errors import OptionError
 from spyx.kernels.li import LI_CELL
 from spyx.kernels.lif import LIF_CELL
 from spyx.kernels.sequence import run_cell
+from spyx.kernels.value_reset import VALUE_RESET_CELL
 
 __all__ = ["FUSED", "check_fused", "fused_neuron_sequence", "fusable"]
 
@@ -47,14 +53,19 @@ def check_fused(fused: str) -> str:
 
 
 def fusable(node) -> str | None:
-    """``"lif"`` or ``"li"`` when a fused kernel computes this node's step (module docstring), else ``None``."""
+    """``"lif"``, ``"value"`` or ``"li"`` when a fused kernel computes this node's step (module docstring), else
+    ``None``."""
     if node.kind != "spyx.Neuron" or node.synapse or node.v_min is not None:
         return None
     if not node.fires:
         return None if node.reset_delay else "li"
-    ok = (node.reset == "subtract" and node.reset_delay and not node.reset_guard and node.spike_count != "multi"
-          and node.spike_test == "gt")
-    return "lif" if ok else None
+    if node.reset_guard or node.spike_count == "multi" or node.spike_test != "gt":
+        return None
+    if node.reset == "subtract" and node.reset_delay:
+        return "lif"
+    if node.reset == "value" and not node.reset_delay:
+        return "value"
+    return None
 
 
 def _impl(fused: str, dtype, spike_fn) -> tuple[str, bool] | None:
@@ -79,16 +90,29 @@ def fused_neuron_sequence(fused: str, node, p, state, xs, ctx):
     def bcast(a):
         return jnp.broadcast_to(jnp.asarray(a, xs.dtype), xs.shape[1:])
 
-    beta, drive = bcast(p["beta"]), bcast(p["g_x"])[None] * xs + bcast(p["bias"])[None]
+    beta, g_x, bias = bcast(p["beta"]), bcast(p["g_x"]), bcast(p["bias"])
+    drive = g_x[None] * xs + bias[None]
     if pattern == "li":
         v_seq, (v,) = run_cell(LI_CELL, drive, (state["v"],), (beta,), None, decays=(), **kw)
         return v_seq, {"v": v}
     thr = bcast(p["v_threshold"])
+    if pattern == "value":
+        u0 = beta * state["v"] + (g_x * xs[0]) + bias  # step 0 as neuron_step computes it, from the carried v
+        return _value_reset(u0, drive, ctx, beta, thr, bcast(p["v_reset"]), kw)
     # step 0 exactly as neuron_step computes it, from the carried spike s_{-1}
-    u0 = beta * state["v"] + (bcast(p["g_x"]) * xs[0]) + bcast(p["bias"]) - state["s"] * thr
+    u0 = beta * state["v"] + (g_x * xs[0]) + bias - state["s"] * thr
     if xs.shape[0] == 1:
         s0 = ctx.spike_fn(u0 - thr, strict=True)
         return s0[None], {"v": u0, "s": s0}
     spikes, (v,) = run_cell(LIF_CELL, drive[1:], (u0,), (beta, thr), ctx.spike_fn, decays=(), **kw)
     s_last = ctx.spike_fn(v - thr, strict=True)  # the kernel's outputs are s_0 .. s_{T-2}
     return jnp.concatenate([spikes, s_last[None]], axis=0), {"v": v, "s": s_last}
+
+
+def _value_reset(u0, drive, ctx, beta, thr, v_reset, kw):
+    """The value-reset pattern from step 0's pre-reset membrane ``u0``: the kernel runs steps 1..T-1."""
+    s0 = ctx.spike_fn(u0 - thr, strict=True)
+    if drive.shape[0] == 1:
+        return s0[None], {"v": jnp.where(s0 > 0, v_reset, u0)}
+    spikes, (u,) = run_cell(VALUE_RESET_CELL, drive[1:], (u0,), (beta, thr, v_reset), ctx.spike_fn, decays=(), **kw)
+    return jnp.concatenate([s0[None], spikes], axis=0), {"v": jnp.where(spikes[-1] > 0, v_reset, u)}

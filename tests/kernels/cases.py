@@ -10,6 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import spyx.kernels as K
+from spyx.kernels.sequence import run_cell
+from spyx.kernels.value_reset import VALUE_RESET_CELL
 from spyx import axn
 from tests.kernels import reference as R
 
@@ -71,6 +73,11 @@ FAMILIES = {
     "psu_lif": Family(("v",), ("decay", "threshold"),
                       lambda x, st, p, sg, **k: _two(K.psu_lif_sequence)(x, *st, *p, surrogate=sg, **k),
                       lambda x, st, p, sg: R.psu_lif(x, *st, *p, sg)),
+    # no spyx.nn layer: the compiled programs' value reset (spyx.backend.fused; decays not clipped), state = u
+    "value_reset": Family(("u",), ("decay", "threshold", "reset"),
+                          lambda x, st, p, sg, **k: run_cell(VALUE_RESET_CELL, x, st, p, sg, decays=(),
+                                                             what="value_reset", **_kernel_defaults(k)),
+                          lambda x, st, p, sg: R.value_reset(x, *st, *p, sg)),
     "rif": Family(("v",), ("weight", "threshold"),
                   lambda x, st, p, sg, **k: _two(K.rif_sequence)(x, *st, *p, surrogate=sg, **k),
                   lambda x, st, p, sg: R.rif(x, *st, *p, sg), recurrent=True),
@@ -81,6 +88,10 @@ FAMILIES = {
                         lambda x, st, p, sg, **k: _two(K.rcuba_lif_sequence)(x, *st, *p, surrogate=sg, **k),
                         lambda x, st, p, sg: R.rcuba_lif(x, *st, *p, sg), recurrent=True),
 }
+
+
+def _kernel_defaults(k):
+    return {"impl": "auto", "interpret": False, "config": None, **k}
 
 
 def inputs(family: Family, shape, seed: int, *, scalar_params: bool = False):
@@ -97,6 +108,8 @@ def inputs(family: Family, shape, seed: int, *, scalar_params: bool = False):
     for kind in family.params:
         if kind == "weight":
             params.append((rng.normal(0.0, 0.4, hidden + hidden)).astype(f))
+        elif kind == "reset":
+            params.append(f(0.1) if scalar_params else rng.uniform(-0.3, 0.3, hidden).astype(f))
         elif scalar_params:
             params.append(f(0.83) if kind == "decay" else f(0.9))
         elif kind == "decay":

@@ -87,3 +87,22 @@ def rcuba_lif(x, v0, i0, w, alpha, beta, thr, sg):
     s, state = snn.run(layer, x, state=jnp.concatenate([v0, i0], axis=-1))
     v, i = jnp.split(state, 2, axis=-1)
     return s, (v, i)
+
+
+def value_reset(x, u0, beta, thr, v_reset, sg):
+    """The immediate value reset as the compiled programs step it (docs/semantics.md steps 3-5, in the post-reset
+    membrane ``v``: ``u = beta v + x``, ``s = H(u - thr)``, ``v = v_reset where s else u``), started from the
+    pre-reset ``u0`` the cell carries; returns the spikes and the last pre-reset membrane."""
+    import jax
+
+    beta, thr, v_reset = (jnp.broadcast_to(a, u0.shape) for a in (beta, thr, v_reset))
+
+    def body(carry, xt):
+        v, _ = carry
+        u = beta * v + xt
+        s = sg(u - thr)
+        return (jnp.where(s > 0, v_reset, u), u), s
+
+    v0 = jnp.where(sg(u0 - thr) > 0, v_reset, u0)
+    (_, u), s = jax.lax.scan(body, (v0, u0), x)
+    return s, (u,)

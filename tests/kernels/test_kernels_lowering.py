@@ -19,6 +19,7 @@ from spyx.kernels.li import LI_CELL
 from spyx.kernels.lif import LIF_CELL
 from spyx.kernels.psu_lif import PSU_LIF_CELL
 from spyx.kernels.sequence import Plan, fused
+from spyx.kernels.value_reset import VALUE_RESET_CELL
 from tests.kernels.cases import SURROGATES
 
 pytestmark = pytest.mark.skipif(
@@ -27,8 +28,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 CELLS = {"alif": ALIF_CELL, "lif": LIF_CELL, "if": IF_CELL, "cuba_lif": CUBA_LIF_CELL, "li": LI_CELL,
-         "psu_lif": PSU_LIF_CELL}
-CASES = [("lif", s) for s in sorted(SURROGATES)] + [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif", "alif")]
+         "psu_lif": PSU_LIF_CELL, "value_reset": VALUE_RESET_CELL}
+CASES = [("lif", s) for s in sorted(SURROGATES)]
+CASES += [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif", "alif", "value_reset")]
 CASES += [("li", None)]
 
 

@@ -27,6 +27,8 @@ CASES = [
     ("psu_lif", "custom", RAGGED, KernelConfig(block=64, unroll=3), False),
     ("alif", "arctan", RAGGED, BLOCK32, False),
     ("li", None, RAGGED, BLOCK32, False),
+    ("value_reset", "superspike", RAGGED, BLOCK32, False),
+    ("value_reset", "custom_pair", (1, 2, 5), KernelConfig(block=128, unroll=8), True),  # T = 1, 0-d params
 ]
 
 

@@ -22,6 +22,7 @@ CASES = [
     ("psu_lif", "custom_pair", (11, 3, 37), False),
     ("alif", "superspike", (11, 3, 37), False),
     ("li", None, (11, 3, 37), False),
+    ("value_reset", "arctan", (11, 3, 37), False),
     ("rif", "arctan", (9, 4, 13), False),
     ("rlif", "superspike", (9, 4, 13), False),
     ("rcuba_lif", "custom_pair", (9, 4, 13), False),
