@@ -28,6 +28,7 @@ import networkx as nx
 from jax import lax
 
 from spyx.backend.fused import check_fused, fused_neuron_sequence
+from spyx.backend import row_kernel
 from spyx.backend.kernels import Context, Kernel, is_linear_neuron, kernel_for, linear_neuron_sequence
 from spyx.errors import OptionError, UnsupportedError
 from spyx.ir.algorithms import feedback_edges, is_causal, topological_order
@@ -220,6 +221,9 @@ def run_layer_schedule(plan: Plan, params, state, inputs, traced: bool):
             p = params.get(n, {})
             own = {k: v for k, v in state[n].items() if k != "out"}
             fast = None if traced else fused_neuron_sequence(plan.fused, np_.node, p, own, xs, np_.ctx)
+            if fast is None and not traced and np_.sources:
+                row = _row_kernel(plan, (n,), params, {n: own}, {s: seq[s] for s, _ in np_.sources}, t)
+                fast = None if row is None else (row[0][n], row[1][n])
             if fast is not None:
                 seq[n], new = fast
             elif np_.kernel.sequence is not None:
@@ -249,13 +253,38 @@ def run_layer_schedule(plan: Plan, params, state, inputs, traced: bool):
                 full = {**st, **new}
                 return full, ({n: vals[n] for n in names}, _traces(plan, names, full) if traced else {})
 
-            sub_state, (vals, tr) = lax.scan(
-                body, sub_state, {s: seq[s] for s in ext}, length=t, unroll=plan.unroll
-            )
+            ext_seq = {s: seq[s] for s in ext}
+            fast = None if traced else _row_kernel(plan, names, params, sub_state, ext_seq, t)
+            if fast is not None:
+                (vals, sub_state), tr = fast, {}
+            else:
+                sub_state, (vals, tr) = lax.scan(body, sub_state, ext_seq, length=t, unroll=plan.unroll)
             seq.update(vals)
             state.update(sub_state)
             traces.update(tr)
     return {o: seq[o] for o in plan.outputs}, state, traces
+
+
+def _row_kernel(plan: Plan, names, params, sub_state, ext, t):
+    """``(vals, sub_state)`` of the group by :mod:`spyx.backend.row_kernel`, or ``None`` where it does not apply."""
+    if not ext:
+        return None
+    like = next(iter(ext.values()))
+    use, interpret = row_kernel.applies(plan, names, like.dtype, plan.nodes[names[0]].ctx.spike_fn)
+    if not use:
+        return None
+
+    def reference(params_, st, xs):  # the cycle branch's scan, differentiable in the group's params
+        def body(c, x_t):
+            new, vals = step_nodes(plan, names, params_, c, x_t, _like(x_t))
+            return {**c, **new}, {n: vals[n] for n in names}
+
+        st, vals = lax.scan(body, st, xs, length=t, unroll=plan.unroll)
+        return vals, st
+
+    sub_params = {n: params[n] for n in names if n in params}
+    return row_kernel.run_row_group(plan, names, sub_params, sub_state, ext, t, interpret=interpret,
+                                    reference=reference)
 
 
 def sum_sources(np_: NodePlan, seq):
