@@ -120,7 +120,7 @@ def _pool(average: bool):
         k, s, pad = node.window()
         y = lax.reduce_window(
             x,
-            jnp.zeros((), x.dtype),
+            np.zeros((), x.dtype),  # concrete: under jit a traced init makes a generic, non-differentiable window
             lax.add,
             (1, 1, *k),
             (1, 1, *s),

@@ -252,3 +252,23 @@ def test_conv2d_options_match_numpy(mode, pad, stride, dil, groups):
     np.testing.assert_allclose(np.asarray(y).reshape(want.shape), want, rtol=1e-5, atol=1e-5)
     if mode == "same":
         assert np.asarray(y).shape[-2:] == (9, 10)
+
+
+@pytest.mark.parametrize("pool", ["SumPool2d", "AvgPool2d"])
+def test_pooling_is_differentiable_under_jit(pool):
+    """A traced init value made ``lax.reduce_window`` generic and not differentiable under ``jit`` (the gradient of
+    cnn_sinabs failed): the gradient through a pool under jit equals the finite difference."""
+    from spyx.ir import pool as pools
+
+    node = getattr(pools, pool)(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0]))
+    prog = spyx.compile(Graph.sequential([("pool", node)], input_shape=(1, 4, 4)))
+    x = jnp.asarray(np.random.default_rng(4).normal(size=(2, 1, 1, 4, 4)), jnp.float32)
+    w = jnp.asarray(np.random.default_rng(5).normal(size=(2, 1, 1, 2, 2)), jnp.float32)
+
+    def f(x):
+        return jnp.sum(prog.run(prog.params, x)[0] * w)
+
+    g = jax.jit(jax.grad(f))(x)
+    # each input lands in exactly one 2x2 window: its gradient is that window's weight (/4 for the average)
+    want = np.repeat(np.repeat(np.asarray(w), 2, axis=-1), 2, axis=-2) / (4 if pool == "AvgPool2d" else 1)
+    np.testing.assert_allclose(np.asarray(g), want, rtol=1e-6)
