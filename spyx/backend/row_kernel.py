@@ -8,9 +8,9 @@ features, all fed by at least one edge. On GPU (``fused="auto"``, or ``"interpre
 or bfloat16 and a :class:`spyx.axn.SpikeFunction`.
 
 Layout: one program per block of :data:`ROWS` batch rows; each program holds its rows' state and every parameter
-of the group in registers and walks ``t``, calling :func:`spyx.backend.schedule.step_nodes` on ``[ROWS, F]``
-blocks: the very code of the ``step`` schedule, so the kernel computes what the reference scan computes, step for
-step (a recurrent ``Affine`` is a ``[ROWS, F] x [F, F]`` product per step inside the kernel). Feature axes are
+of the group in registers and walks ``t`` in chunks of :data:`UNROLL` steps (their input rows loaded first), calling :func:`spyx.backend.schedule.step_nodes` on ``[ROWS, F]``
+blocks: the very code of the ``step`` schedule, so the kernel computes what the reference scan computes, operation
+for operation (a recurrent ``Affine`` is a ``[ROWS, F] x [F, F]`` product per step inside the kernel). Feature axes are
 padded to a power of two (at least 16, Triton's smallest matrix product): weights and biases of ``Affine`` and
 ``Linear`` with zeros (so the padded lanes never reach a real one), every other parameter by repeating its last
 entry (so the padded lanes compute a copy of a real neuron, finite), and sliced away after.
@@ -35,6 +35,8 @@ __all__ = ["MAX_FEATURES", "ROWS", "row_group", "run_row_group"]
 
 MAX_FEATURES = 128  # the feature width up to which a [F, F] weight and the rows' state stay in registers
 ROWS = 16  # batch rows per program: Triton's smallest matrix product is 16 x 16 x 16
+UNROLL = 8  # time steps per loop iteration: their input rows are loaded before the dependent steps run
+NUM_WARPS = 4
 KINDS = ("spyx.Neuron", "Affine", "Linear", "Scale")
 _ZERO_PADDED = ("Affine", "Linear")
 
@@ -69,7 +71,7 @@ def _pad_last(a, width: int, mode: str):
     return jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, width - a.shape[-1])], mode=mode)
 
 
-def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names):
+def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unroll):
     ext_refs = refs[:n_ext]
     st_refs = refs[n_ext : n_ext + n_st]
     p_refs = refs[n_ext + n_st : n_ext + n_st + n_p]
@@ -78,14 +80,21 @@ def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names):
     params = jax.tree.unflatten(treedef[0], [r[...] for r in p_refs])
     state = jax.tree.unflatten(treedef[1], [r[...] for r in st_refs])
 
-    def body(t, st):
-        ext = {s: r[t] for s, r in zip(ext_names, ext_refs, strict=True)}
-        new, vals = plan_step(plan, names, params, st, ext, next(iter(ext.values())))
-        for n, r in zip(names, val_refs, strict=True):
-            r[t] = vals[n]
-        return {**st, **new}
+    def chunk(t0, k, st):
+        # the k steps' input rows are loaded first, so k loads are in flight before the dependent steps
+        rows = [{s: r[t0 + j] for s, r in zip(ext_names, ext_refs, strict=True)} for j in range(k)]
+        for j in range(k):
+            new, vals = plan_step(plan, names, params, st, rows[j], next(iter(rows[j].values())))
+            for n, r in zip(names, val_refs, strict=True):
+                r[t0 + j] = vals[n]
+            st = {**st, **new}
+        return st
 
-    state = lax.fori_loop(0, t_len, body, state)
+    n_chunks, tail = divmod(t_len, unroll)
+    if n_chunks:
+        state = lax.fori_loop(0, n_chunks, lambda c, st: chunk(c * unroll, unroll, st), state)
+    if tail:
+        state = chunk(n_chunks * unroll, tail, state)
     for r, v in zip(fin_refs, jax.tree.leaves(state), strict=True):
         r[...] = v
 
@@ -148,7 +157,7 @@ def _pallas(plan, names, ext_names, interpret, params, state, ext):
     out_shape += [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in s_leaves]
     kernel = functools.partial(_kernel, treedef=(p_def, s_def), n_ext=len(pext), n_st=len(s_leaves),
                                n_p=len(p_leaves), names=names, plan=_kernel_plan(plan, names), t_len=t_len,
-                               ext_names=ext_names)
+                               ext_names=ext_names, unroll=UNROLL)
     outs = pl.pallas_call(
         kernel,
         out_shape=out_shape,
@@ -168,7 +177,7 @@ def _pallas(plan, names, ext_names, interpret, params, state, ext):
 def _compiler_params():
     from jax.experimental.pallas import triton as plgpu
 
-    return plgpu.CompilerParams(num_warps=4, num_stages=1)
+    return plgpu.CompilerParams(num_warps=NUM_WARPS, num_stages=1)
 
 
 def run_row_group(plan, names, params, state, ext, t_len, *, interpret: bool, reference):
