@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from spyx.ir.algorithms import topological_order
 from spyx.ir.graph import Graph
 from spyx.ir.shapes import infer_shapes
 from spyx.ir.traits import Population, WeightLayer
@@ -125,12 +126,14 @@ def _dense_input(graph: Graph, shapes, name: str) -> tuple[int, ...] | None:
 
 
 def speck_layers(graph: Graph) -> list[SpeckLayer]:
-    """The layers of a flat graph: each weight node (2-D convolution or dense) that feeds neurons, in graph
-    order. Weight nodes without neurons after them are left out (``speck.conv-then-neuron`` reports them);
-    so are layers whose shapes cannot be inferred (``verify`` reports those)."""
+    """The layers of a flat graph: each weight node (2-D convolution or dense) that feeds neurons, in
+    topological order (feedback edges aside; ties in graph order). Weight nodes without neurons after
+    them are left out (``speck.conv-then-neuron`` reports them); so are layers whose shapes cannot be
+    inferred (``verify`` reports those)."""
     shapes = infer_shapes(graph, diagnostics=[])
     layers = []
-    for name, node in graph.nodes.items():
+    for name in topological_order(graph):
+        node = graph.nodes[name]
         layer = node.trait(WeightLayer)
         if layer is None or not (layer.layout == "dense" or (layer.layout == "conv" and layer.spatial == 2)):
             continue
@@ -215,7 +218,7 @@ def _why_nowhere(lyr: SpeckLayer, cores: tuple[CoreMemory, ...]) -> str:
 
 def place(layers: list[SpeckLayer], cores: tuple[CoreMemory, ...] = SPECK_CORES) -> Placement:
     """Assign each layer its own core it fits (a maximum bipartite matching by augmenting paths; layers in
-    order, cores tried lowest index first, so the result is deterministic)."""
+    the order given, cores tried lowest index first, so the result is deterministic)."""
     candidates = {lyr.name: tuple(c.index for c in cores if lyr.fits(c)) for lyr in layers}
     owner: dict[int, str] = {}
 
