@@ -175,7 +175,8 @@ class Placement:
 
     def reasons(self) -> dict[str, str]:
         """Why each unplaced layer has no core: its counts against the largest core of each kind, or the
-        cores it fits and the layers that hold them."""
+        cores it fits and the layers holding them in the maximum matching found (which layer of a
+        contended group is left out depends on the order; that one must be is what the matching proves)."""
         out = {}
         holders = {core: name for name, core in self.assignment.items()}
         for lyr in self.layers:
@@ -187,8 +188,8 @@ class Placement:
                 continue
             taken = ", ".join(f"core {c} ({holders[c]})" for c in fits if c in holders)
             out[lyr.name] = (
-                f"layer {lyr.name} fits cores {_cores(fits)} only, and every placement gives those to "
-                f"other layers: {taken}"
+                f"layer {lyr.name} fits cores {_cores(fits)} only; no placement gives every layer a core "
+                f"(the largest one found gives those to {taken})"
             )
         return out
 
