@@ -90,12 +90,15 @@ def inspect(file: Path, fmt: str, repair: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--repair", is_flag=True, help="Apply unambiguous repairs before validating.")
 @click.option("--target", default=None,
-              help="Also check the rules of a hardware target (xylo, loihi2, speck, spinnaker2).")
-def validate(file: Path, repair: bool, target: str | None) -> None:
+              help="Also check the rules of a hardware target (xylo, xylo-audio3, xylo-imu, loihi2, speck, "
+                   "spinnaker2) and print its resource table.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object with the problems, rule violations and resource table.")
+def validate(file: Path, repair: bool, target: str | None, fmt: str) -> None:
     """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
     from spyx.tools.inspect import validate_command
 
-    emit(validate_command(file, repair=repair, target=target))
+    emit(validate_command(file, repair=repair, target=target, fmt=fmt))
 
 
 @main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')

@@ -1,8 +1,9 @@
 """Hardware targets as data (number formats and design rules) and the functions that use them.
 
 ``get_target("xylo{variant=imu}")`` builds a target with options; ``check(graph, target)`` lists every
-violated rule; ``quantize_for(graph, target)`` puts the graph into the target's number formats (the
-``quantize-graph`` pass with the target's bit widths, threshold and decay formats) and then checks its rules.
+violated rule; ``resources(graph, target)`` tables what the graph uses against the target's limits;
+``quantize_for(graph, target)`` puts the graph into the target's number formats (the ``quantize-graph``
+pass with the target's bit widths, threshold and decay formats) and then checks its rules.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from spyx.passes.inline import inline_graph
 from spyx.passes.quantize import Quantize, quantize_graph
 from spyx.passes.registry import build_options, parse_spec
 from spyx.targets.base import Formats, Rule, Target, Violation
+from spyx.targets.resources import ResourceRow, ResourceTable
 
 __all__ = [
     "TARGETS",
     "Formats",
     "QuantizeForResult",
+    "ResourceRow",
+    "ResourceTable",
     "Rule",
     "Target",
     "Violation",
@@ -29,11 +33,14 @@ __all__ = [
     "get_target",
     "list_targets",
     "quantize_for",
+    "resources",
 ]
 
 # name -> "module:Class"; every key equals the class's ``name`` (a test checks it).
 TARGETS: dict[str, str] = {
     "xylo": "spyx.targets.xylo:Xylo",
+    "xylo-audio3": "spyx.targets.xylo:XyloAudio3",
+    "xylo-imu": "spyx.targets.xylo:XyloIMU",
     "speck": "spyx.targets.speck:Speck",
     "loihi2": "spyx.targets.loihi2:Loihi2",
     "spinnaker2": "spyx.targets.spinnaker2:SpiNNaker2",
@@ -75,6 +82,11 @@ def check(graph: Graph, target: str | Target, *, dt: float | None = None) -> lis
     continuous-time neurons.
     """
     return get_target(target).check(graph, dt)
+
+
+def resources(graph: Graph, target: str | Target) -> ResourceTable:
+    """What ``graph`` uses of ``target``'s resources (per layer or core; :mod:`spyx.targets.resources`)."""
+    return get_target(target).resources(graph)
 
 
 @dataclass(frozen=True)

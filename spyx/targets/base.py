@@ -5,7 +5,8 @@ A target is a frozen dataclass whose fields are its options (``xylo{variant=imu}
 not give are options defaulting to ``None`` ("unknown"), and the rules that need them are skipped and
 listed by :meth:`Target.unknowns`.
 Each :class:`Rule` names its id, what it requires, its source, and a check function over a flat graph
-(nested graphs are inlined before checking, so node names may be dotted).
+(nested graphs are inlined before checking, so node names may be dotted). :meth:`Target.resources` counts
+what the graph uses against the target's limits (a :class:`~spyx.targets.resources.ResourceTable`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import ClassVar
 from spyx.ir.graph import Graph
 from spyx.passes.inline import inline_graph
 from spyx.passes.retime import graph_dt
+from spyx.targets.resources import ResourceRow, ResourceTable
 
 __all__ = ["Formats", "Rule", "Target", "Violation"]
 
@@ -35,6 +37,15 @@ class Violation:
     message: str
     severity: str = "error"
     source: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "nodes": list(self.nodes),
+            "message": self.message,
+            "source": self.source,
+        }
 
     def __str__(self) -> str:
         where = f" ({', '.join(self.nodes)})" if self.nodes else ""
@@ -116,3 +127,13 @@ class Target:
             for v in rule.check(flat, self, dt):
                 found.append(dataclasses.replace(v, rule=rule.id, source=rule.source))
         return found
+
+    def resources(self, graph: Graph) -> ResourceTable:
+        """What ``graph`` uses of this target's resources, per layer or core (nested graphs inlined)."""
+        flat, _ = inline_graph(graph)
+        rows, notes = self.resource_rows(flat)
+        return ResourceTable(self.spec(), tuple(rows), tuple(notes))
+
+    def resource_rows(self, graph: Graph) -> tuple[list[ResourceRow], list[str]]:
+        """Rows and notes for a flat graph; targets with a resource model override this."""
+        return [], []

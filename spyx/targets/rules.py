@@ -52,6 +52,11 @@ def LEVELED(node: Node) -> bool:  # noqa: N802
     return bool(state_params(node))
 
 
+def CONV2D(node: Node) -> bool:  # noqa: N802
+    """Two-dimensional convolutions (Conv2d)."""
+    return _conv2d(node)
+
+
 def either(*selectors: Selector) -> Selector:
     return lambda node: any(s(node) for s in selectors)
 
@@ -167,6 +172,24 @@ def min_count(select: Callable[[Graph], list[str]], least: int, what: str):
     return check
 
 
+def fan_outs(graph: Graph) -> dict[str, int]:
+    """For each Input and neuron node that feeds dense (2-D) weights: the most targets one of its elements
+    drives through nonzero weights (summed over the weight layers it feeds)."""
+    out = {}
+    for n in kinds(graph, either(NEURONS, INPUTS)):
+        drives = np.zeros(neuron_size(graph, n) if not INPUTS(graph.nodes[n]) else 0, dtype=np.int64)
+        fed = False
+        for s in graph.successors(n):
+            w = getattr(graph.nodes[s], "weight", None)
+            if w is not None and w.ndim == 2:
+                counts = np.count_nonzero(w, axis=0)
+                drives = counts if drives.size != counts.size else drives + counts
+                fed = True
+        if fed and drives.size:
+            out[n] = int(drives.max())
+    return out
+
+
 def fan_out(limit_of: Callable, what: str):
     """Each Input element or neuron drives at most ``limit`` targets through nonzero weights."""
 
@@ -174,17 +197,11 @@ def fan_out(limit_of: Callable, what: str):
         limit = limit_of(target)
         if limit is None:
             return []
-        out = []
-        for n in kinds(graph, either(NEURONS, INPUTS)):
-            drives = np.zeros(neuron_size(graph, n) if not INPUTS(graph.nodes[n]) else 0, dtype=np.int64)
-            for s in graph.successors(n):
-                w = getattr(graph.nodes[s], "weight", None)
-                if w is not None and w.ndim == 2:
-                    counts = np.count_nonzero(w, axis=0)
-                    drives = counts if drives.size != counts.size else drives + counts
-            if drives.size and drives.max() > limit:
-                out.append(_v(f"{n} drives up to {int(drives.max())} targets; {what} is {limit}", [n]))
-        return out
+        return [
+            _v(f"{n} drives up to {most} targets; {what} is {limit}", [n])
+            for n, most in fan_outs(graph).items()
+            if most > limit
+        ]
 
     return check
 

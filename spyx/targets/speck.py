@@ -7,6 +7,10 @@ Sources (collected in ``hardware-targets.md``):
   features per layer; each core feeds <= 2 destinations.
 * NIR paper ``02_cnn/speck_accuracy.py``; specksim docs; sinabs#170: IAF neurons only after a convolution;
   one threshold per layer; biases not simulated.
+* Sinabs 3.1.3 ``sinabs/backend/dynapcnn``: per-core kernel/neuron/bias memory and the placement of layers
+  onto cores (:mod:`spyx.targets.speck_memory`); ``utils.topological_sorting`` and ``InvalidLayerLoop``:
+  the layers must form no cycle (a loop between cores can deadlock the chip's event routing; Sinabs
+  refuses to build such a network, so this is an error).
 
 A Linear/Affine layer is accepted as a convolution whose kernel covers its whole input (how Sinabs maps it).
 The threshold format is taken to be the 16-bit neuron state.
@@ -20,10 +24,15 @@ import numpy as np
 
 from spyx.ir.traits import Population, WeightLayer
 from spyx.targets import rules as R
+from spyx.ir.algorithms import sccs
 from spyx.targets.base import Formats, Rule, Target
+from spyx.targets.resources import ResourceRow
+from spyx.targets.speck_memory import SPECK_CORES, place, speck_layers
 
 _HW = "samna speck2b docs; Sinabs 'available network architecture' docs"
 _SIM = "NIR paper 02_cnn/speck_accuracy.py; specksim docs; sinabs#170"
+_MEM = "sinabs 3.1.3 backend/dynapcnn: DynapcnnLayer.memory_summary, chips/dynapcnn.py get_constraints, mapping.py"
+_LOOP = "sinabs 3.1.3 backend/dynapcnn: utils.topological_sorting, exceptions.InvalidLayerLoop"
 _CORE_OUTPUT = ("SumPool2d", "Flatten")  # primitives a core applies to its own output (hardware data, _HW)
 
 
@@ -48,19 +57,25 @@ def _pool(n, node, target, dt):
     )
 
 
+def _dests(graph, n) -> set[str]:
+    """The layers a neuron node sends to, looking through the pooling/flatten its core applies."""
+    dests, stack, seen = set(), list(graph.successors(n)), set()
+    while stack:
+        s = stack.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        if graph.nodes[s].kind in _CORE_OUTPUT:
+            stack.extend(graph.successors(s))
+        else:
+            dests.add(s)
+    return dests
+
+
 def _destinations(graph, target, dt):
     out = []
     for n in R.kinds(graph, R.NEURONS):
-        dests, stack, seen = set(), list(graph.successors(n)), set()
-        while stack:
-            s = stack.pop()
-            if s in seen:
-                continue
-            seen.add(s)
-            if graph.nodes[s].kind in _CORE_OUTPUT:
-                stack.extend(graph.successors(s))
-            else:
-                dests.add(s)
+        dests = _dests(graph, n)
         if len(dests) > target.max_destinations:
             out.append(
                 R._v(
@@ -69,6 +84,19 @@ def _destinations(graph, target, dt):
                 )
             )
     return out
+
+
+def _memory(graph, target, dt):
+    """Every layer fits some core's memory, and the layers can all be given distinct cores."""
+    placement = place(speck_layers(graph), target.core_memory())
+    reasons = placement.reasons()
+    by_name = {lyr.name: lyr for lyr in placement.layers}
+    return [R._v(reasons[n], [by_name[n].weight, by_name[n].neuron]) for n in placement.unplaced]
+
+
+def _in_cycles(graph) -> list[str]:
+    cyclic = {n for comp in sccs(graph) for n in comp}
+    return [n for n in R.kinds(graph, R.NEURONS) if n in cyclic]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +127,37 @@ class Speck(Target):
 
     def formats(self) -> Formats:
         return Formats(self.weight_bits, self.threshold_bits, "float", "none", shared_threshold=True)
+
+    def core_memory(self):
+        """The memory of the first ``cores`` cores (Sinabs' table; :mod:`spyx.targets.speck_memory`)."""
+        return SPECK_CORES[: self.cores]
+
+    def resource_rows(self, graph):
+        """Per layer: kernel, neuron and bias entries against the core it was placed on (the largest core
+        when it has none), and its destinations; then the cores used. Notes: the placement or why not."""
+        cores = self.core_memory()
+        placement = place(speck_layers(graph), cores)
+        rows, notes = [], []
+        for lyr in placement.layers:
+            core = placement.assignment.get(lyr.name)
+            at = cores[core] if core is not None else None
+            for what, used, cap in (
+                ("kernel entries", lyr.kernel, lambda c: c.kernel),
+                ("neuron entries", lyr.neurons, lambda c: c.neuron),
+                ("bias entries", lyr.bias, lambda c: c.bias),
+            ):
+                limit = cap(at) if at is not None else max(cap(c) for c in cores)
+                note = f"core {core}" if at is not None else "largest core (not placed)"
+                rows.append(ResourceRow(lyr.name, what, used, limit, note))
+            rows.append(ResourceRow(lyr.name, "destinations", len(_dests(graph, lyr.neuron)), self.max_destinations))
+        rows.append(ResourceRow("chip", "cores", len(placement.layers), len(cores)))
+        for lyr in placement.layers:
+            fits = placement.candidates[lyr.name]
+            core = placement.assignment.get(lyr.name)
+            where = f"placed on core {core}" if core is not None else "not placed"
+            notes.append(f"layer {lyr.name}: fits cores [{', '.join(map(str, fits))}]; {where}")
+        notes += list(placement.reasons().values())
+        return rows, notes
 
     rules = (
         Rule(
@@ -161,6 +220,18 @@ class Speck(Target):
             R.features(lambda t: t.max_features, "Speck layers have at most"),
         ),
         Rule("speck.destinations", "each core feeds <= 2 destinations", _HW, _destinations),
+        Rule(
+            "speck.memory",
+            "every layer fits a core's kernel/neuron/bias memory, each on its own core",
+            _MEM,
+            _memory,
+        ),
+        Rule(
+            "speck.recurrence",
+            "no recurrent loop between layers (deadlock risk; Sinabs cannot order the cores)",
+            _LOOP,
+            R.not_recurrent(_in_cycles, "Speck layers must form no loop (it can deadlock the chip)"),
+        ),
         Rule(
             "speck.one-threshold",
             "one threshold per layer",

@@ -158,9 +158,16 @@ def inspect_command(file: str | Path, *, fmt: str = "text", repair: bool = False
     return ToolResult(text_lines(text))
 
 
-def validate_command(file: str | Path, *, repair: bool = False, target: str | None = None) -> ToolResult:
+def validate_command(
+    file: str | Path, *, repair: bool = False, target: str | None = None, fmt: str = "text"
+) -> ToolResult:
     """``spyx-convert validate``: exit 0 when valid (and within the target's rules), 1 with one diagnostic per
-    line on standard error otherwise; an unreadable file raises its error (exit 2)."""
+    line on standard error otherwise; an unreadable file raises its error (exit 2).
+
+    With a ``target``, the rule results are followed by the target's resource table
+    (:meth:`spyx.targets.Target.resources`). ``fmt="json"``: one JSON object on standard output instead
+    (``file``, ``target``, ``valid``, ``problems``, ``violations``, ``resources``, ``repairs``), same exit code.
+    """
     try:
         problems, result = validate_file(file, repair=repair)
     except SpyxError as e:
@@ -168,11 +175,29 @@ def validate_command(file: str | Path, *, repair: bool = False, target: str | No
             raise
         problems, result = list(getattr(e, "diagnostics", [str(e)])), None
     out = ToolResult()
+    file_problems = list(problems)
+    violations, table = [], None
     if target is not None and result is not None and not problems:
-        violations = check(result.graph, get_target(target))
+        t = get_target(target)
+        violations = check(result.graph, t)
+        table = t.resources(result.graph)
         out.lines += [f"{file}: {v}" for v in violations if v.severity != "error"]
         problems = [str(v) for v in violations if v.severity == "error"]
-    out.lines += [f"note: {r}" for r in (result.repairs if result is not None else ())]
+    repairs = list(result.repairs) if result is not None else []
+    if fmt == "json":
+        info = {
+            "file": str(file),
+            "target": None if target is None else get_target(target).spec(),
+            "valid": not problems,
+            "problems": file_problems,
+            "violations": [v.to_dict() for v in violations],
+            "resources": None if table is None else table.to_dict(),
+            "repairs": repairs,
+        }
+        return ToolResult(text_lines(json.dumps(info, indent=2) + "\n"), exit_code=1 if problems else 0)
+    out.lines += [f"note: {r}" for r in repairs]
+    if table is not None:
+        out.lines += text_lines(table.format_table() + "\n")
     if problems:
         out.errors = [p if p.startswith(str(file)) else f"{file}: {p}" for p in problems]
         out.exit_code = 1

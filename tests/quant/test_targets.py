@@ -134,6 +134,40 @@ XYLO_BAD = {
 }
 
 
+def _fan_out_graph(n_hid):
+    """Every input drives all ``n_hid`` hidden neurons: fan-out ``n_hid``."""
+    return _xylo_with(
+        {
+            "w_in": Linear(weight=np.ones((n_hid, 4), F)),
+            "h": _neuron(n_hid),
+            "w_rec": Linear(weight=np.zeros((n_hid, n_hid), F)),
+            "w_out": Linear(weight=np.zeros((2, n_hid), F)),
+        }
+    )
+
+
+# Each variant: the Xylo rules with its own limits (hidden 992 / 496, outputs 32 / 16, fan-out - / 512);
+# XyloAudio 3 warns above 16 output channels.
+XYLO_A3_BAD = {
+    **XYLO_BAD,
+    "xylo.max-hidden": lambda: _xylo(n_hid=993),
+    "xylo.max-outputs": lambda: _xylo(n_out=33),
+    "xylo.output-channels": lambda: _xylo(n_out=17),
+}
+del XYLO_A3_BAD["xylo.fan-out"]  # not in the Audio 3 sources: see test_rules_a_variant_cannot_break
+XYLO_IMU_BAD = {
+    **XYLO_BAD,
+    "xylo.max-hidden": lambda: _xylo(n_hid=497),
+    "xylo.max-outputs": lambda: _xylo(n_out=17),
+    "xylo.fan-out": lambda: _fan_out_graph(513),
+}
+# rule id -> (a graph built to break it, the targets on which it cannot fire, and why)
+XYLO_INAPPLICABLE = {
+    "xylo.output-channels": (lambda: _xylo(n_out=17), ("xylo", "xylo-imu")),  # only Audio 3 warns
+    "xylo.fan-out": (lambda: _fan_out_graph(600), ("xylo-audio3",)),  # Audio 3 fan-out: unknown
+}
+
+
 # -- Speck ------------------------------------------------------------------------
 def _conv(c_in, c_out, k=3, stride=1, pad=1, bias=0.0):
     rng = np.random.default_rng(c_in * 7 + c_out)
@@ -261,6 +295,18 @@ SPECK_BAD = {
         {"fc": Affine(weight=np.full((10, 256), 0.5, F), bias=np.zeros(10, F))}
     ),
     "speck.threshold-format": lambda: _speck_with({"n2": _if((10,), thr=0.5)}),
+    # fc as a conv over the flattened (4, 8, 8): kernel entries 4 * 2^(ceil log2 64 + ceil log2 1024) = 2^18,
+    # more than the 64 Ki of the largest core
+    "speck.memory": lambda: _speck_with(
+        {
+            "fc": Affine(weight=np.ones((1024, 256), F), bias=np.zeros(1024, F)),
+            "n2": _if((1024,)),
+            "out": Output(shape=np.array([1024])),
+        }
+    ),
+    "speck.recurrence": lambda: _speck_with(
+        {"rec": Linear(weight=np.ones((10, 10), F))}, extra_edges=[("n2", "rec"), ("rec", "n2")]
+    ),
 }
 
 
@@ -309,7 +355,32 @@ LOIHI_BAD = {
 }
 LOIHI_SPEC = "loihi2{weight_bits=8,threshold_bits=16}"
 
+def _s2_lif(n=4):
+    return LIF(
+        tau=np.full(n, 0.01, F), r=np.ones(n, F), v_leak=np.zeros(n, F), v_threshold=np.ones(n, F),
+        v_reset=np.zeros(n, F),
+    )
+
+
 S2_BAD = {
+    "spinnaker2.primitives": lambda: _loihi(_neuron(4, reset="value")),
+    "spinnaker2.no-weight-chain": lambda: Graph.sequential(
+        [("fc", Linear(weight=np.full((4, 3), 2.0, F))), ("fc2", Linear(weight=np.ones((4, 4), F))),
+         ("lif", _s2_lif())],
+        input_shape=(3,),
+    ),
+    "spinnaker2.cubalif-not-after-conv": lambda: Graph.sequential(
+        [("conv", Conv2d(weight=np.ones((1, 2, 3, 3), F), bias=np.zeros(1, F), stride=np.array([1, 1]),
+                         padding=np.array([1, 1]), dilation=np.array([1, 1]), groups=np.int64(1),
+                         input_shape=np.array([4, 4]))),
+         ("cuba", _cuba(16).replace(**{k: getattr(_cuba(16), k).reshape(1, 4, 4) for k in _cuba(16).params()}))],
+        input_shape=(2, 4, 4),
+    ),
+    "spinnaker2.input-rank": lambda: Graph.sequential(
+        [("flat", Flatten(start_dim=np.int64(0), end_dim=np.int64(-1), input_type=np.array([2, 3]))),
+         ("fc", Linear(weight=np.full((4, 6), 2.0, F))), ("lif", _s2_lif())],
+        input_shape=(2, 3),
+    ),
     "spinnaker2.reset": lambda: _loihi(
         LIF(
             tau=np.full(4, 0.01, F),
@@ -331,10 +402,12 @@ S2_BAD = {
     ),
 }
 S2_GOOD = S2_BAD["spinnaker2.weight-format"]().replace_node("fc", Linear(weight=np.full((4, 3), 3.0, F)))
-S2_SPEC = "spinnaker2{weight_bits=8}"
+S2_SPEC = "spinnaker2"  # int8 weights by default (the converter's astype(np.int8))
 
 CASES = [
     ("xylo", _xylo(), XYLO_BAD),
+    ("xylo-audio3", _xylo(), XYLO_A3_BAD),
+    ("xylo-imu", _xylo(), XYLO_IMU_BAD),
     ("speck", _graph(*speck_nodes()), SPECK_BAD),
     (LOIHI_SPEC, _loihi(), LOIHI_BAD),
     (S2_SPEC, S2_GOOD, S2_BAD),
@@ -345,13 +418,40 @@ CASES = [
 def test_every_rule_has_a_satisfying_and_a_violating_graph(spec, good, bad):
     target = get_target(spec)
     assert check(good, target, dt=DT) == [], [str(v) for v in check(good, target, dt=DT)]
-    assert set(bad) == {r.id for r in target.rules}, "each rule needs a violating graph here"
+    cannot = {r for r, (_, where) in XYLO_INAPPLICABLE.items() if target.name in where}
+    assert set(bad) | cannot == {r.id for r in target.rules}, "each rule needs a violating graph here"
     for rule_id, make in bad.items():
         found = check(make(), target, dt=DT)
         hits = [v for v in found if v.rule == rule_id]
         assert hits, f"{rule_id} not reported; got {[str(v) for v in found]}"
         assert all(v.nodes and v.source for v in hits)
         assert all(rule_id in str(v) for v in hits)
+
+
+@pytest.mark.parametrize("rule_id", sorted(XYLO_INAPPLICABLE))
+def test_rules_a_variant_cannot_break(rule_id):
+    """A graph that breaks the rule on one variant and passes it on the variants the rule does not bind."""
+    make, where = XYLO_INAPPLICABLE[rule_id]
+    g = make()
+    binding = [n for n in ("xylo", "xylo-audio3", "xylo-imu") if n not in where]
+    assert all(any(v.rule == rule_id for v in check(g, n)) for n in binding), binding
+    assert not any(v.rule == rule_id for n in where for v in check(g, n))
+
+
+@pytest.mark.parametrize(
+    "name,hidden,outputs", [("xylo", 1000, 8), ("xylo-audio3", 992, 32), ("xylo-imu", 496, 16)]
+)
+def test_xylo_variant_limits_at_the_boundary(name, hidden, outputs):
+    """The limits are inclusive: at the limit the rule passes, one more fails; the variant's name and the
+    ``variant`` option give the same target."""
+    variant = {"xylo": "audio2", "xylo-audio3": "audio3", "xylo-imu": "imu"}[name]
+    assert get_target(name).limits() == get_target(f"xylo{{variant={variant}}}").limits()
+    for rule_id, at, over in (
+        ("xylo.max-hidden", dict(n_hid=hidden), dict(n_hid=hidden + 1)),
+        ("xylo.max-outputs", dict(n_out=outputs), dict(n_out=outputs + 1)),
+    ):
+        assert not any(v.rule == rule_id for v in check(_xylo(**at), name)), (rule_id, at)
+        assert any(v.rule == rule_id for v in check(_xylo(**over), name)), (rule_id, over)
 
 
 def test_imu_variant_limits_and_subtract_warning():
@@ -369,13 +469,16 @@ def test_registry_names_and_errors():
         assert get_target(name).name == name
     assert [n for n, _, _ in list_targets()] == sorted(TARGETS)
     with pytest.raises(
-        OptionError, match="unknown target 'lohi2'; available targets: loihi2, speck, spinnaker2, xylo"
+        OptionError,
+        match="unknown target 'lohi2'; available targets: loihi2, speck, spinnaker2, xylo, xylo-audio3, xylo-imu",
     ):
         get_target("lohi2")
     with pytest.raises(OptionError, match="has no option 'weight_bitz'"):
         get_target("loihi2{weight_bitz=8}")
-    with pytest.raises(OptionError, match="variant.*must be one of audio2, imu"):
-        get_target("xylo{variant=audio3}")
+    with pytest.raises(OptionError, match="variant.*must be one of audio2, audio3, imu"):
+        get_target("xylo{variant=audio4}")
+    with pytest.raises(OptionError, match="variant.*must be one of imu"):
+        get_target("xylo-imu{variant=audio2}")
     assert get_target("loihi2").unknowns() == ["weight_bits", "threshold_bits"]
     assert get_target("xylo", variant="imu").limits() == (16, 496, 16, 512)
 
