@@ -43,6 +43,7 @@ __all__ = [
     "VTH_SHIFT",
     "WEIGHT_SCALE",
     "LavaLifCodes",
+    "decay_tau",
     "dense_weights",
     "lif_codes",
     "threshold_code",
@@ -84,6 +85,21 @@ def input_gain(tau, dt: float) -> np.ndarray:
 def voltage_decay_code(tau, dt: float) -> np.ndarray:
     """``dv = int(dt / tau * 4095)`` (float32 product, truncated toward zero)."""
     return np.trunc(input_gain(tau, dt) * F32(FRACTION_FULL)).astype(np.int64)
+
+
+def decay_tau(dv, dt: float) -> np.ndarray:
+    """A float32 ``tau`` for each decay code ``dv`` (>= 1) that :func:`voltage_decay_code` maps back to
+    ``dv``: ``dt * 4095 / dv`` moved by a few ulps where the converter's truncation would land on ``dv - 1``
+    (it does for about half the codes: ``int(0.0999... * 4095)``). What ``quantize --target loihi2`` writes,
+    so that converting the quantized graph gives the codes it reported."""
+    dv = np.asarray(dv, np.int64)
+    tau = np.asarray(np.float64(dt) * FRACTION_FULL / np.maximum(dv, 1), F32)
+    for _ in range(16):  # each step is one ulp; the error of the division is a few ulps at most
+        code = voltage_decay_code(tau, dt)
+        if np.array_equal(code, dv):
+            return tau
+        tau = np.where(code < dv, np.nextafter(tau, F32(0)), np.where(code > dv, np.nextafter(tau, F32(np.inf)), tau))
+    raise ValueError(f"no float32 tau gives decay codes {dv.tolist()} at dt={dt}")  # not reached for 1..4095
 
 
 def threshold_code(v_threshold) -> np.ndarray:
