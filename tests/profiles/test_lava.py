@@ -59,6 +59,39 @@ def lava_bitacc(spikes, w_int, du, dv, vth):
     return np.array(vs), np.array(ss)
 
 
+def lava_float(spikes, w, tau, thr, dt):
+    """Lava's float Dense (one-step a_buff) into PyLifModelFloat, float64 state, the converter's float32
+    dv = dt/tau (du = 1: u is this step's input)."""
+    dv = (dt / np.asarray(tau, F)).astype(F)
+    w = np.asarray(w, np.float64) * dv.astype(np.float64)[:, None]  # the weight layer times the correction
+    n = w.shape[0]
+    u, v, a_buff = np.zeros(n), np.zeros(n), np.zeros(n)
+    vs, ss = [], []
+    for s_in in spikes:
+        a_in, a_buff = a_buff, w[:, s_in.astype(bool)].sum(axis=1)
+        u = u * (1 - 1.0) + a_in
+        v = v * (1 - dv) + u
+        s = v > np.asarray(thr, F)
+        v = np.where(s, 0.0, v)
+        vs.append(v)
+        ss.append(s)
+    return np.array(vs), np.array(ss)
+
+
+def _lif_layer(n_in, n, w_scale):
+    tau = rng.uniform(2e-4, 3e-3, n).astype(F)
+    thr = rng.uniform(0.05, 4.0, n).astype(F)
+    w = rng.normal(0, w_scale, (n, n_in)).astype(F)
+    g = Graph.sequential(
+        [
+            ("fc", Affine(weight=w, bias=np.zeros(n, F))),
+            ("lif", LIF(tau=tau, r=np.ones(n, F), v_leak=np.zeros(n, F), v_threshold=thr, v_reset=np.zeros(n, F))),
+        ],
+        input_shape=(n_in,),
+    )
+    return g, w, tau, thr
+
+
 def _run(graph, x, spec):
     prog = spyx.compile(graph, profile=spec)
     y, _, traces = prog.run_traced(prog.params, x)
@@ -96,20 +129,23 @@ def test_fixed_mode_matches_bit_accurate_reference_on_lif_norse(corpus):
     np.testing.assert_array_equal(y[:, 0, 0], csv[:, 2])
 
 
+def test_float_mode_matches_reference_on_random_layers():
+    n_in = 6
+    g, w, tau, thr = _lif_layer(n_in, 5, 20.0)
+    s = (rng.random((300, 2, n_in)) < 0.4).astype(F)
+    _, y, traces = _run(g, s, "lava")
+    for b in range(2):
+        v_ref, s_ref = lava_float(s[:, b], w, tau, thr, 1e-4)
+        np.testing.assert_allclose(np.asarray(traces["lif"]["v"])[:, b], v_ref, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(y[:, b], s_ref)
+        assert s_ref.any() and v_ref.min() < 0
+
+
 def test_fixed_mode_matches_reference_on_random_mixed_sign_layers():
-    """Mixed-sign weights (8-bit clip and lowest bit cleared), per-neuron tau and thresholds, dense input
-    so that negative membranes (rounding toward zero) and the 24-bit clip both occur."""
-    n_in, n = 6, 5
-    tau = rng.uniform(2e-4, 3e-3, n).astype(F)  # dv from 136 up to 2047
-    thr = rng.uniform(0.05, 4.0, n).astype(F)
-    w = rng.normal(0, 40.0, (n, n_in)).astype(F)
-    g = Graph.sequential(
-        [
-            ("fc", Affine(weight=w, bias=np.zeros(n, F))),
-            ("lif", LIF(tau=tau, r=np.ones(n, F), v_leak=np.zeros(n, F), v_threshold=thr, v_reset=np.zeros(n, F))),
-        ],
-        input_shape=(n_in,),
-    )
+    """Mixed-sign weights (8-bit clip and lowest bit cleared), per-neuron tau (dv from 136 up to 2047) and
+    thresholds, dense input so that negative membranes (rounding toward zero) occur."""
+    n_in = 6
+    g, w, tau, thr = _lif_layer(n_in, 5, 40.0)
     s = (rng.random((300, 2, n_in)) < 0.4).astype(F)
     prog, y, traces = _run(g, s, "lava{fixed_pt=true}")
     du, dv, vth = converter_codes(tau, thr, 1e-4)
