@@ -117,7 +117,7 @@ class LavaProfile(Profile):
         nodes, edges = dict(lowered.nodes), list(lowered.edges)
         for name in pops:
             feeders = [a for a, b in edges if b == name]
-            if self.fixed_pt:
+            if self.for_node(name).fixed_pt:  # fixed_pt@node=... may set it per population
                 gain = input_gain(np.asarray(graph.nodes[name].tau, F32), self.require_dt(dt, name))
                 for src in feeders:
                     nodes[src] = self._integer_weights(src, name, nodes[src], gain, edges)

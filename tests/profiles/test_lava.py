@@ -196,3 +196,19 @@ def test_refusals_name_the_node():
     )
     with pytest.raises(UnsupportedError, match="node if \\(IF\\): Lava exports no IF"):
         spyx.compile(iaf, profile="lava")
+
+
+def test_fixed_pt_per_node_converts_only_that_population():
+    """``fixed_pt@lif2=true``: lif1 stays float, lif2 and only its feeding layer get Lava's integers."""
+    n = 3
+    g1, w1, _, _ = _lif_layer(4, n, 20.0)
+    g2, w2, tau2, thr2 = _lif_layer(n, n, 40.0)
+    g = Graph.sequential(
+        [("fc1", g1.nodes["fc"]), ("lif1", g1.nodes["lif"]), ("fc2", g2.nodes["fc"]), ("lif2", g2.nodes["lif"])],
+        input_shape=(4,),
+    )
+    prog = spyx.compile(g, profile="lava{fixed_pt@lif2=true}")
+    kinds = {k: prog.graph.nodes[k].kind for k in ("lif1", "lif2")}
+    assert kinds == {"lif1": "spyx.Neuron", "lif2": "spyx.LavaLIF"}
+    np.testing.assert_array_equal(prog.graph.nodes["fc1"].weight, w1)
+    np.testing.assert_array_equal(prog.graph.nodes["fc2"].weight, converter_weights(w2, tau2, 1e-4))
