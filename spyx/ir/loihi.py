@@ -43,7 +43,7 @@ class LavaLIF(Node):
     # Not a Population: its parameters are register values, so no pass may fold a scale into them or
     # quantize them again; Levels is empty for the same reason (an integer threshold does not rescale).
     traits = (Levels(params=()), Spiking(), Discrete())
-    no_nir_reason = "NIR has no fixed-point neuron; export the float graph (profile lava) instead"
+    no_nir_reason = "NIR has no fixed-point neuron (keep the NIR file the lava profile read)"
     du: object = param(integer=True, doc="current decay, 12-bit (u keeps (4096 - du - 1) / 4096)")
     dv: object = param(integer=True, doc="voltage decay, 12-bit (v keeps (4096 - dv) / 4096)")
     vth: object = param(integer=True, doc="threshold mantissa; v spikes above vth << 6")
