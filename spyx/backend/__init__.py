@@ -8,6 +8,7 @@ their new homes in :mod:`spyx.tools`, resolved on first use (the backend does no
 
 from spyx.backend import adaptive as _adaptive  # noqa: F401  (registers the spyx.AdaptiveNeuron kernel)
 from spyx.backend import refractory as _refractory  # noqa: F401  (registers the spyx.RefractoryLIF kernel)
+from spyx.backend import loihi as _loihi  # noqa: F401  (registers the spyx.LavaLIF kernel)
 from spyx.backend.codegen import check_options, generate, resolve_surrogate
 from spyx.backend.kernels import KERNELS, Kernel, kernel_for, register_kernel
 from spyx.backend.population import perturb_params, run_population, stack_params

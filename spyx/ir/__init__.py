@@ -8,6 +8,7 @@ from spyx.ir.discrete import Neuron, Shift
 from spyx.ir.flatten import Flatten
 from spyx.ir.graph import Edge, Graph
 from spyx.ir.linear import Affine, Linear, Scale
+from spyx.ir.loihi import LavaLIF
 from spyx.ir.neurons import IF, LI, LIF, CubaLI, CubaLIF, I
 from spyx.ir.node import Node, Shape, kind_class, param, register, registered_kinds
 from spyx.ir.pool import AvgPool2d, SumPool2d
@@ -20,7 +21,7 @@ from spyx.ir.verify import diagnose, verify
 
 __all__ = [
     "AdaptiveNeuron", "Affine", "AvgPool2d", "Conv1d", "Conv2d", "CubaLI", "CubaLIF", "Delay", "Edge",
-    "Flatten", "Graph", "I", "IF", "Input", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output",
+    "Flatten", "Graph", "I", "IF", "Input", "LavaLIF", "LI", "LIF", "Linear", "Neuron", "Node", "NodeShapes", "Output",
     "RefractoryLIF", "Scale", "Shape", "Shift", "SumPool2d", "Threshold", "diagnose", "feedback_edges",
     "infer_shapes", "is_causal", "kind_class", "param", "register", "registered_kinds", "sccs", "to_networkx",
     "to_text", "topological_order", "verify",

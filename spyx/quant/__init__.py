@@ -19,6 +19,7 @@ Deployment, on NIR graphs (no qwix):
 ``docs/quantization.md`` ("Which quantization to use when") says which to use and how they connect.
 """
 
+from spyx.quant import loihi2
 from spyx.quant.arith import QuantizedArray, fraction12_decay, quantize_with_scale, shift_decay
 from spyx.quant.qwix_model import is_qwix_quantized, quantize
 from spyx.quant.report import NodeAgreement, QuantReport, report
@@ -58,6 +59,7 @@ __all__ = [
     "QuantizeResult",
     "QuantizedArray",
     "fraction12_decay",
+    "loihi2",
     "quantize_graph",
     "quantize_with_scale",
     "report",

@@ -14,7 +14,10 @@ Decays (``decay``), the :class:`~spyx.ir.traits.Population` trait's ``decays``:
     Rockpool's ``tau_to_bitshift``) or ``method="exact"`` (``beta = exp(-dt/tau)``,
     ``tau' = -dt / ln(1 - 2**-dash)``, so that ``spyx.compile(method="exact")`` runs the chip's decay).
 ``fraction12`` (Loihi 2 via Lava): ``d = round((1 - beta) * 4095)`` in 1..4095, ``beta' = 1 - d / 4095``
-    (Lava's ``du, dv`` with the Euler reading ``1 - beta = dt / tau``: ``tau' = dt * 4095 / d``).
+    for a discrete decay. A time constant read by Euler (``1 - beta = dt / tau``) gets the NIR paper
+    converter's code, ``d = int(dt / tau * 4095)`` in float32 (truncated, :mod:`spyx.quant.loihi2`, the
+    arithmetic the ``lava{fixed_pt=true}`` profile uses), and ``tau' ~ dt * 4095 / d`` chosen so that the
+    converter maps it back to ``d``. (Lava's bit-accurate step then keeps ``(4096 - d) / 4096`` of ``v``.)
 
 Time constants and decays carry no scale, so the same change is made to the fake-quantized float graph.
 """
@@ -28,6 +31,7 @@ import numpy as np
 from spyx.ir.node import Node
 from spyx.ir.traits import Levels, Population
 from spyx.quant.arith import fraction12_decay, int_range, shift_decay
+from spyx.quant.loihi2 import decay_tau, voltage_decay_code
 
 __all__ = ["DECAYS", "FormatChange", "round_state", "quantize_decays", "state_params", "decay_params"]
 
@@ -69,18 +73,17 @@ def round_state(node: Node, bits: int) -> tuple[Node, list[FormatChange]]:
         q = np.clip(raw, qmin, qmax) + 0.0  # no negative zeros
         new[name] = q.astype(value.dtype if value.dtype.kind == "f" else np.float32)
         err = float(np.max(np.abs(q - value))) if value.size else 0.0
-        changes.append(
-            FormatChange(name, f"int{bits}", err, int(np.count_nonzero(raw != q)), q.astype(np.int64))
-        )
+        changes.append(FormatChange(name, f"int{bits}", err, int(np.count_nonzero(raw != q)), q.astype(np.int64)))
     return (node.replace(**new) if new else node), changes
 
 
 METHODS = ("euler", "exact")
 
 
-def _tau(
-    tau: np.ndarray, dt: float, decay: str, max_shift: int | None, method: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _tau(tau: np.ndarray, dt: float, decay: str, max_shift: int | None, method: str) -> tuple[np.ndarray, np.ndarray]:
+    if decay == "fraction12" and method == "euler":  # Lava: the NIR paper converter's int(dt/tau * 4095)
+        codes = np.maximum(voltage_decay_code(tau, dt), 1)  # d = 0 would mean no decay: no finite tau
+        return codes, decay_tau(codes, dt).astype(np.float64)
     tau = np.asarray(tau, dtype=np.float64)
     beta = 1.0 - dt / tau if method == "euler" else np.exp(-dt / tau)
     if decay == "shift":

@@ -1,9 +1,15 @@
 """Intel Loihi 2 through Lava, as the NIR paper's converter (``paper/nir_to_lava.py``) maps NIR graphs.
 
 Source (collected in ``hardware-targets.md``): current and voltage decays ``du, dv`` are 12-bit fractions
-(x4095); weights are scaled by 256 to integers; ``vth = int(v * 131071) >> 9``; no biases; CubaLIF decays and
-thresholds are shared per layer; ``v_leak = 0``. Loihi 1 per core: 4096 input/output axons, <= 1,048,576
+(``int(d * 4095)``); weights are scaled by 256 to integers; ``vth = int(v * 131071) >> 9``; no biases; CubaLIF
+decays and thresholds are shared per layer; ``v_leak = 0``. Loihi 1 per core: 4096 input/output axons, <= 1,048,576
 synapse bits (nengo-loihi validator; spikingjelly#543) - not checked here.
+
+The integers the converter computes (``du``, ``dv``, ``vth``, weights) are :mod:`spyx.quant.loihi2`, shared with
+the ``lava{fixed_pt=true}`` profile; ``loihi2.decay-format`` checks time constants against its truncating
+``int(dt / tau * 4095)``, and ``quantize_for(g, "loihi2")`` writes time constants that convert back to the codes
+it reports. Weights and thresholds keep the quantizer's own grid (per-tensor scale), not the converter's fixed
+``x256`` / ``x131071 >> 9``.
 
 Not in the sources: the weight and threshold bit widths (options ``weight_bits``, ``threshold_bits``, default
 unknown) and the list of supported primitives.
