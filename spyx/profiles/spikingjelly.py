@@ -68,6 +68,22 @@ def _leaks_to_reset(node: Node) -> bool:
     return bool(np.array_equal(*np.broadcast_arrays(a64(node.v_leak), node_param(node, "v_reset"))))
 
 
+def _sign(ev: Evidence) -> str:
+    """What in the file no other exporter writes ("" if nothing): an IF with ``r = 1/dt != 1`` (Sinabs, Norse
+    and Spyx 1.0 write ``r = 1``); a LIF with ``v_leak == v_reset != 0`` (the others write ``v_reset = 0``);
+    LIFs with ``r = 1`` beside LIFs with ``r != 1`` (``decay_input`` true and false; the others write one
+    rule for every LIF)."""
+    ifs = [n for n in ev.neurons.values() if n.kind == "IF"]
+    lifs = [n for n in ev.neurons.values() if n.kind == "LIF"]
+    if ifs and all(np.all(a64(n.r) != 1) for n in ifs):
+        return "IF r = 1/dt"
+    if any(np.any(a64(n.v_leak) != 0) and _leaks_to_reset(n) for n in lifs):
+        return "LIF v_leak == v_reset != 0"
+    if any(np.all(a64(n.r) == 1) for n in lifs) and any(np.all(a64(n.r) != 1) for n in lifs):
+        return "LIF r = 1 (decay_input) beside LIF r = tau/dt"
+    return ""
+
+
 def _fits(ev: Evidence, dt: float) -> bool:
     """Every neuron node follows ``export_to_nir``'s convention at ``dt`` (see the module docstring)."""
     for node in ev.neurons.values():
@@ -116,17 +132,11 @@ class SpikingJellyProfile(Profile):
 
     @staticmethod
     def detect(ev: Evidence) -> Detection | None:
-        """A sign only SpikingJelly writes (an IF with ``r = 1/dt != 1``, or a LIF with
-        ``v_leak == v_reset != 0``), and every neuron node in its convention at one dt. Without such a
-        sign a SpikingJelly file has the parameters of another exporter's (``decay_input=True`` LIFs:
-        Norse's ``r = 1``, tau < 1; ``decay_input=False`` LIFs and CubaLIFs at dt = 1e-4: snnTorch's), and is
-        not claimed."""
-        ifs = [n for n in ev.neurons.values() if n.kind == "IF"]
-        sign = ""
-        if ifs and all(np.all(a64(n.r) != 1) for n in ifs):
-            sign = "IF r = 1/dt"
-        elif any(n.kind == "LIF" and np.any(a64(n.v_leak) != 0) and _leaks_to_reset(n) for n in ev.neurons.values()):
-            sign = "LIF v_leak == v_reset != 0"
+        """A sign only SpikingJelly writes (:func:`_sign`), and every neuron node in its convention at one dt
+        recovered from the file. Without such a sign a SpikingJelly file has the parameters of another
+        exporter's (only ``decay_input=True`` LIFs: Norse's ``r = 1``, tau < 1; only ``decay_input=False``
+        LIFs and CubaLIFs at dt = 1e-4: snnTorch's), and is not claimed."""
+        sign = _sign(ev)
         dt = spikingjelly_dt(ev.neurons.values())
         if not sign or dt is None or not (np.isfinite(dt) and dt > 0) or not _fits(ev, dt):
             return None

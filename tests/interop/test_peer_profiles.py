@@ -30,7 +30,11 @@ KNOWN_BAD = {
     ("sinabs", "merge_skip"): "no export",
     ("rockpool", "lif_has_rec"): "lossy export",
     ("spyx1", "lif_li_readout"): "lossy export",
+    ("spikingjelly", "lif_soft_reset"): "no export",  # "NIR does not distinguish soft reset"
 }
+# files whose parameters are another exporter's convention too: detection gives that exporter's name
+# (SpikingJelly LIF(decay_input=True, v_reset=0) writes r = 1, tau = tau_steps dt < 1 s, as Norse 1.1 does)
+MISDETECTED = {("spikingjelly", "lif_decay_input_only"): "norse"}
 # IF-only files: Sinabs, Norse and Spyx 1.0 all write IF(r = 1), so auto must refuse
 AMBIGUOUS = {
     ("sinabs", "iaf_multispike_subtract"),
@@ -103,9 +107,10 @@ def _check_detection(root, peer):
             with pytest.raises(OptionError, match="cannot tell"):
                 resolve_profile(graph, "auto")
         else:
-            assert found.exporter == peer, (meta["case"], found)
+            want = MISDETECTED.get((peer, meta["case"]), peer)
+            assert found.exporter == want, (meta["case"], found)
             profile, notes = resolve_profile(graph, "auto")
-            assert profile.name == peer and peer in notes[0]
+            assert profile.name == want and want in notes[0]
 
 
 @pytest.mark.parametrize("peer", TORCH_PEERS)
@@ -115,6 +120,17 @@ def test_auto_detects_torch_peers(peer_fixtures, peer):
 
 def test_auto_detects_spyx1(spyx1_fixtures):
     _check_detection(spyx1_fixtures, "spyx1")
+
+
+def test_spikingjelly_fixtures_reproduce(spikingjelly_fixtures):
+    _check_peer(spikingjelly_fixtures, "spikingjelly")
+    for cdir, meta in cases(spikingjelly_fixtures, "spikingjelly"):  # none is trivially all zeros
+        assert (cdir / "model.nir").exists() or meta.get("export_error")
+        assert np.load(cdir / "output.npy").sum() >= 10, meta["case"]
+
+
+def test_auto_detects_spikingjelly(spikingjelly_fixtures):
+    _check_detection(spikingjelly_fixtures, "spikingjelly")
 
 
 def test_auto_with_default_options_reproduces(peer_fixtures):

@@ -146,6 +146,8 @@ def test_detection_needs_a_sign_only_spikingjelly_writes():
         "spikingjelly"
     )
     assert detect(_two(sj_cubalif(0.5, 0.75), sj_if(dt=1e-4))).exporter == "spikingjelly"
+    mixed_r = detect(_two(sj_lif(2.0, dt=1e-3), sj_lif(4.0, dt=1e-3, decay_input=False)))
+    assert mixed_r.exporter == "spikingjelly" and "dt = 0.001" in mixed_r.evidence[0]
     assert resolve_profile(_two(sj_lif(2.0), sj_if()), "auto")[0].name == "spikingjelly"
     # without a sign the parameters are another exporter's (docs/interop.md): not claimed
     assert detect(_two(sj_lif(2.0), sj_lif(5.0))).exporter == "norse"  # r = 1, tau < 1
