@@ -10,7 +10,7 @@ import pytest
 
 import spyx
 from spyx.errors import OptionError
-from spyx.profiles import detect, resolve_profile
+from spyx.profiles import detect, get_profile, resolve_profile
 
 from .conftest import TORCH_PEERS, cases
 from .spec import profile_spec
@@ -34,7 +34,10 @@ KNOWN_BAD = {
 }
 # files whose parameters are another exporter's convention too: detection gives that exporter's name
 # (SpikingJelly LIF(decay_input=True, v_reset=0) writes r = 1, tau = tau_steps dt < 1 s, as Norse 1.1 does)
-MISDETECTED = {("spikingjelly", "lif_decay_input_only"): "norse"}
+MISDETECTED = {
+    ("spikingjelly", "lif_decay_input_only"): "norse",
+    ("spikingjelly", "lif_pulse"): "norse",
+}
 # IF-only files: Sinabs, Norse and Spyx 1.0 all write IF(r = 1), so auto must refuse
 AMBIGUOUS = {
     ("sinabs", "iaf_multispike_subtract"),
@@ -127,6 +130,15 @@ def test_spikingjelly_fixtures_reproduce(spikingjelly_fixtures):
     for cdir, meta in cases(spikingjelly_fixtures, "spikingjelly"):  # none is trivially all zeros
         assert (cdir / "model.nir").exists() or meta.get("export_error")
         assert np.load(cdir / "output.npy").sum() >= 10, meta["case"]
+
+
+def test_spikingjelly_spike_timing_is_its_profiles(spikingjelly_fixtures):
+    """SpikingJelly itself, one neuron, pulses far above threshold: each spike in the pulse's own step, as the
+    profile states (``dynamic_before_transition`` True: a lag of 0 steps, False would be 1)."""
+    cdir = spikingjelly_fixtures / "spikingjelly" / "lif_pulse"
+    x, y = np.load(cdir / "input.npy")[..., 0], np.load(cdir / "output.npy")[..., 0]
+    lag = 0 if get_profile("spikingjelly").dynamic_before_transition else 1
+    np.testing.assert_array_equal(y, np.roll(x > 0, lag, axis=0).astype(y.dtype))
 
 
 def test_auto_detects_spikingjelly(spikingjelly_fixtures):

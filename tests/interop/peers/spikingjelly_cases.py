@@ -139,6 +139,26 @@ def case_conv(seed) -> CaseResult:
     return _result(x, y, graph, err, 1e-4, {"layers": ["Conv2d", "LIFNode", "AvgPool2d", "Flatten", "IFNode"]})
 
 
+PULSES = ((2, 5, 9, 14, 20, 27), (0, 3, 4, 11, 18, 29))  # steps of the pulses of sample 0 and sample 1
+
+
+def case_pulse() -> CaseResult:
+    """One LIF neuron, pulses far above threshold: SpikingJelly's spike comes in the pulse's own step
+    (``dynamic_before_transition``; tests/interop/test_peer_profiles.py checks it against the profile)."""
+    import torch
+    from spikingjelly.activation_based import neuron
+
+    fc = _lin(1, 1, 1.0, bias=False)
+    with torch.no_grad():
+        fc.weight.fill_(1.0)
+    net = torch.nn.Sequential(fc, neuron.LIFNode(tau=2.0))
+    x = np.zeros((T, len(PULSES), 1), np.float32)
+    for b, steps in enumerate(PULSES):
+        x[list(steps), b, 0] = 10.0
+    y, graph, err = _run_and_export(net, x, 1e-4)
+    return _result(x, y, graph, err, 1e-4, {"layers": ["LIFNode"], "pulses": PULSES})
+
+
 CASES = [
     Case("lif_if_mlp", lambda: case_mlp(1, {"tau": 2.0}, "if"), "Linear-LIF(tau=2, decay_input)-Linear-IF"),
     Case(
@@ -159,4 +179,5 @@ CASES = [
     Case("if_mlp_dt_1e-3", lambda: case_if(5, 1e-3), "IF x2 (v_reset -0.3 and 0) exported at dt = 1e-3"),
     Case("cubalif_if", lambda: case_cubalif(6), "Linear-CUBALIF(c_decay 0.5, v_decay 0.75)-Linear-IF"),
     Case("conv_lif_pool", lambda: case_conv(7), "Conv2d-LIF-AvgPool2d-Flatten-Linear-IF, (2, 8, 8)"),
+    Case("lif_pulse", case_pulse, "one LIF(tau=2), pulses of 10: the spike timing"),
 ]
