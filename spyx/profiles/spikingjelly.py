@@ -42,6 +42,7 @@ from spyx.profiles.base import Profile
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape, snap1
 from spyx.profiles.encoding import P, nir_cubalif, nir_if, nir_lif, plain_options, require, uniform
 from spyx.profiles.evidence import Detection, Evidence, close
+from spyx.profiles.snntorch import SNNTORCH_DT
 
 __all__ = ["SpikingJellyProfile", "SPIKINGJELLY_DT", "spikingjelly_dt"]
 
@@ -72,7 +73,9 @@ def _sign(ev: Evidence) -> str:
     """What in the file no other exporter writes ("" if nothing): an IF with ``r = 1/dt != 1`` (Sinabs, Norse
     and Spyx 1.0 write ``r = 1``); a LIF with ``v_leak == v_reset != 0`` (the others write ``v_reset = 0``);
     LIFs with ``r = 1`` beside LIFs with ``r != 1`` (``decay_input`` true and false; the others write one
-    rule for every LIF)."""
+    rule for every LIF); CubaLIFs with ``r = tau_mem/dt`` and ``w_in = tau_syn/dt`` at a dt other than 1e-4
+    (snnTorch writes that rule, always at 1e-4; Rockpool writes ``w_in = 1``). A LIF's ``r = tau/dt`` alone is
+    no sign: with one tau in the file, Rockpool's ``r = tau exp(-dt'/tau)/dt'`` fits it at some dt'."""
     ifs = [n for n in ev.neurons.values() if n.kind == "IF"]
     lifs = [n for n in ev.neurons.values() if n.kind == "LIF"]
     if ifs and all(np.all(a64(n.r) != 1) for n in ifs):
@@ -81,6 +84,9 @@ def _sign(ev: Evidence) -> str:
         return "LIF v_leak == v_reset != 0"
     if any(np.all(a64(n.r) == 1) for n in lifs) and any(np.all(a64(n.r) != 1) for n in lifs):
         return "LIF r = 1 (decay_input) beside LIF r = tau/dt"
+    dt = spikingjelly_dt(n for n in ev.neurons.values() if n.kind == "CubaLIF")
+    if dt is not None and not close(dt, SNNTORCH_DT):
+        return f"CubaLIF r = tau_mem/dt at dt = {dt:.6g}, not snnTorch's 1e-4"
     return ""
 
 
@@ -92,7 +98,8 @@ def _fits(ev: Evidence, dt: float) -> bool:
             ok = close(r, 1.0 / dt)
         elif node.kind == "LIF":
             tau = a64(node.tau)
-            ok = (close(r, 1.0) or close(r, tau / dt)) and _leaks_to_reset(node)
+            # LIFNode asserts tau > 1 (steps): a tau of one step is no SpikingJelly LIF (snnTorch's beta = 0)
+            ok = (close(r, 1.0) or close(r, tau / dt)) and _leaks_to_reset(node) and bool(np.all(tau > dt * (1 + 1e-4)))
         elif node.kind == "CubaLIF":
             ok = close(r, a64(node.tau_mem) / dt) and close(node.w_in, a64(node.tau_syn) / dt)
             ok = ok and bool(np.all(a64(node.v_leak) == 0))
