@@ -71,7 +71,8 @@ def _leaks_to_reset(node: Node) -> bool:
 
 def _sign(ev: Evidence) -> str:
     """What in the file no other exporter writes ("" if nothing): an IF with ``r = 1/dt != 1`` (Sinabs, Norse
-    and Spyx 1.0 write ``r = 1``); a LIF with ``v_leak == v_reset != 0`` (the others write ``v_reset = 0``);
+    and Spyx 1.0 write ``r = 1``); a LIF with ``v_leak == v_reset != 0`` or a CubaLIF with ``v_reset != 0``
+    (the others write ``v_reset = 0`` or none, which nir reads as 0);
     LIFs with ``r = 1`` beside LIFs with ``r != 1`` (``decay_input`` true and false; the others write one
     rule for every LIF); CubaLIFs with ``r = tau_mem/dt`` and ``w_in = tau_syn/dt`` at a dt other than 1e-4
     (snnTorch writes that rule, always at 1e-4; Rockpool writes ``w_in = 1``). A LIF's ``r = tau/dt`` alone is
@@ -82,6 +83,8 @@ def _sign(ev: Evidence) -> str:
         return "IF r = 1/dt"
     if any(np.any(a64(n.v_leak) != 0) and _leaks_to_reset(n) for n in lifs):
         return "LIF v_leak == v_reset != 0"
+    if any(n.kind == "CubaLIF" and np.any(node_param(n, "v_reset") != 0) for n in ev.neurons.values()):
+        return "CubaLIF v_reset != 0"
     if any(np.all(a64(n.r) == 1) for n in lifs) and any(np.all(a64(n.r) != 1) for n in lifs):
         return "LIF r = 1 (decay_input) beside LIF r = tau/dt"
     dt = spikingjelly_dt(n for n in ev.neurons.values() if n.kind == "CubaLIF")

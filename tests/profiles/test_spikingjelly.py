@@ -149,6 +149,7 @@ def test_detection_needs_a_sign_only_spikingjelly_writes():
     for dt in (1e-3, 1.0):  # CubaLIF r = tau_mem/dt at a dt snnTorch never writes
         assert detect(_two(sj_cubalif(0.5, 0.75, dt), sj_cubalif(0.3, 0.9, dt))).exporter == "spikingjelly", dt
     assert detect(_two(sj_cubalif(0.5, 0.75), sj_cubalif(0.3, 0.9))).exporter == "snntorch"  # dt = 1e-4
+    assert detect(_two(sj_cubalif(0.5, 0.75, v_reset=-0.1), sj_cubalif(0.3, 0.9))).exporter == "spikingjelly"
     mixed_r = detect(_two(sj_lif(2.0, dt=1e-3), sj_lif(4.0, dt=1e-3, decay_input=False)))
     assert mixed_r.exporter == "spikingjelly" and "dt = 0.001" in mixed_r.evidence[0]
     assert resolve_profile(_two(sj_lif(2.0), sj_if()), "auto")[0].name == "spikingjelly"
