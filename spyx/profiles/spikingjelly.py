@@ -70,13 +70,18 @@ def _leaks_to_reset(node: Node) -> bool:
 
 
 def _sign(ev: Evidence) -> str:
-    """What in the file no other exporter writes ("" if nothing): an IF with ``r = 1/dt != 1`` (Sinabs, Norse
-    and Spyx 1.0 write ``r = 1``); a LIF with ``v_leak == v_reset != 0`` or a CubaLIF with ``v_reset != 0``
-    (the others write ``v_reset = 0`` or none, which nir reads as 0);
-    LIFs with ``r = 1`` beside LIFs with ``r != 1`` (``decay_input`` true and false; the others write one
-    rule for every LIF); CubaLIFs with ``r = tau_mem/dt`` and ``w_in = tau_syn/dt`` at a dt other than 1e-4
-    (snnTorch writes that rule, always at 1e-4; Rockpool writes ``w_in = 1``). A LIF's ``r = tau/dt`` alone is
-    no sign: with one tau in the file, Rockpool's ``r = tau exp(-dt'/tau)/dt'`` fits it at some dt'."""
+    """What in the file no other exporter writes ("" if nothing), first found of:
+
+    - an IF with ``r = 1/dt != 1`` (Sinabs, Norse and Spyx 1.0 write ``r = 1``);
+    - a LIF with ``v_leak == v_reset != 0``, or a CubaLIF with ``v_reset != 0`` (the others write
+      ``v_reset = 0`` or none, which nir reads as 0);
+    - LIFs with ``r = 1`` beside LIFs with ``r != 1`` (``decay_input`` true and false; the others write one
+      rule for every LIF);
+    - CubaLIFs with ``r = tau_mem/dt`` at a dt other than 1e-4 (snnTorch writes that rule, always at 1e-4;
+      Rockpool writes ``w_in = 1``; ``_fits`` checks ``w_in = tau_syn/dt``).
+
+    A LIF's ``r = tau/dt`` alone is no sign: with one tau in the file, Rockpool's ``r = tau exp(-dt'/tau)/dt'``
+    fits it at some dt'."""
     ifs = [n for n in ev.neurons.values() if n.kind == "IF"]
     lifs = [n for n in ev.neurons.values() if n.kind == "LIF"]
     if ifs and all(np.all(a64(n.r) != 1) for n in ifs):
@@ -102,7 +107,8 @@ def _fits(ev: Evidence, dt: float) -> bool:
         elif node.kind == "LIF":
             tau = a64(node.tau)
             # LIFNode asserts tau > 1 (steps): a tau of one step is no SpikingJelly LIF (snnTorch's beta = 0)
-            ok = (close(r, 1.0) or close(r, tau / dt)) and _leaks_to_reset(node) and bool(np.all(tau > dt * (1 + 1e-4)))
+            above_one_step = bool(np.all(tau > dt * (1 + 1e-4)))
+            ok = (close(r, 1.0) or close(r, tau / dt)) and _leaks_to_reset(node) and above_one_step
         elif node.kind == "CubaLIF":
             ok = close(r, a64(node.tau_mem) / dt) and close(node.w_in, a64(node.tau_syn) / dt)
             ok = ok and bool(np.all(a64(node.v_leak) == 0))
