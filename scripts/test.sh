@@ -5,7 +5,7 @@
 # - The interop suite needs the peer frameworks (snnTorch, Norse, Sinabs, Rockpool; CPU torch only). They are
 #   installed with ../shared/tools/install-peers.sh when that script is beside the checkout (as in CI);
 #   otherwise the interop tests skip and say why. Set SPYX_NO_PEERS=1 to skip installing them. Spyx 1.0 goes
-#   into .venv-spyx1 (tests/interop/conftest.py finds it there).
+#   into .venv-spyx1 (tests/interop/conftest.py finds it there). SpikingJelly 2.0.0 is installed with --no-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -31,6 +31,15 @@ if [ -z "${SPYX_NO_PEERS:-}" ] && [ -f "$PEERS" ]; then
     SETUPTOOLS_SCM_PRETEND_VERSION_FOR_NORSE=1.1.0 "$VPY" -m pip install -q --disable-pip-version-check \
       --no-deps --no-build-isolation --no-binary norse "norse==1.1.0" \
       || echo "norse 1.1.0 install failed: the Norse interop tests will skip"
+  fi
+  # SpikingJelly 2.0.0 (its nir_exchange) for the SpikingJelly interop fixtures. --no-deps: its requirements
+  # would replace the CPU torch with a CUDA one; what nir_exchange imports (torch, nir, nirtorch, numpy, h5py,
+  # tqdm) is already here.
+  if "$VPY" -c 'import torch, nir, nirtorch' 2>/dev/null \
+    && ! "$VPY" -c 'import spikingjelly.activation_based.nir_exchange' 2>/dev/null; then
+    echo "installing spikingjelly 2.0.0 (no deps) for the interop suite"
+    "$VPY" -m pip install -q --disable-pip-version-check --no-deps "spikingjelly==2.0.0" loguru \
+      || echo "spikingjelly 2.0.0 install failed: the SpikingJelly interop tests will skip"
   fi
 fi
 # Spyx 1.0 (flax.nnx, no torch) in its own environment, for the spyx1 interop fixtures (~1 min to install,

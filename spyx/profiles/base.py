@@ -98,6 +98,12 @@ class Profile:
     native_nir: ClassVar[bool] = False
     #: the framework's short name in messages (default: ``framework``)
     peer: ClassVar[str] = ""
+    #: the spike timing, in the word of NIR's open proposal: True = the framework integrates this step's
+    #: input (the dynamics) and then tests the spike (the transition) in the same step, so a spike appears in
+    #: the step whose input caused it; False = the spike is tested on the membrane from before this step's
+    #: dynamics, one step later. Every profile states it in its own class (a property where an option
+    #: decides it); docs/interop.md has the table and tests/profiles check it against a one-neuron run.
+    dynamic_before_transition: ClassVar[bool] = True
 
     def fixups(self) -> list[Pass]:
         """Passes fixing the exporter's file conventions on the nested graph as read. Default: drop a batch

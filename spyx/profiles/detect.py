@@ -28,7 +28,7 @@ from spyx.profiles.registry import get_profile_class
 __all__ = ["Detection", "detect", "ORDER"]
 
 #: the profiles asked while some ``r != 1``, then (``r == 1`` everywhere) the others
-ORDER = ("snntorch", "spyx1", "rockpool")
+ORDER = ("spikingjelly", "snntorch", "spyx1", "rockpool")
 ORDER_UNIT_R = ("sinabs", "norse")
 
 

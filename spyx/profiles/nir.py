@@ -24,6 +24,8 @@ class NirProfile(Profile):
     framework = "NIR"
     description = "NIR's continuous-time semantics, discretised exactly (zero-order hold) or by forward Euler"
     native_nir = True
+    #: ``discretize`` integrates over dt, then tests the spike on the new membrane
+    dynamic_before_transition = True
 
     method: Literal["exact", "euler"] = "exact"
     delay_rounding: Literal["error", "round", "floor", "ceil"] = "error"

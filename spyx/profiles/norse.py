@@ -51,6 +51,8 @@ class NorseProfile(Profile):
     name = "norse"
     framework = "Norse 1.1"
     description = "Norse LIFBox/LIF/LIBox/IAF cells as exported by norse.torch.to_nir (explicit Euler)"
+    #: ``z = H(v_decayed - v_th)`` on the membrane after this step's Euler update
+    dynamic_before_transition = True
 
     dt: float = NORSE_DT
     v_reset: float | None = None

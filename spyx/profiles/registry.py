@@ -25,6 +25,7 @@ PROFILES: dict[str, str] = {
     "sinabs": "spyx.profiles.sinabs:SinabsProfile",
     "rockpool": "spyx.profiles.rockpool:RockpoolProfile",
     "spyx1": "spyx.profiles.spyx1:Spyx1Profile",
+    "spikingjelly": "spyx.profiles.spikingjelly:SpikingJellyProfile",
     "lava": "spyx.profiles.lava:LavaProfile",
 }
 

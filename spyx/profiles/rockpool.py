@@ -71,6 +71,8 @@ class RockpoolProfile(Profile):
     name = "rockpool"
     framework = "Rockpool 3.1"
     description = "Rockpool LIFTorch/LIFNeuronTorch/ExpSynTorch as exported by to_nir (dt recovered from r)"
+    #: ``vmem = vmem + isyn + bias`` first, then ``n = floor(v/thr)`` on it
+    dynamic_before_transition = True
 
     bias: float = 0.0
     max_spikes_per_dt: int = 2**16

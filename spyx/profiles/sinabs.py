@@ -55,6 +55,8 @@ class SinabsProfile(Profile):
     name = "sinabs"
     framework = "Sinabs 3.1"
     description = "Sinabs IAF/LIF/ExpLeak as exported by sinabs.to_nir (tau in time steps)"
+    #: ``lif_forward_single`` integrates, then spikes from the new ``v``
+    dynamic_before_transition = True
 
     norm_input: bool | None = None
     min_v_mem: float | None = None

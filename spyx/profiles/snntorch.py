@@ -52,6 +52,8 @@ class SnnTorchProfile(Profile):
     name = "snntorch"
     framework = "snnTorch 1.0"
     description = "snnTorch Leaky/Synaptic/RLeaky/RSynaptic as exported by export_to_nir (dt = 1e-4)"
+    #: ``spk = H(mem_t - thr)`` on this step's membrane; ``reset_delay`` delays the reset, not the spike
+    dynamic_before_transition = True
 
     reset: Literal["subtract", "zero", "none"] = "subtract"
     reset_delay: bool = True

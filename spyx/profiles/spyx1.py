@@ -51,7 +51,7 @@ class Spyx1Profile(Profile):
         flatten: ``channels_last`` (default: Spyx 1.0 is NHWC) or ``channels_first`` (read Flatten as NIR).
         rnn_edges: ``computed`` (default: what Spyx 1.0 computes) or ``as_written``.
         shift: delay every LIF/IF/CubaLIF output by one step (default true: Spyx 1.0 spikes from the previous
-            membrane).
+            membrane); it decides ``dynamic_before_transition`` (``not shift``).
     """
 
     name = "spyx1"
@@ -112,6 +112,12 @@ class Spyx1Profile(Profile):
                 f"tau = dt/(1-beta), dt = {dts[0]:.6g})",
             ),
         )
+
+    @property
+    def dynamic_before_transition(self) -> bool:  # type: ignore[override]
+        """False with ``shift`` (the default): Spyx 1.0 tests ``S = H(V - thr)`` on the previous membrane,
+        then integrates, so a spike comes one step after its input; True with ``shift=false``."""
+        return not self.shift
 
     def fixups(self) -> list[Pass]:
         return [DropBatchAxis(), *([Spyx1RnnEdges()] if self.rnn_edges == "computed" else [])]

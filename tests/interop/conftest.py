@@ -74,6 +74,39 @@ def peer_fixtures(tmp_path_factory, peers_python_exe) -> Path:
     return out
 
 
+def spikingjelly_python() -> tuple[str | None, str]:
+    """(python with SpikingJelly 2.0's NIR exchange besides the torch peers, or None; why not)."""
+    py, why = peers_python()
+    if py is None:
+        return None, why
+    r = subprocess.run(
+        [py, "-c", "import spikingjelly.activation_based.nir_exchange"], capture_output=True, text=True, cwd=ROOT
+    )
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["?"])[-1]
+        return None, (
+            f"SpikingJelly 2.0 not importable ({last}); scripts/test.sh installs it "
+            "(pip install --no-deps spikingjelly==2.0.0 loguru)"
+        )
+    return py, ""
+
+
+@pytest.fixture(scope="session")
+def spikingjelly_python_exe() -> str:
+    py, why = spikingjelly_python()
+    if py is None:
+        pytest.skip(why)
+    return py
+
+
+@pytest.fixture(scope="session")
+def spikingjelly_fixtures(tmp_path_factory, spikingjelly_python_exe) -> Path:
+    """OUT/spikingjelly/<case>/... (a generator run of its own: the other peers' suites do not need it)."""
+    out = tmp_path_factory.mktemp("spikingjelly-fixtures")
+    _generate(spikingjelly_python_exe, out, ("spikingjelly",))
+    return out
+
+
 @pytest.fixture(scope="session")
 def spyx1_fixtures(tmp_path_factory) -> Path:
     py, why = spyx1_python()

@@ -55,7 +55,8 @@ def test_spec_options_are_typed_and_listed():
     assert s.for_node("1").min_v_mem is None and get_profile(s.spec()) == s
     assert get_profile("norse", dt=5e-4).dt == 5e-4
     with pytest.raises(
-        OptionError, match="available profiles: lava, nir, norse, rockpool, sinabs, snntorch, spyx1 \\(or auto\\)"
+        OptionError,
+        match="available profiles: lava, nir, norse, rockpool, sinabs, snntorch, spikingjelly, spyx1 \\(or auto\\)",
     ):
         get_profile("loihi")
     with pytest.raises(OptionError, match="valid options: dt, reset, reset_delay"):
@@ -64,7 +65,8 @@ def test_spec_options_are_typed_and_listed():
         get_profile("snntorch{reset=hard}")
     with pytest.raises(OptionError, match="expects float"):
         get_profile("rockpool{bias=lots}")
-    assert [r[0] for r in list_profiles()] == ["nir", "snntorch", "norse", "sinabs", "rockpool", "spyx1", "lava"]
+    names = ["nir", "snntorch", "norse", "sinabs", "rockpool", "spyx1", "spikingjelly", "lava"]
+    assert [r[0] for r in list_profiles()] == names
 
 
 # -- detection ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-PEERS = ("snntorch", "norse", "sinabs", "rockpool")
+PEERS = ("snntorch", "norse", "sinabs", "rockpool", "spikingjelly")
 
 
 @dataclass

@@ -71,7 +71,7 @@ def main(argv=None) -> int:
         "--peer",
         choices=PEERS + ("spyx1",),
         action="append",
-        help="repeatable; default: the four torch peers (spyx1 needs its own venv)",
+        help="repeatable; default: the torch peers (spyx1 needs its own venv)",
     )
     ap.add_argument("--case", help="only the case of this name")
     args = ap.parse_args(argv)

@@ -80,7 +80,24 @@ def run_rockpool(graph, x, dt):
     return net, np.swapaxes(np.asarray(y.numpy(), np.float32), 0, 1)
 
 
-RUNNERS = {"snntorch": run_snntorch, "norse": run_norse, "sinabs": run_sinabs, "rockpool": run_rockpool}
+def run_spikingjelly(graph, x, dt):
+    from spikingjelly.activation_based.nir_exchange import import_from_nir
+
+    net = import_from_nir(graph, dt=dt)  # forward returns (output, state); state=None starts afresh
+
+    def call(m, xt, state):
+        return m(xt, state)
+
+    return net, _step_all(net, x, call)
+
+
+RUNNERS = {
+    "snntorch": run_snntorch,
+    "norse": run_norse,
+    "sinabs": run_sinabs,
+    "rockpool": run_rockpool,
+    "spikingjelly": run_spikingjelly,
+}
 
 
 def main(argv=None) -> int:

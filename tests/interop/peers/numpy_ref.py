@@ -370,6 +370,31 @@ def _spyx1_rnn_edges(nodes: dict, edges: list) -> list:
 GRAPH_REWRITES: dict[str, Callable[[dict, list], list]] = {"spyx1": _spyx1_rnn_edges}
 
 
+def profile_spikingjelly(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
+    """SpikingJelly 2.0 (``_ops/lif/cpu.py``, ``_ops/if_/cpu.py``, ``cuba_lif_step``): charge, fire on
+    ``h >= v_threshold``, hard reset to v_reset in the same step, v starting at v_reset. ``export_to_nir``
+    writes LIF(tau = tau_steps dt, r = 1 or tau_steps, v_leak = v_reset), IF(r = 1/dt), CubaLIF(tau = dt/(1 -
+    decay), r = tau_mem/dt, w_in = tau_syn/dt): forward Euler of NIR's ODE at dt."""
+    vr = _a(node.v_reset)
+    base = dict(v_threshold=_a(node.v_threshold), v_reset=vr, v0=vr, spike_test="ge", reset="value")
+    if kind == "IF":  # h = v + x
+        return Neuron(beta=1.0, g_x=_snap1(_a(node.r) * dt), **base)
+    if kind == "LIF":  # h = v + (r x - (v - v_reset)) / tau_steps
+        k = dt / _a(node.tau)
+        return Neuron(beta=(1.0 - k).astype(F32), g_x=_snap1(_a(node.r) * k), bias=_a(node.v_leak) * k, **base)
+    if kind == "CubaLIF":  # c = c_decay c + x; h = v_decay v + c
+        return Neuron(
+            synapse=True,
+            alpha=(1.0 - dt / _a(node.tau_syn)).astype(F32),
+            w_syn=_snap1(_a(node.w_in) * dt / _a(node.tau_syn)),
+            beta=(1.0 - dt / _a(node.tau_mem)).astype(F32),
+            g_x=0.0,
+            g_syn=_snap1(_a(node.r) * dt / _a(node.tau_mem)),
+            **base,
+        )
+    raise NotImplementedError(f"spikingjelly profile has no {kind}")
+
+
 def profile_nir(kind: str, node, dt: float, opt: dict, ctx: dict) -> Neuron:
     """The NIR profile of docs/neuron-step.md: zero-order hold (``exact``) or Euler; reset to v_reset,
     test gt."""
@@ -424,6 +449,7 @@ PROFILES: dict[str, Callable[..., Neuron]] = {
     "rockpool": profile_rockpool,
     "nir": profile_nir,
     "spyx1": profile_spyx1,
+    "spikingjelly": profile_spikingjelly,
 }
 NEURON_KINDS = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I")
 
