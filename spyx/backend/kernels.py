@@ -120,8 +120,8 @@ def _pool(average: bool):
         k, s, pad = node.window()
         y = lax.reduce_window(
             x,
-            jnp.zeros((), x.dtype),
-            lax.add,
+            np.zeros((), x.dtype),  # a concrete 0: lax then uses its sum window, which has a gradient (jnp.zeros
+            lax.add,                # is a tracer under jit, and the generic reduce_window has no transpose)
             (1, 1, *k),
             (1, 1, *s),
             ((0, 0), (0, 0), *((q, q) for q in pad)),
