@@ -21,8 +21,8 @@ trace format at all; the file is plain HDF5, and h5py reads the gzip datasets wi
 What spyx reads: ``TimeGriddedData`` (any dtype, made float32), and ``EventData`` binned to the program's
 ``dt``: an event at time ``t`` counts in step ``floor(t / dt)`` (events in one step add up, so several spikes
 of one neuron in a step give that count), ``T = round(t_max / dt)`` steps. ``ValuedEventData``, a
-``TimeGriddedData`` whose ``dt`` is not the program's, and events outside ``[0, t_max)`` are
-:class:`InputError`\\ s naming the node and observable.
+``TimeGriddedData`` whose ``dt`` is not the program's, and events outside ``[0, t_max)`` raise
+:class:`InputError` naming the node and observable.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ Steps, for a flat discrete ``graph`` (a :class:`~spyx.Program`'s, with its param
 3. every ``spyx.Neuron`` becomes :meth:`Profile.invert_neuron`'s continuous node (the ``nir`` profile: the
    kind whose :class:`~spyx.ir.traits.Continuous` inverse discretises back to it); any other discrete node
    with a continuous form (a ``Shift`` left over from a NIR ``Delay``) takes its kind's inverse;
-4. **the check**: the written graph is lowered again with the same profile and dt, and every node must give
-   back the original's options and parameters (to float32 rounding, ``rtol = 1e-6``). A neuron whose trained
-   parameters left what the profile's convention can express (Norse ties ``g_x = 1 - beta``, Spyx 1.0 fixes
-   ``g_x = 1``) is an :class:`ExportError` naming the node and the parameter, never an approximate file.
+4. **the check**: the written graph is lowered again with the same profile and dt; it must have the same
+   edges, and every node must give back the original's options and parameters (to float32 rounding,
+   ``rtol = 1e-6``). A neuron whose trained parameters left what the profile's convention can express (Norse
+   ties ``g_x = 1 - beta``, Spyx 1.0 fixes ``g_x = 1``) is an :class:`ExportError` naming the node and the
+   parameter, never an approximate file.
 
 Continuous parameters are written in float64: the loader recomputes the float32 discrete factors from them,
 and float64 time constants make that reproduce the trained float32 values (a float32 ``tau`` can be a few
@@ -163,6 +164,11 @@ def _check(written: Graph, original: Graph, profile: Profile, dt: float | None) 
         back = lower(written, profile, dt=dt).graph
     except SpyxError as e:
         raise ExportError(f"the graph written for {profile.spec()} does not load back: {e}") from None
+    edges = {back.edge_nodes(e) for e in back.edges} ^ {original.edge_nodes(e) for e in original.edges}
+    if edges:
+        a, b = sorted(edges)[0]
+        raise ExportError(f"edge {a} -> {b}: the graph written for {profile.spec()} does not load back with the "
+                          "program's edges (a profile rewrite without its inverse); save with profile='nir'")
     for name, node in original.nodes.items():
         other = back.nodes.get(name)
         if other is None:
