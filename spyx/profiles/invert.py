@@ -97,7 +97,15 @@ def _drop_profile_shifts(graph: Graph) -> Graph:
 
 def _invert_node(name: str, node: Node, profile: Profile, dt: float | None) -> Node:
     if isinstance(node, Neuron):
-        return profile.for_node(name).invert_neuron(name, node, dt)
+        written = profile.for_node(name).invert_neuron(name, node, dt)
+        for key, value in written.params().items():
+            if not np.all(np.isfinite(value)):  # a decay of 1 or 0 where the convention needs a time constant
+                raise ExportError(
+                    f"node {name}: the {profile.spec()} convention cannot express it: {written.kind} {key} would "
+                    f"be {np.ravel(value)[~np.isfinite(np.ravel(value))][0]}; save with the profile the program was "
+                    "compiled with, or profile='nir'"
+                )
+        return written
     if node.continuous or not node.has_trait(Causal):  # weight layers, Flatten, ...: written as they are
         return node
     if dt is None:

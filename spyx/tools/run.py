@@ -268,7 +268,9 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
                       states=states_path is not None, population=population, perturb=perturb, seed=seed)
     if output_path is not None:
-        _write_outputs(_with_batch(result, low.graph, inputs, "outputs"), Path(output_path), low.dt)
+        nirdata = is_nirdata_path(output_path)
+        outs = _with_batch(result, low.graph, inputs, "outputs") if nirdata else result.outputs
+        _write_outputs(outs, Path(output_path), low.dt)
     if states_path is not None and is_nirdata_path(states_path):  # node -> v, i, ... as NIRData observables
         write_traces(states_path, _by_node(_with_batch(result, low.graph, inputs, "states")), low.dt)
     elif states_path is not None:

@@ -90,6 +90,12 @@ def test_run_reads_and_writes_nirdata(corpus, tmp_path):
         args = ["run", model, "--profile", "norse", "--input", inp, "--output", out, "--states", states]
         r = runner.invoke(main, args)
         assert r.exit_code == 0, r.output
+    np.save(tmp_path / "one.npy", x[:, 0])  # one sample without a batch axis: NIRData still has its samples axis
+    r = runner.invoke(main, ["run", model, "--profile", "norse", "--input", str(tmp_path / "one.npy"),
+                             "--output", str(tmp_path / "one.h5")])
+    assert r.exit_code == 0, r.output
+    one = nir.read_data(str(tmp_path / "one.h5")).nodes["output"].observables["output"].data
+    np.testing.assert_array_equal(one[0], np.load(tmp_path / "y.npy")[:, 0])
     ours = nir.read_data(str(tmp_path / "y.h5")).nodes["output"].observables["output"]
     assert ours.dt == pytest.approx(1e-3)
     np.testing.assert_array_equal(np.moveaxis(ours.data, 0, 1), np.load(tmp_path / "y.npy"))

@@ -213,3 +213,12 @@ def test_nir_graph_is_accepted_everywhere(corpus, tmp_path):
     module = spyx.nn.from_nir(ng, profile="norse")
     y_file = np.asarray(from_file.run(from_file.params, x)[0])
     np.testing.assert_array_equal(np.asarray(spyx.nn.run(module, x)[0]), y_file)
+
+
+def test_plain_nir_refuses_a_step_it_cannot_express(corpus, tmp_path):
+    """snnTorch's subtract reset with a delayed reset is no NIR neuron's discretisation: ``profile="nir"``
+    names the node, says what was tried, and points back to the program's own profile."""
+    prog = spyx.compile(spyx.load(corpus / "braille_noDelay_bias_zero.nir", profile="snntorch"))
+    with pytest.raises(ExportError, match=r"node lif1\.lif: no NIR neuron discretises exactly to it.*tried.*LIF"):
+        spyx.save(prog, tmp_path / "plain.nir", profile="nir")
+    assert not (tmp_path / "plain.nir").exists()
