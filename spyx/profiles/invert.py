@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from spyx.errors import ExportError, SpyxError
+from spyx.ir.delay import Delay
 from spyx.ir.discrete import Neuron, Shift
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node, kind_class, kinds_with
@@ -110,8 +111,6 @@ def _invert_node(name: str, node: Node, profile: Profile, dt: float | None) -> N
         return node
     if dt is None:
         raise ExportError(f"node {name} ({node.kind}): writing it as a NIR Delay needs dt")
-    from spyx.ir.delay import Delay
-
     return Delay(**Delay.declared_trait(Continuous).inverse(node, dt), metadata=dict(node.metadata))
 
 
