@@ -44,7 +44,10 @@ __all__ = ["invert_graph", "substitute", "nir_continuous", "RTOL"]
 
 RTOL = 1e-6  # float32 rounding of the discrete factors recomputed from the written time constants
 _NOTE = "spyx.profile.note"
-_HINT = "save with profile='nir' (plain NIR, read back with profile='nir') or keep that parameter frozen"
+_HINT = (
+    "fine-tune only what the convention writes (docs/roundtrip.md), or save with profile='nir' (plain NIR, read "
+    "back with profile='nir'), which expresses other neurons"
+)
 
 
 def substitute(graph: Graph, params: dict) -> Graph:
