@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import jax
@@ -338,3 +339,45 @@ def test_every_nir_kind_written_back_as_plain_nir(tmp_path, kind, graph):
     y2, s2 = again.run(again.params, x)
     for a, b in zip(jax.tree.leaves((y2, s2)), jax.tree.leaves((y, s)), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
+
+
+_DUMP = """
+import sys, numpy as np, nir
+g = nir.read(sys.argv[1])
+out = {}
+def walk(graph, prefix):
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            walk(node, prefix + name + ".")
+            continue
+        for field, value in vars(node).items():
+            if isinstance(value, np.ndarray) and field not in ("input_type", "output_type"):
+                out[prefix + name + "/" + field] = value
+walk(g, "")
+np.savez(sys.argv[2], **out)
+"""
+
+
+@pytest.mark.parametrize("version", ["1.0.6"])
+def test_older_nir_reads_a_saved_program(corpus, tmp_path, version):
+    """A program written back (snnTorch's recurrent Braille network, changed weights; float64 time
+    constants, gzip datasets) is read by ``nir.read`` of nir 1.0.6, every array as spyx reads it. (nir 1.0.4
+    cannot: its LIF, IF and CubaLIF have no ``v_reset``, which every file nir >= 1.0.6 writes has.)"""
+    from tests.io.conftest import _install  # pip-installs the release into a cache kept between runs
+
+    target = _install(version)
+    prog = spyx.compile(spyx.load(corpus / "braille_noDelay_bias_zero.nir", profile="snntorch"))
+    params = jax.tree.map(lambda a: a, prog.params)
+    params["fc1"] = {**params["fc1"], "weight": params["fc1"]["weight"] * 0.5}
+    spyx.save(prog, tmp_path / "p.nir", params=params)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    r = subprocess.run([sys.executable, "-c", _DUMP, str(tmp_path / "p.nir"), str(tmp_path / "d.npz")],
+                       cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    graph = spyx.load(tmp_path / "p.nir")
+    ours = {f"{n}/{k}": v for n, node in graph.nodes.items() if n not in ("input", "output")
+            for k, v in node.params().items()}
+    with np.load(tmp_path / "d.npz") as theirs:
+        assert set(theirs.files) >= set(ours)
+        for key, value in ours.items():
+            np.testing.assert_array_equal(theirs[key], value, err_msg=key)
