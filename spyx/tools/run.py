@@ -216,9 +216,10 @@ def _with_batch(result: RunResult, graph, inputs, which: str) -> dict[str, np.nd
     arrays = (result.outputs if which == "outputs" else result.states) or {}
     if result.summary["population"] is not None:
         return arrays  # the member axis is refused for NIRData in run_command
-    x = inputs if not isinstance(inputs, Mapping) else next(iter(inputs.values()))
-    shape = next(iter(graph.inputs.values())).declared_input_shape()
-    one = shape is not None and np.ndim(x) == len(shape) + 1
+    name, node = next(iter(graph.inputs.items()))
+    x = inputs.get(name) if isinstance(inputs, Mapping) else inputs
+    shape = node.declared_input_shape()
+    one = x is not None and shape is not None and np.ndim(x) == len(shape) + 1
     return {k: v[:, None] for k, v in arrays.items()} if one else arrays
 
 
