@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STEPS = 20
 T, B = 3, 1
 
-# file in ../shared/nir-corpus, profile, what is trained
+# peer -> (file in ../shared/nir-corpus, profile it is compiled and reloaded with)
 CORPUS_CASES = {
     "norse": ("lif_norse.nir", "norse"),
     "snntorch": ("braille_noDelay_bias_zero.nir", "snntorch"),
@@ -44,7 +44,8 @@ CORPUS_CASES = {
 
 
 def _trainable(prog, train_all: bool):
-    """The optax mask: the weight layers' arrays and the neurons' thresholds (or everything)."""
+    """Which leaves are trained (the others get zero gradients): the weight layers' arrays and the neurons'
+    thresholds, or everything."""
     neurons = {n for n, v in prog.graph.nodes.items() if v.kind == "spyx.Neuron"}
 
     def train(path, _leaf) -> bool:
