@@ -142,11 +142,11 @@ def passes_cmd() -> None:
 @main.command(epilog="Example: spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4 --states s.npz")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--input", "input_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Time-major input (T, B, *shape) .npy, or .npz with one array per named input.")
+              help="Time-major input (T, B, *shape) .npy, .npz with one array per named input, or NIRData .h5.")
 @click.option("--random-input", default=None, metavar="T,B[,P]",
               help="Instead of --input: seeded Bernoulli spikes, T steps, batch B, probability P (0.1).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write outputs (.npy; .npz when the graph has several outputs).")
+              help="Where to write outputs (.npy; .npz when the graph has several outputs; .h5: NIRData).")
 @click.option("--dt", type=float, default=None, help="Time step in seconds (needed for continuous-time graphs).")
 @click.option("--method", type=click.Choice(["exact", "euler"]), default="exact", show_default=True)
 @click.option("--profile", default="nir", show_default=True,
@@ -155,7 +155,7 @@ def passes_cmd() -> None:
 @click.option("--delay-rounding", type=click.Choice(["error", "round", "floor", "ceil"]), default="error",
               show_default=True, help="What to do when a Delay is not a whole number of steps.")
 @click.option("--states", "states_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also save every stateful node's membrane (and synaptic current) traces to this .npz.")
+              help="Also save every stateful node's membrane (and current) traces to this .npz (or NIRData .h5).")
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of --random-input and of --perturb.")

@@ -38,6 +38,8 @@ class Program:
         plan: the execution plan (:mod:`spyx.backend.schedule`).
         schedule: ``"layer"`` or ``"step"``.
         dtype: the dtype inputs and state are computed in.
+        profile: the spec of the profile the graph was lowered with (``spyx.compile``'s ``profile``);
+            :meth:`export` and ``spyx.save(program, path)`` write the file back in its convention.
     """
 
     graph: Graph
@@ -46,6 +48,7 @@ class Program:
     schedule: str = "layer"
     dtype: Any = jnp.float32
     spike_fn: Any = None
+    profile: str = "nir"
 
     # -- interface ----------------------------------------------------------------------------------------
     @property
@@ -134,6 +137,29 @@ class Program:
         self._select(outputs)  # fail now, not at the first piece
         run = jax.jit(lambda p, st, x: self.run(p, x, st, outputs=outputs))
         return Stream(lambda st, x: run(params, st, x), chunks, state)
+
+    @property
+    def dt(self) -> float | None:
+        """The time step the graph was lowered at (seconds; None for a graph that never had one)."""
+        from spyx.passes.retime import DT_KEY
+
+        dt = self.graph.metadata.get(DT_KEY)
+        return None if dt is None else float(dt)
+
+    def export(self, params=None, *, profile: str | None = None) -> Graph:
+        """The continuous NIR graph of this program with ``params`` (default: :attr:`params`), written so that
+        lowering it with ``profile`` (default: :attr:`profile`, the one it was compiled with) at :attr:`dt`
+        gives this program's graph with those parameters: ``spyx.load(path, profile=...)`` then
+        ``spyx.compile`` reproduces ``run(params, x)``. ``profile="nir"`` writes plain NIR (each neuron as the
+        NIR node whose exact discretisation it is). Checked by lowering the result again; raises
+        :class:`ExportError` naming the node whose (trained) parameters the convention cannot express
+        (:mod:`spyx.profiles.invert`)."""
+        from spyx.profiles.invert import invert_graph, substitute
+        from spyx.profiles.registry import get_profile
+
+        values = self.params if params is None else jax.tree.map(np.asarray, params)
+        graph = substitute(self.graph, values)
+        return invert_graph(graph, get_profile(self.profile if profile is None else profile), self.dt)[0]
 
     # -- internals ----------------------------------------------------------------------------------------
     def _runner(self):

@@ -1,4 +1,5 @@
-"""NIR input and output: :func:`load` / :func:`save` for files, converters for ``nir`` objects, atomic writes.
+"""NIR input and output: :func:`load` / :func:`save` for files, converters for ``nir`` objects, atomic writes,
+NIRData traces (:func:`read_traces` / :func:`write_traces`).
 
 See ``docs/nir-io.md`` for what is read (every nir release 0.1.0 .. 1.0.8), the legacy spellings, the edge
 repair rule, and what is written.
@@ -10,7 +11,8 @@ import os
 
 from spyx.io.atomic import atomic_path, atomic_save_npy, atomic_save_npz, atomic_write, atomic_write_json
 from spyx.io.encode import ENCODERS
-from spyx.io.nirgraph import from_nir_graph, to_nir_graph
+from spyx.io.nirdata import read_traces, write_traces
+from spyx.io.nirgraph import from_nir_graph, is_nir_graph, to_nir_graph
 from spyx.io.reader import LoadResult, read_nir
 from spyx.io.spellings import EXTRA_PREFIX, NIR_VERSION
 from spyx.io.writer import write_nir
@@ -28,11 +30,14 @@ __all__ = [
     "atomic_write",
     "atomic_write_json",
     "from_nir_graph",
+    "is_nir_graph",
     "load",
     "read_nir",
+    "read_traces",
     "save",
     "to_nir_graph",
     "write_nir",
+    "write_traces",
 ]
 
 

@@ -19,7 +19,13 @@ from spyx.io.encode import encode_node
 from spyx.ir.graph import Graph
 from spyx.ir.verify import verify
 
-__all__ = ["from_nir_graph", "to_nir_graph"]
+__all__ = ["from_nir_graph", "is_nir_graph", "to_nir_graph"]
+
+
+def is_nir_graph(obj: Any) -> bool:
+    """Whether ``obj`` is a ``nir.NIRGraph`` (what ``nir.read`` and the peers' exporters return), asked without
+    importing ``nir``: a caller that never had one has not loaded it."""
+    return type(obj).__name__ == "NIRGraph" and type(obj).__module__.split(".")[0] == "nir"
 
 
 def from_nir_graph(nir_graph: Any, *, repair: bool = False) -> Graph:

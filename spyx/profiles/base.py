@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from spyx.errors import MissingDtError, OptionError, UnsupportedError
+from spyx.errors import ExportError, MissingDtError, OptionError, UnsupportedError
 from spyx.ir.discrete import Shift
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
@@ -55,6 +55,7 @@ class LoweredGraph:
     graph: Graph
     dt: float | None
     notes: tuple[str, ...]
+    profile: str = "nir"  # the spec of the profile it was lowered with (spyx.save of a Program inverts it)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +157,18 @@ class Profile:
         raise UnsupportedError(
             f"profile {self.name!r} has no export encoding: spyx targets no {self.framework} NIR importer"
         )
+
+    # -- the inverse of the lowering, for spyx.save of a compiled program (spyx/profiles/invert.py) ------------
+    def invert_neuron(self, name: str, neuron: Node, dt: float | None) -> Node:
+        """The continuous node this profile lowers (at ``dt``) to the discrete ``neuron``; float64 parameters.
+        :func:`spyx.profiles.invert.invert_graph` checks the result by lowering it again."""
+        raise ExportError(
+            f"node {name}: the {self.name} profile has no inverse of its lowering; save with profile='nir'"
+        )
+
+    def unlower_fixups(self, graph: Graph) -> Graph:
+        """The flat ``graph`` with :meth:`flat_fixups` undone (their inverse). Default: no fixups, nothing."""
+        return graph
 
     # -- the lowering of step 4 ------------------------------------------------------------------------------
     def lower_nodes(self, graph: Graph, dt: float | None) -> tuple[Graph, list[str]]:

@@ -125,3 +125,21 @@ class Spyx1ChannelsLast(Pass):
                 nodes[b] = nxt.replace(**{layer.weight: np.asarray(layer.weights(nxt))[:, order]})
                 notes.append(f"{b}: columns reordered from Spyx 1.0's channels-last flatten of {name} {shape}")
         return _result(graph, graph.with_nodes(nodes), notes)
+
+    @staticmethod
+    def undo(graph: Graph) -> Graph:
+        """The inverse, for writing a flat graph back in Spyx 1.0's convention (``spyx.save`` of a program):
+        the columns after each (C, H, W) Flatten put back in (H, W, C) order."""
+        shapes = infer_shapes(graph, diagnostics=[])
+        nodes = dict(graph.nodes)
+        for name, node in graph.nodes.items():
+            shape = shapes[name].input if isinstance(node, Flatten) else None
+            if shape is None or len(shape) != 3 or node.dims[0] != 0 or node.dims[1] not in (-1, 2):
+                continue
+            c, h, w = shape
+            back = np.argsort(np.arange(c * h * w).reshape(h, w, c).transpose(2, 0, 1).ravel())
+            for b in (graph.edge_nodes(e)[1] for e in graph.edges if graph.edge_nodes(e)[0] == name):
+                layer = nodes[b].trait(WeightLayer)
+                if layer is not None and _dense(nodes[b]):
+                    nodes[b] = nodes[b].replace(**{layer.weight: np.asarray(layer.weights(nodes[b]))[:, back]})
+        return graph.with_nodes(nodes)

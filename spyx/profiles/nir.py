@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from spyx.ir.graph import Graph
+from spyx.ir.node import Node
 from spyx.passes.base import Pass
 from spyx.passes.discretize import Discretize
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import nir_continuous
 
 __all__ = ["NirProfile"]
 
@@ -37,3 +39,8 @@ class NirProfile(Profile):
         step = None if dt is None else float(dt)
         result = Discretize(dt=step, method=self.method, delay_rounding=self.delay_rounding)(graph)
         return result.graph, list(result.changes)
+
+    def invert_neuron(self, name: str, neuron: Node, dt: float | None) -> Node:
+        """The NIR kind whose exact discretisation is ``neuron`` (its :class:`~spyx.ir.traits.Continuous`
+        inverse): :func:`spyx.profiles.invert.nir_continuous`."""
+        return nir_continuous(name, neuron, dt)

@@ -27,6 +27,7 @@ from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.traits import Continuous, Population
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import continuous, over, p64
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape
 from spyx.profiles.encoding import P, nir_if, nir_lif, plain_options, require
 from spyx.profiles.evidence import Detection, Evidence
@@ -169,6 +170,27 @@ class NorseProfile(Profile):
             v_reset=v_reset,
             **common,
         )
+
+    def invert_neuron(self, name: str, n: Node, dt: float | None) -> Node:
+        """The inverse of :meth:`_if` / :meth:`_leaky` / :meth:`_cubalif`: the step ``a = g_x`` (CubaLIF:
+        ``a_mem = g_syn``, ``a_syn = 1 - alpha``) gives ``tau = dt / a`` in seconds (``dt^2 / a`` when the
+        profile reads tau as written times dt), ``v_leak = v0``; ``r`` is not read by Norse and is written 1.
+        ``beta = 1 - a`` is Norse's: a trained ``beta`` or ``g_x`` alone does not pass the check."""
+        step = self.require_dt(dt, name)
+
+        def tau(a):
+            return over(step * step if self.tau_written_times_dt else step, a)
+
+        spikes = dict(v_threshold=p64(n, "v_threshold"), v_reset=p64(n, "v_reset")) if n.fires else {}
+        if n.synapse:
+            return continuous(
+                "CubaLIF", n, tau_mem=tau(p64(n, "g_syn")), tau_syn=tau(1 - p64(n, "alpha")), r=1.0,
+                v_leak=p64(n, "v0"), w_in=1.0, **spikes,
+            )
+        if n.fires and np.all(p64(n, "beta") == 1) and not np.any(p64(n, "bias")):
+            return continuous("IF", n, r=1.0, **spikes)
+        kind = "LIF" if n.fires else "LI"
+        return continuous(kind, n, tau=tau(p64(n, "g_x")), r=1.0, v_leak=p64(n, "v0"), **spikes)
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Norse's ``from_nir(graph, dt=dt)``: LIF -> ``LIFBoxCell(tau_mem_inv = 1/tau, v_leak, v_th)``

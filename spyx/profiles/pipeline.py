@@ -64,7 +64,9 @@ def lower(
     manager = PassManager(passes, keep_error_types=True)
     result = manager(graph)
     used, _ = resolve_dt(dt, chosen, graph)  # the rule lower-neurons applied
-    return LoweredGraph(result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))))
+    return LoweredGraph(
+        result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))), profile=chosen.spec()
+    )
 
 
 def prepare(graph: Graph, profile: str | Profile | None = None, **options: Any) -> tuple[Graph, Profile, list[str]]:

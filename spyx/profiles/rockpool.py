@@ -26,6 +26,7 @@ from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.ir.traits import Continuous, Population
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import continuous, over, p64
 from spyx.profiles.common import a64, make_neuron, population_shape, torch_exp_decay
 from spyx.profiles.encoding import P, nir_cubalif, plain_options, require
 from spyx.profiles.evidence import Detection, Evidence
@@ -149,6 +150,22 @@ class RockpoolProfile(Profile):
     def _li(self, name: str, node: Node, dt: float | None, in_cycle: bool) -> Node:
         b = torch_exp_decay(self.require_dt(dt, name), node.tau)
         return make_neuron(population_shape(node), beta=b, g_x=b, fires=False, reset="none", metadata=node.metadata)
+
+    def invert_neuron(self, name: str, n: Node, dt: float | None) -> Node:
+        """The inverse of :meth:`_lif` / :meth:`_li` / :meth:`_cubalif`: ``tau = -dt / ln(beta)`` (and
+        ``tau_syn`` from ``alpha``), ``r = tau exp(-dt/tau) / dt``, Rockpool's export, from which the dt is
+        recovered on loading; ``w_in = 1``, ``v_leak = 0``."""
+        dt = self.require_dt(dt, name)
+        beta = p64(n, "beta")
+        tau = over(-dt, np.log(beta))
+        r = tau * beta / dt
+        if not n.fires:
+            return continuous("LI", n, tau=tau, r=r, v_leak=0.0)
+        levels = dict(v_threshold=p64(n, "v_threshold"), v_reset=0.0, v_leak=0.0)
+        if n.synapse:
+            tau_syn = over(-dt, np.log(p64(n, "alpha")))
+            return continuous("CubaLIF", n, tau_mem=tau, tau_syn=tau_syn, r=r, w_in=1.0, **levels)
+        return continuous("LIF", n, tau=tau, r=r, **levels)
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Rockpool's ``from_nir``: CubaLIF -> ``LIFTorch(tau_mem, tau_syn, threshold, bias = v_leak,

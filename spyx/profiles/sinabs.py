@@ -26,6 +26,7 @@ import numpy as np
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import continuous, over, p64
 from spyx.profiles.common import F32, make_neuron, population_shape
 from spyx.profiles.encoding import P, nir_if, nir_li, nir_lif, plain_options, require
 from spyx.profiles.evidence import Detection, Evidence
@@ -137,6 +138,17 @@ class SinabsProfile(Profile):
                 **base,
             )
         return make_neuron(shape, beta=beta, g_x=gain, v_threshold=node.v_threshold, v_reset=0.0, **base)
+
+    def invert_neuron(self, name: str, n: Node, dt: float | None) -> Node:
+        """The inverse of :meth:`_if` / :meth:`_leaky`: ``tau = -1 / ln(beta)`` in steps (Sinabs's decay
+        ``exp(-1/tau)``), ``beta = 1`` an IF; ``r = 1``, ``v_reset = 0`` (Sinabs resets to zero or subtracts)."""
+        beta = p64(n, "beta")
+        if not n.fires:
+            return continuous("LI", n, tau=over(-1.0, np.log(beta)), r=1.0, v_leak=0.0)
+        levels = dict(v_threshold=p64(n, "v_threshold"), v_reset=0.0)
+        if np.all(beta == 1):
+            return continuous("IF", n, r=1.0, **levels)
+        return continuous("LIF", n, tau=over(-1.0, np.log(beta)), r=1.0, v_leak=0.0, **levels)
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:
         """Sinabs's ``from_nir``: IF -> ``IAFSqueeze(spike_threshold, min_v_mem = -v_threshold)``; LIF ->

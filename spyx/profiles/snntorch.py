@@ -30,6 +30,7 @@ from spyx.errors import UnsupportedError
 from spyx.ir.graph import Graph
 from spyx.ir.node import Node
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import continuous, over, p64
 from spyx.profiles.common import F32, a64, make_neuron, node_param, population_shape, snap1
 from spyx.profiles.encoding import P, nir_cubalif, nir_lif, plain_options, require, uniform
 from spyx.profiles.evidence import Detection, Evidence, close
@@ -134,6 +135,21 @@ class SnnTorchProfile(Profile):
             g_syn=snap1(a64(node.r) * dt / a64(node.tau_mem)),
             delayed_reset_on="u" if reset == "value" and delay else "v",
             **common,
+        )
+
+    def invert_neuron(self, name: str, n: Node, dt: float | None) -> Node:
+        """The inverse of :meth:`_lif` / :meth:`_cubalif`: ``tau = dt / (1 - beta)``, ``r = g_x / (1 - beta)``
+        (CubaLIF: ``tau_syn = dt / (1 - alpha)``, ``w_in = w_syn / (1 - alpha)``, ``r = g_syn / (1 - beta)``);
+        the reset options are the profile's, not the file's."""
+        dt = self.require_dt(dt, name)
+        beta = p64(n, "beta")
+        levels = dict(v_threshold=p64(n, "v_threshold"), v_reset=p64(n, "v_reset"), v_leak=0.0)
+        if not n.synapse:
+            return continuous("LIF", n, tau=over(dt, 1 - beta), r=over(p64(n, "g_x"), 1 - beta), **levels)
+        alpha = p64(n, "alpha")
+        return continuous(
+            "CubaLIF", n, tau_mem=over(dt, 1 - beta), tau_syn=over(dt, 1 - alpha),
+            r=over(p64(n, "g_syn"), 1 - beta), w_in=over(p64(n, "w_syn"), 1 - alpha), **levels,
         )
 
     def encode_neuron(self, name: str, n: Node, dt: float | None) -> tuple[Node, list[str]]:

@@ -34,6 +34,7 @@ from spyx.ir.node import Node
 from spyx.ir.traits import Continuous, Population, Spiking
 from spyx.passes.base import Pass
 from spyx.profiles.base import Profile
+from spyx.profiles.invert import continuous, over, p64
 from spyx.profiles.common import F32, a64, make_neuron, population_shape
 from spyx.profiles.evidence import RTOL, Detection, Evidence
 from spyx.profiles.fixups import DropBatchAxis, Spyx1ChannelsLast, Spyx1RnnEdges
@@ -178,6 +179,26 @@ class Spyx1Profile(Profile):
             reset="none",
             metadata=node.metadata,
         )
+
+    def invert_neuron(self, name: str, n: Node, dt: float | None) -> Node:
+        """The inverse of the lowering, as ``spyx.nir.to_nir`` writes: LIF ``r = beta``, ``tau = dt/(1-beta)``
+        (``beta = 1``: IF); CubaLIF also ``tau_syn = dt/(1-alpha)``; LI ``tau = dt/(1-beta)``, ``r = g_x``."""
+        dt = self.require_dt(dt, name)
+        beta = p64(n, "beta")
+        if not n.fires:
+            return continuous("LI", n, tau=over(dt, 1 - beta), r=p64(n, "g_x"), v_leak=0.0)
+        levels = dict(v_threshold=p64(n, "v_threshold"), v_reset=0.0)
+        if n.synapse:
+            return continuous(
+                "CubaLIF", n, tau_mem=over(dt, 1 - beta), tau_syn=over(dt, 1 - p64(n, "alpha")), r=beta,
+                v_leak=0.0, w_in=1.0, **levels,
+            )
+        if np.all(beta == 1):
+            return continuous("IF", n, r=1.0, **levels)
+        return continuous("LIF", n, tau=over(dt, 1 - beta), r=beta, v_leak=0.0, **levels)
+
+    def unlower_fixups(self, graph: Graph) -> Graph:
+        return Spyx1ChannelsLast.undo(graph) if self.flatten == "channels_last" else graph
 
 
 def _spiking_leaky(node: Node) -> bool:

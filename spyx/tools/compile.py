@@ -10,6 +10,7 @@ number of steps :class:`CompileError` naming it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -19,6 +20,7 @@ from spyx.backend.codegen import check_options, generate, resolve_surrogate
 from spyx.backend.program import Program
 from spyx.errors import OptionError
 from spyx.io import load as read_file
+from spyx.io.nirgraph import from_nir_graph, is_nir_graph
 from spyx.ir.graph import Graph
 from spyx.profiles.base import LoweredGraph
 from spyx.profiles.pipeline import lower as lower_graph
@@ -30,9 +32,13 @@ __all__ = ["compile", "lower", "lowered"]
 def _source(graph) -> Graph:
     if isinstance(graph, Graph):
         return graph
+    if is_nir_graph(graph):  # what nir.read and every peer's exporter return
+        return from_nir_graph(graph)
     if isinstance(graph, str | os.PathLike):
         return read_file(graph)
-    raise OptionError(f"compile expects a spyx Graph or a path to a .nir file, got {type(graph).__name__}")
+    raise OptionError(
+        f"compile expects a spyx Graph, a nir.NIRGraph or a path to a .nir file, got {type(graph).__name__}"
+    )
 
 
 def _profile_options(profile: Any, method: str, delay_rounding: str) -> dict[str, Any]:
@@ -80,7 +86,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     """Compile a graph (or a path to a ``.nir`` file) into a :class:`Program`.
 
     Args:
-        graph: a :class:`spyx.Graph` or a path (read with ``spyx.io.load``).
+        graph: a :class:`spyx.Graph`, a ``nir.NIRGraph`` or a path (read with ``spyx.io.load``).
         dt: the time step in seconds; required when the graph has continuous-time nodes (unless the graph
             records one or the profile has a default: :mod:`spyx.profiles.resolve`).
         method: ``"exact"`` (zero-order-hold exact solution) or ``"euler"`` (forward Euler).
@@ -106,10 +112,11 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     """
     check_options(schedule, precision)
     spike_fn = resolve_surrogate(surrogate)
-    flat = lower(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
+    low = lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
+    flat = low.graph
     if scan_unroll is None:
         scan_unroll = 1 if jax.default_backend() == "cpu" else 32
-    return generate(
+    program = generate(
         flat,
         surrogate=spike_fn,
         schedule=schedule,
@@ -119,3 +126,4 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
         parallel_linear=parallel_linear,
         fused=fused,
     )
+    return dataclasses.replace(program, profile=low.profile)  # spyx.save(program) writes for this profile

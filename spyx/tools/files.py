@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 
-from spyx.errors import ExportError, VerifyError
+from spyx.errors import ArgumentError, ExportError, VerifyError
 from spyx.io import read_nir, write_nir
+from spyx.io.nirgraph import from_nir_graph, is_nir_graph
 from spyx.ir.graph import Graph
 from spyx.ir.verify import verify
 from spyx.limits import MAX_BYTES
@@ -67,6 +68,7 @@ def save(
     dt: float | None = None,
     encoding: str = "faithful",
     profile: str | None = None,
+    params=None,
 ) -> None:
     """Write ``graph`` to ``path`` as NIR, atomically (see :func:`spyx.io.write_nir`).
 
@@ -76,7 +78,33 @@ def save(
 
     ``profile``: write the neuron parameters the way that framework's NIR importer reads them
     (:func:`spyx.profiles.encode_for`, at ``dt``), so that the peer runs what spyx runs for ``graph``.
+
+    ``graph`` may be a ``nir.NIRGraph`` (``nir.read``, a peer's exporter): it is decoded, verified and written
+    through spyx's writer.
+
+    ``graph`` may be a compiled :class:`spyx.Program` or a :class:`spyx.nn.NIRModule` (``spyx.nn.from_nir``):
+    its current parameters (a program's ``params``, or ``params=`` given here, e.g. fine-tuned ones; a
+    module's own) are written back as the continuous graph that ``spyx.load(path, profile=P)`` then
+    ``spyx.compile`` turns into the same program, ``P`` being ``profile`` or, by default, the profile the
+    program was compiled with (:meth:`spyx.Program.export`, :mod:`spyx.profiles.invert`). For a program,
+    ``profile`` is thus the profile the file is to be *loaded with*, not a peer importer's encoding;
+    ``profile="nir"`` writes plain NIR. Raises :class:`ExportError` naming the node whose parameters that
+    convention cannot express.
     """
+    if isinstance(graph, str | os.PathLike) and not isinstance(path, str | os.PathLike):
+        raise ArgumentError(
+            f"spyx.save: the arguments are spyx.save(graph, path); got a path first ({os.fspath(graph)!r}) and "
+            f"a {type(path).__name__} second"
+        )
+    program = _program_of(graph)
+    if program is not None:
+        values = params if params is not None else _module_params(graph)
+        write_nir(program.export(values, profile=profile), path)
+        return
+    if params is not None:
+        raise ArgumentError("spyx.save: params= is for a compiled Program (or NIRModule), not for a graph")
+    if is_nir_graph(graph):
+        graph = from_nir_graph(graph)
     if not isinstance(graph, Graph):
         graph = _export_model(graph, input_shape, dt, encoding)
     if profile is not None:
@@ -84,12 +112,30 @@ def save(
     write_nir(graph, path)
 
 
+def _program_of(obj):
+    """The :class:`Program` of a Program or of a ``spyx.nn.NIRModule`` (found by its ``program`` attribute,
+    so that this module does not import flax), else None."""
+    from spyx.backend.program import Program
+
+    if isinstance(obj, Program):
+        return obj
+    inner = getattr(obj, "program", None)
+    return inner if isinstance(inner, Program) and hasattr(obj, "param_values") else None
+
+
+def _module_params(obj):
+    return obj.param_values() if hasattr(obj, "param_values") else None
+
+
 def _export_model(model, input_shape, dt, encoding) -> Graph:
     # flax (and spyx.nn) are imported only when a model is saved: `import spyx` stays light
     from flax import nnx
 
     if not isinstance(model, nnx.Module):
-        raise ExportError(f"spyx.save expects a spyx Graph or a spyx NNX model, got {type(model).__name__}")
+        raise ExportError(
+            "spyx.save expects a spyx Graph, a nir.NIRGraph, a Program, a NIRModule or a spyx NNX model, got "
+            f"{type(model).__name__}"
+        )
     if input_shape is None:
         raise ExportError(
             f"spyx.save of an NNX model ({type(model).__name__}) needs input_shape=(per-sample shape) and dt="

@@ -16,6 +16,7 @@ import numpy as np
 from spyx.backend.population import perturb_params, run_population
 from spyx.errors import InputError, OptionError, ReadError
 from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
+from spyx.io.nirdata import is_nirdata_path, read_traces, write_traces
 from spyx.sharding import make_mesh
 from spyx.passes.retime import graph_dt
 from spyx.tools.compile import compile as compile_graph
@@ -138,9 +139,12 @@ def run_file(
     return RunResult(outputs=outputs, states=traces, summary=summary)
 
 
-def read_inputs(path: Path) -> np.ndarray | dict[str, np.ndarray]:
-    """An ``.npy`` array or an ``.npz`` of named arrays; errors name the file."""
+def read_inputs(path: Path, dt: float | None = None) -> np.ndarray | dict[str, np.ndarray]:
+    """An ``.npy`` array, an ``.npz`` of named arrays, or a NIRData ``.h5`` (:mod:`spyx.io.nirdata`: the node
+    of each graph Input, its one observable; ``EventData`` binned to ``dt``); errors name the file."""
     path = Path(path)
+    if is_nirdata_path(path):
+        return _one_observable(read_traces(path, dt=dt), path)
     if not path.is_file():
         raise ReadError(f"{path}: input file not found")
     try:
@@ -151,6 +155,16 @@ def read_inputs(path: Path) -> np.ndarray | dict[str, np.ndarray]:
         with data:
             return {k: data[k] for k in data.files}
     return data
+
+
+def _one_observable(traces: dict, path: Path) -> dict[str, np.ndarray]:
+    """Input name -> array from a trace file: each node's single observable."""
+    out = {}
+    for node, observables in traces.items():
+        if len(observables) != 1:
+            raise InputError(f"{path}: node {node} has observables {', '.join(observables)}; an input needs one")
+        out[node] = next(iter(observables.values()))
+    return out
 
 
 def random_spikes(spec: str, input_shapes: Mapping[str, tuple[int, ...] | None], seed: int) -> dict[str, np.ndarray]:
@@ -181,8 +195,12 @@ def _check_run_options(input_path, random_input, population, perturb) -> None:
         raise OptionError("--perturb needs --population N (it perturbs members 1..N-1)")
 
 
-def _write_outputs(outputs: dict[str, np.ndarray], path: Path) -> None:
-    """One output as ``.npy`` (or ``.npz``), several as ``.npz`` by name (an error naming them otherwise)."""
+def _write_outputs(outputs: dict[str, np.ndarray], path: Path, dt: float | None = None) -> None:
+    """One output as ``.npy`` (or ``.npz``), several as ``.npz`` by name (an error naming them otherwise); to
+    an ``.h5`` path as NIRData, each Output node's observable ``output`` (:mod:`spyx.io.nirdata`)."""
+    if is_nirdata_path(path):
+        write_traces(path, {k: {"output": v} for k, v in outputs.items()}, dt)
+        return
     if len(outputs) == 1 and path.suffix != ".npz":
         atomic_save_npy(path, next(iter(outputs.values())))
         return
@@ -190,6 +208,27 @@ def _write_outputs(outputs: dict[str, np.ndarray], path: Path) -> None:
         raise InputError(f"the graph has {len(outputs)} outputs ({', '.join(outputs)}); "
                          f"write them to an .npz file, not {path.name}")
     atomic_save_npz(path, outputs)
+
+
+def _with_batch(result: RunResult, graph, inputs, which: str) -> dict[str, np.ndarray]:
+    """``result.outputs`` (or ``.states``) as written; for NIRData, whose samples axis is not optional, with
+    the batch axis of one sample put back where the input had none (``run_file`` drops it)."""
+    arrays = (result.outputs if which == "outputs" else result.states) or {}
+    if result.summary["population"] is not None:
+        return arrays  # the member axis is refused for NIRData in run_command
+    name, node = next(iter(graph.inputs.items()))
+    x = inputs.get(name) if isinstance(inputs, Mapping) else inputs
+    shape = node.declared_input_shape()
+    one = x is not None and shape is not None and np.ndim(x) == len(shape) + 1
+    return {k: v[:, None] for k, v in arrays.items()} if one else arrays
+
+
+def _by_node(states: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in states.items():
+        node, name = key.rsplit(".", 1)
+        out.setdefault(node, {})[name] = value
+    return out
 
 
 def _summary_lines(model, s: dict, profile, population, perturb) -> list[str]:
@@ -215,21 +254,27 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     outputs written get a leading member axis ``(N, T, B, ...)``.
     """
     _check_run_options(input_path, random_input, population, perturb)
+    if population is not None and any(p is not None and is_nirdata_path(p) for p in (output_path, states_path)):
+        raise OptionError("--population: NIRData (.h5) has no member axis; write the outputs to .npy/.npz")
     # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     out = ToolResult([f"note: {r}" for r in loaded.repairs])
     low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
     out.lines += low.notes
     if input_path is not None:
-        inputs = read_inputs(Path(input_path))
+        inputs = read_inputs(Path(input_path), low.dt)
     else:
         shapes = {name: node.declared_input_shape() for name, node in low.graph.inputs.items()}
         inputs = random_spikes(random_input, shapes, seed)
     result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
                       states=states_path is not None, population=population, perturb=perturb, seed=seed)
     if output_path is not None:
-        _write_outputs(result.outputs, Path(output_path))
-    if states_path is not None:
+        nirdata = is_nirdata_path(output_path)
+        outs = _with_batch(result, low.graph, inputs, "outputs") if nirdata else result.outputs
+        _write_outputs(outs, Path(output_path), low.dt)
+    if states_path is not None and is_nirdata_path(states_path):  # node -> v, i, ... as NIRData observables
+        write_traces(states_path, _by_node(_with_batch(result, low.graph, inputs, "states")), low.dt)
+    elif states_path is not None:
         atomic_save_npz(Path(states_path), result.states or {})
     out.lines += _summary_lines(model, result.summary, profile, population, perturb)
     if output_path is not None:
