@@ -2,8 +2,13 @@
 
 Thin by design: each command parses its arguments and calls one library function. Every error a user can
 cause is a :class:`spyx.SpyxError`; it is printed as one line on stderr and the command exits non-zero
-(1: invalid input, 2: unreadable file, a read that gave up on a damaged file, or bad usage; 130: Ctrl-C,
-nothing written). ``--debug`` shows the traceback instead.
+(1: invalid input, 2: unreadable file, a read that gave up on a damaged file, an output folder that does
+not exist, or bad usage, including an unknown pass, profile or target or options that do not fit together
+(:class:`~spyx.errors.OptionError`); 130: Ctrl-C, nothing written). ``--debug`` shows the traceback instead.
+
+Start-up stays under a tenth of a second for ``--version`` and ``--help`` and JAX is never imported by
+``inspect``, ``validate``, ``convert`` and ``passes``: ``spyx`` loads lazily and each command imports its
+library side when it runs (``tests/packaging/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,26 @@ from pathlib import Path
 
 import click
 
-from spyx.errors import SpyxError
+
+def _bind_package() -> None:
+    """Run as a script (``python cli/main.py``), make ``spyx_cli`` this folder, so that the modules beside
+    this one are the ones imported (``spyx_cli`` is an install-time name; the editable install may map it to
+    another checkout)."""
+    import importlib.util
+
+    init = Path(__file__).resolve().with_name("__init__.py")
+    spec = importlib.util.spec_from_file_location("spyx_cli", init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["spyx_cli"] = module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "__main__":
+    _bind_package()
+
+from spyx.errors import OptionError, SpyxError  # noqa: E402  (after _bind_package)
+from spyx_cli.output import emit, is_quiet  # noqa: E402
+from spyx_cli.progress import progress  # noqa: E402
 
 EPILOG_INSPECT = "Example: spyx-convert inspect model.nir --format json"
 
@@ -28,7 +52,7 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
+            ctx.exit(_exit_code(e))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:  # Ctrl-C: whatever was being written is not (spyx.io.atomic); 128 + SIGINT
@@ -46,11 +70,17 @@ class _Group(click.Group):
             ctx.exit(3)
 
 
+def _exit_code(e: SpyxError) -> int:
+    # an unknown pass/profile/target or options that do not fit together is bad usage, as click's own are
+    return 2 if isinstance(e, OptionError) else e.exit_code
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the Python traceback on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on stderr (errors still are).")
 @click.version_option(package_name="spyx")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """spyx-convert: inspect, validate, transform, run and translate NIR graphs.
 
     \b
@@ -65,13 +95,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def emit(result) -> None:
-    """Print a :class:`spyx.tools.ToolResult` and exit with its code when that is not 0."""
-    code = result.emit(click.echo)
-    if code:
-        sys.exit(code)
+    ctx.obj["quiet"] = quiet
 
 
 # Each command imports its library side when it runs: `spyx-convert --help` need not load JAX.
@@ -169,13 +193,15 @@ def run(model: Path, input_path: Path | None, random_input: str | None, output_p
     Population inference (docs/scaling.md):
       spyx-convert run model.nir --random-input 100,8 --population 64 --perturb 0.05 --output y.npy
     """
-    from spyx.tools.run import run_command
+    with progress(f"running {model.name} (loading JAX, compiling, running)", quiet=is_quiet()):
+        from spyx.tools.run import run_command
 
-    emit(run_command(
-        model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt, method=method,
-        profile=profile, schedule=schedule, delay_rounding=delay_rounding, states_path=states_path,
-        repair=repair, seed=seed, population=population, perturb=perturb,
-    ))
+        result = run_command(
+            model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt,
+            method=method, profile=profile, schedule=schedule, delay_rounding=delay_rounding,
+            states_path=states_path, repair=repair, seed=seed, population=population, perturb=perturb,
+        )
+    emit(result)
 
 
 def _picture_path(ctx, param, value: Path) -> Path:
@@ -217,9 +243,11 @@ def draw(file: Path, output_path: Path, rankdir: str | None, repair: bool) -> No
               show_default=True, help="Folder for the example graph and its outputs.")
 def demo(outdir: Path) -> None:
     """The main job on a built-in example: write a recurrent SNN as NIR, inspect it, run it in JAX."""
-    from spyx.tools.examples import demo_command
+    with progress("running the demo (loading JAX, compiling, running)", quiet=is_quiet()):
+        from spyx.tools.examples import demo_command
 
-    emit(demo_command(outdir))
+        result = demo_command(outdir)
+    emit(result)
 
 
 def _register_optional_commands() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+
+from spyx_cli.output import emit, is_quiet
+from spyx_cli.progress import progress
 
 
 @click.command(epilog="Example: spyx-convert quantize model.nir model_int8.nir --target xylo --dt 1e-3 --report")
@@ -25,10 +27,10 @@ import click
 def quantize(src: Path, dst: Path, target, bits, granularity, pow2, ternary, dt, report, report_input, repair,
              force) -> None:
     """Quantize weights to integers (scales folded into the neurons) and write NIR."""
-    from spyx.tools.quantize import quantize_command
+    with progress(f"quantizing {src.name}" + (" and running the report" if report else ""), quiet=is_quiet()):
+        from spyx.tools.quantize import quantize_command
 
-    result = quantize_command(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2,
-                              ternary=ternary, dt=dt, report=report, report_input=report_input, repair=repair,
-                              force=force)
-    if result.emit(click.echo):
-        sys.exit(result.exit_code)
+        result = quantize_command(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2,
+                                  ternary=ternary, dt=dt, report=report, report_input=report_input, repair=repair,
+                                  force=force)
+    emit(result)

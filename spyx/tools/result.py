@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spyx.tools.notes import NOTE, summarise
+
 __all__ = ["ToolResult", "text_lines"]
 
 
@@ -25,10 +27,19 @@ class ToolResult:
     exit_code: int = 0
     files: list[Path] = field(default_factory=list)
 
-    def emit(self, echo) -> int:
-        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code."""
+    def emit(self, echo, *, quiet: bool = False) -> int:
+        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code.
+
+        Lines that are notes (``note: ...``) go to standard error, before the errors, summarised (one line per
+        distinct message, :func:`spyx.tools.notes.summarise`), so that standard output holds only the result;
+        ``quiet`` leaves them out."""
+        notes = [line.removeprefix(NOTE) for line in self.lines if line.startswith(NOTE)]
         for line in self.lines:
-            echo(line)
+            if not line.startswith(NOTE):
+                echo(line)
+        if not quiet:
+            for line in summarise(notes):
+                echo(NOTE + line, err=True)
         for line in self.errors:
             echo(line, err=True)
         return self.exit_code
