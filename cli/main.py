@@ -36,8 +36,9 @@ if __name__ == "__main__":
     _bind_package()
 
 from spyx.errors import OptionError, SpyxError  # noqa: E402  (after _bind_package)
-from spyx_cli.output import emit, is_quiet  # noqa: E402
+from spyx_cli.output import emit, is_quiet, show, streams_of  # noqa: E402
 from spyx_cli.progress import progress  # noqa: E402
+from spyx_cli.streams import is_dash, streams  # noqa: E402
 
 EPILOG_INSPECT = "Example: spyx-convert inspect model.nir --format json"
 
@@ -46,12 +47,17 @@ class _Group(click.Group):
     """Turns SpyxError into one readable line and an exit code; other failures into a short internal error."""
 
     def invoke(self, ctx: click.Context):
+        with streams() as files:  # the temporary files behind `-`, removed however the command ends
+            ctx.ensure_object(dict)["streams"] = files
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except SpyxError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"error: {show(str(e))}", err=True)
             ctx.exit(_exit_code(e))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -66,8 +72,14 @@ class _Group(click.Group):
         except Exception as e:  # a bug in spyx: still one line, but say how to see more
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", err=True)
+            click.echo(f"internal error: {type(e).__name__}: {show(str(e))} (run with --debug for the traceback)",
+                       err=True)
             ctx.exit(3)
+
+
+def _stdin(path: Path | None, suffix: str | None = ".nir") -> Path | None:
+    """``path``, or for ``-`` the file standard input was copied to (:mod:`spyx_cli.streams`)."""
+    return streams_of().stdin(suffix) if is_dash(path) else path
 
 
 def _exit_code(e: SpyxError) -> int:
@@ -107,7 +119,7 @@ def inspect(file: Path, fmt: str, repair: bool) -> None:
     """Show a graph: nodes with kinds and shapes, parameters, edges, cycles, file version."""
     from spyx.tools.inspect import inspect_command
 
-    emit(inspect_command(file, fmt=fmt, repair=repair))
+    emit(inspect_command(_stdin(file), fmt=fmt, repair=repair))
 
 
 @main.command(epilog="Example: spyx-convert validate model.nir --target xylo")
@@ -119,7 +131,7 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
     """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
     from spyx.tools.inspect import validate_command
 
-    emit(validate_command(file, repair=repair, target=target))
+    emit(validate_command(_stdin(file), repair=repair, target=target))
 
 
 @main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')
@@ -133,7 +145,10 @@ def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str |
     """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
     from spyx.tools.convert import convert_command
 
-    emit(convert_command(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt))
+    out = streams_of().stdout(".nir") if is_dash(dst) else dst
+    result = convert_command(_stdin(src), out, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt)
+    streams_of().flush()
+    emit(result, stdout_is_data=is_dash(dst))
 
 
 @main.command(epilog="Example: spyx-convert lower model.nir --profile snntorch")
@@ -149,7 +164,8 @@ def lower(file: Path, profile: str, dt: float | None, method: str, delay_roundin
     """Print the graph the backend runs: the file through the lowering pipeline, in text form."""
     from spyx.tools.convert import lower_command
 
-    emit(lower_command(file, profile=profile, dt=dt, method=method, delay_rounding=delay_rounding, repair=repair))
+    emit(lower_command(_stdin(file), profile=profile, dt=dt, method=method, delay_rounding=delay_rounding,
+                       repair=repair))
 
 
 @main.command(name="passes", epilog="Example: spyx-convert passes")
@@ -193,15 +209,20 @@ def run(model: Path, input_path: Path | None, random_input: str | None, output_p
     Population inference (docs/scaling.md):
       spyx-convert run model.nir --random-input 100,8 --population 64 --perturb 0.05 --output y.npy
     """
+    if is_dash(model) and is_dash(input_path):
+        raise click.UsageError("only one of MODEL and --input can be '-' (standard input)")
+    model, input_path = _stdin(model), _stdin(input_path, None)
+    out = streams_of().stdout(".npy") if is_dash(output_path) else output_path
     with progress(f"running {model.name} (loading JAX, compiling, running)", quiet=is_quiet()):
         from spyx.tools.run import run_command
 
         result = run_command(
-            model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt,
+            model, input_path=input_path, random_input=random_input, output_path=out, dt=dt,
             method=method, profile=profile, schedule=schedule, delay_rounding=delay_rounding,
             states_path=states_path, repair=repair, seed=seed, population=population, perturb=perturb,
         )
-    emit(result)
+    streams_of().flush()
+    emit(result, stdout_is_data=is_dash(output_path))
 
 
 def _picture_path(ctx, param, value: Path) -> Path:

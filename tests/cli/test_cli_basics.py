@@ -173,3 +173,44 @@ def test_a_rockpool_file_runs_without_repair_with_one_note(tmp_path):
     assert code == 0, stderr
     prog = spyx.compile(repaired, dt=1e-3)
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), np.asarray(prog.run(prog.params, x)[0]))
+
+
+def _invoke(args, stdin: bytes | None = None):
+    return CliRunner().invoke(main, [str(a) for a in args], input=stdin, catch_exceptions=False)
+
+
+def test_dash_reads_stdin_and_writes_stdout(tmp_path):
+    src = tmp_path / "in.nir"
+    spyx.save(_chain(), src)
+    data = src.read_bytes()
+    r = _invoke(["validate", "-"], data)
+    assert r.exit_code == 0 and r.stdout == "<stdin>: valid\n", r.stderr
+    # NIR bytes on stdout, the report on stderr; the bytes are a NIR file with the same graph
+    r = _invoke(["convert", src, "-", "--passes", "inline"])
+    assert r.exit_code == 0 and "wrote <stdout>" in r.stderr, r.stderr
+    (tmp_path / "piped.nir").write_bytes(r.stdout_bytes)
+    assert spyx.to_text(spyx.load(tmp_path / "piped.nir")) == spyx.to_text(spyx.load(src))
+    r = _invoke(["convert", "-", tmp_path / "out.nir"], data)
+    assert r.exit_code == 0 and "read <stdin>" in r.stdout
+    assert spyx.to_text(spyx.load(tmp_path / "out.nir")) == spyx.to_text(spyx.load(src))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.nir", "out.nir", "piped.nir"]
+
+
+def test_run_reads_npy_from_stdin_and_writes_npy_to_stdout(tmp_path):
+    src = tmp_path / "in.nir"
+    spyx.save(_chain(), src)
+    x = (np.random.default_rng(3).random((6, 2, 3)) < 0.5).astype(F)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    r = _invoke(["run", src, "--input", "-", "--output", "-", "--dt", "1e-3"], buf.getvalue())
+    assert r.exit_code == 0, r.stderr
+    assert "output output: (6, 2, 2)" in r.stderr and "wrote <stdout>" in r.stderr
+    prog = spyx.compile(spyx.load(src), dt=1e-3)
+    np.testing.assert_array_equal(np.load(io.BytesIO(r.stdout_bytes)), np.asarray(prog.run(prog.params, x)[0]))
+
+
+def test_dash_errors_name_stdin_not_the_temporary_file():
+    r = _invoke(["validate", "-"], b"not an hdf5 file at all")
+    assert r.exit_code == 2 and r.stderr.startswith("error: <stdin>: ") and "spyx-convert-" not in r.stderr
+    r = _invoke(["inspect", "-"], b"")
+    assert r.exit_code == 2 and "nothing on standard input" in r.stderr
