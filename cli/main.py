@@ -200,9 +200,12 @@ def passes_cmd() -> None:
               help="Run N members at once (vmap), split over the devices; outputs get a leading axis N.")
 @click.option("--perturb", type=float, default=0.0, show_default=True, metavar="SIGMA",
               help="With --population: members 1..N-1 scale every float parameter by 1 + SIGMA*N(0,1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The summary as text lines or as one JSON object.")
 def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
         dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
-        states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float) -> None:
+        states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float,
+        fmt: str) -> None:
     """Run a NIR graph in JAX on time-major inputs and write its outputs.
 
     \b
@@ -222,7 +225,7 @@ def run(model: Path, input_path: Path | None, random_input: str | None, output_p
             states_path=states_path, repair=repair, seed=seed, population=population, perturb=perturb,
         )
     streams_of().flush()
-    emit(result, stdout_is_data=is_dash(output_path))
+    emit(result, stdout_is_data=is_dash(output_path), as_json=fmt == "json")
 
 
 def _picture_path(ctx, param, value: Path) -> Path:

@@ -32,13 +32,14 @@ def show(text: str) -> str:
     return s.show(text) if s is not None else text
 
 
-def emit(result, *, stdout_is_data: bool = False) -> None:
+def emit(result, *, stdout_is_data: bool = False, as_json: bool = False) -> None:
     """Print ``result`` and exit with its code when that is not 0. ``stdout_is_data``: standard output
-    carries the command's file (``-``), so its report lines go to standard error."""
+    carries the command's file (``-``), so its report goes to standard error. ``as_json``: the report is
+    the result's JSON object (``--format json``)."""
 
     def echo(line: str, err: bool = False) -> None:
         click.echo(show(line), err=err or stdout_is_data)
 
-    code = result.emit(echo, quiet=is_quiet())
+    code = result.emit(echo, quiet=is_quiet(), as_json=as_json)
     if code:
         sys.exit(code)

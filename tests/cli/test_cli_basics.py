@@ -214,3 +214,29 @@ def test_dash_errors_name_stdin_not_the_temporary_file():
     assert r.exit_code == 2 and r.stderr.startswith("error: <stdin>: ") and "spyx-convert-" not in r.stderr
     r = _invoke(["inspect", "-"], b"")
     assert r.exit_code == 2 and "nothing on standard input" in r.stderr
+
+
+def test_run_and_quantize_report_as_json(tmp_path):
+    import json
+
+    src = tmp_path / "in.nir"
+    spyx.save(_chain(), src)
+    x = (np.random.default_rng(5).random((8, 2, 3)) < 0.7).astype(F)
+    np.save(tmp_path / "x.npy", x)
+    r = _invoke(["--quiet", "run", src, "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy", "--dt", "1e-3",
+                 "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    info = json.loads(r.stdout)  # stdout is the JSON object and nothing else
+    y = np.load(tmp_path / "y.npy")
+    assert info["outputs"] == {"output": list(y.shape)} and info["inputs"] == {"input": list(x.shape)}
+    assert info["spike_counts"]["output"] == float(y.sum()) and info["dt"] == 1e-3
+    assert info["files"] == [str(tmp_path / "y.npy")]
+
+    r = _invoke(["--quiet", "quantize", src, tmp_path / "q.nir", "--dt", "1e-3", "--report", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["written"] == str(tmp_path / "q.nir") and info["violations"] == 0
+    assert [n["name"] for n in info["report"]["nodes"]] == ["lif0"]
+    assert 0.0 <= info["report"]["nodes"][0]["agreement"] <= 1.0
+    assert [w["name"] for w in info["report"]["weights"]] == ["fc"]
+    spyx.load(tmp_path / "q.nir")  # what it says it wrote is a valid file
