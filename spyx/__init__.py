@@ -45,6 +45,7 @@ def _version() -> str:
 
 def __getattr__(name: str):
     import importlib
+    import importlib.util
 
     if name in _LAZY_MODULES:
         return importlib.import_module(f"spyx.{name}")
@@ -54,6 +55,9 @@ def __getattr__(name: str):
         value = value if attr is None else getattr(value, attr)
     elif name == "__version__":
         value = _version()
+    elif not name.startswith("_") and importlib.util.find_spec(f"spyx.{name}") is not None:
+        # any other submodule (spyx.passes, spyx.backend, ...): the eager package used to import them all
+        return importlib.import_module(f"spyx.{name}")
     else:
         raise AttributeError(f"module 'spyx' has no attribute {name!r}")
     globals()[name] = value  # looked up once; later accesses do not come back here

@@ -109,6 +109,13 @@ from spyx.tools import compile
 assert callable(compile) and not isinstance(compile, types.ModuleType)
 assert spyx.compile is compile is spyx.tools.compile
 assert spyx.jnp is __import__("jax.numpy").numpy and isinstance(spyx.__version__, str)
+assert spyx.passes.PASSES and spyx.backend.Program is spyx.Program  # submodules outside __all__ too
+try:
+    spyx.no_such_thing
+except AttributeError:
+    pass
+else:
+    raise AssertionError("spyx.no_such_thing resolved")
 print("ok")
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
