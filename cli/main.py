@@ -104,6 +104,10 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
       spyx-convert draw model.nir -o graph.svg
       spyx-convert lower model.nir --profile snntorch
       spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4
+      spyx-convert convert in.nir - --passes inline | spyx-convert inspect -
+
+    \b
+    '-' is standard input or output; notes go to stderr; exit 2 is bad usage (docs/cli.md).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
