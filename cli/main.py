@@ -2,8 +2,13 @@
 
 Thin by design: each command parses its arguments and calls one library function. Every error a user can
 cause is a :class:`spyx.SpyxError`; it is printed as one line on stderr and the command exits non-zero
-(1: invalid input, 2: unreadable file, a read that gave up on a damaged file, or bad usage; 130: Ctrl-C,
-nothing written). ``--debug`` shows the traceback instead.
+(1: invalid input, 2: unreadable file, a read that gave up on a damaged file, an output folder that does
+not exist, or bad usage, including an unknown pass, profile or target or options that do not fit together
+(:class:`~spyx.errors.OptionError`); 130: Ctrl-C, nothing written). ``--debug`` shows the traceback instead.
+
+Start-up stays under a tenth of a second for ``--version`` and ``--help`` and JAX is never imported by
+``inspect``, ``validate``, ``convert`` and ``passes``: ``spyx`` loads lazily and each command imports its
+library side when it runs (``tests/packaging/test_startup.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,27 @@ from pathlib import Path
 
 import click
 
-from spyx.errors import SpyxError
+
+def _bind_package() -> None:
+    """Run as a script (``python cli/main.py``), make ``spyx_cli`` this folder, so that the modules beside
+    this one are the ones imported (``spyx_cli`` is an install-time name; the editable install may map it to
+    another checkout)."""
+    import importlib.util
+
+    init = Path(__file__).resolve().with_name("__init__.py")
+    spec = importlib.util.spec_from_file_location("spyx_cli", init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["spyx_cli"] = module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "__main__":
+    _bind_package()
+
+from spyx.errors import OptionError, SpyxError  # noqa: E402  (after _bind_package)
+from spyx_cli.output import emit, is_quiet, show, streams_of  # noqa: E402
+from spyx_cli.progress import progress  # noqa: E402
+from spyx_cli.streams import is_dash, streams  # noqa: E402
 
 EPILOG_INSPECT = "Example: spyx-convert inspect model.nir --format json"
 
@@ -22,13 +47,18 @@ class _Group(click.Group):
     """Turns SpyxError into one readable line and an exit code; other failures into a short internal error."""
 
     def invoke(self, ctx: click.Context):
+        with streams() as files:  # the temporary files behind `-`, removed however the command ends
+            ctx.ensure_object(dict)["streams"] = files
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except SpyxError as e:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(e.exit_code)
+            click.echo(f"error: {show(str(e))}", err=True)
+            ctx.exit(_exit_code(e))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:  # Ctrl-C: whatever was being written is not (spyx.io.atomic); 128 + SIGINT
@@ -42,15 +72,27 @@ class _Group(click.Group):
         except Exception as e:  # a bug in spyx: still one line, but say how to see more
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", err=True)
+            click.echo(f"internal error: {type(e).__name__}: {show(str(e))} (run with --debug for the traceback)",
+                       err=True)
             ctx.exit(3)
+
+
+def _stdin(path: Path | None, suffix: str | None = ".nir") -> Path | None:
+    """``path``, or for ``-`` the file standard input was copied to (:mod:`spyx_cli.streams`)."""
+    return streams_of().stdin(suffix) if is_dash(path) else path
+
+
+def _exit_code(e: SpyxError) -> int:
+    # an unknown pass/profile/target or options that do not fit together is bad usage, as click's own are
+    return 2 if isinstance(e, OptionError) else e.exit_code
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the Python traceback on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No notes and no progress on stderr (errors still are).")
 @click.version_option(package_name="spyx")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """spyx-convert: inspect, validate, transform, run and translate NIR graphs.
 
     \b
@@ -62,16 +104,14 @@ def main(ctx: click.Context, debug: bool) -> None:
       spyx-convert draw model.nir -o graph.svg
       spyx-convert lower model.nir --profile snntorch
       spyx-convert run model.nir --input x.npy --output y.npy --dt 1e-4
+      spyx-convert convert in.nir - --passes inline | spyx-convert inspect -
+
+    \b
+    '-' is standard input or output; notes go to stderr; exit 2 is bad usage (docs/cli.md).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-def emit(result) -> None:
-    """Print a :class:`spyx.tools.ToolResult` and exit with its code when that is not 0."""
-    code = result.emit(click.echo)
-    if code:
-        sys.exit(code)
+    ctx.obj["quiet"] = quiet
 
 
 # Each command imports its library side when it runs: `spyx-convert --help` need not load JAX.
@@ -83,7 +123,7 @@ def inspect(file: Path, fmt: str, repair: bool) -> None:
     """Show a graph: nodes with kinds and shapes, parameters, edges, cycles, file version."""
     from spyx.tools.inspect import inspect_command
 
-    emit(inspect_command(file, fmt=fmt, repair=repair))
+    emit(inspect_command(_stdin(file), fmt=fmt, repair=repair))
 
 
 @main.command(epilog="Example: spyx-convert validate model.nir --target xylo")
@@ -98,7 +138,7 @@ def validate(file: Path, repair: bool, target: str | None, fmt: str) -> None:
     """Check a file: exit 0 if valid, 1 with one diagnostic per line if not, 2 if unreadable."""
     from spyx.tools.inspect import validate_command
 
-    emit(validate_command(file, repair=repair, target=target, fmt=fmt))
+    emit(validate_command(_stdin(file), repair=repair, target=target, fmt=fmt))
 
 
 @main.command(epilog='Example: spyx-convert convert in.nir out.nir --passes "rescale{threshold=1},fuse,reorder"')
@@ -112,7 +152,10 @@ def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str |
     """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
     from spyx.tools.convert import convert_command
 
-    emit(convert_command(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt))
+    out = streams_of().stdout(".nir") if is_dash(dst) else dst
+    result = convert_command(_stdin(src), out, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt)
+    streams_of().flush()
+    emit(result, stdout_is_data=is_dash(dst))
 
 
 @main.command(epilog="Example: spyx-convert lower model.nir --profile snntorch")
@@ -128,7 +171,8 @@ def lower(file: Path, profile: str, dt: float | None, method: str, delay_roundin
     """Print the graph the backend runs: the file through the lowering pipeline, in text form."""
     from spyx.tools.convert import lower_command
 
-    emit(lower_command(file, profile=profile, dt=dt, method=method, delay_rounding=delay_rounding, repair=repair))
+    emit(lower_command(_stdin(file), profile=profile, dt=dt, method=method, delay_rounding=delay_rounding,
+                       repair=repair))
 
 
 @main.command(name="passes", epilog="Example: spyx-convert passes")
@@ -163,22 +207,32 @@ def passes_cmd() -> None:
               help="Run N members at once (vmap), split over the devices; outputs get a leading axis N.")
 @click.option("--perturb", type=float, default=0.0, show_default=True, metavar="SIGMA",
               help="With --population: members 1..N-1 scale every float parameter by 1 + SIGMA*N(0,1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The summary as text lines or as one JSON object.")
 def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
         dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
-        states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float) -> None:
+        states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float,
+        fmt: str) -> None:
     """Run a NIR graph in JAX on time-major inputs and write its outputs.
 
     \b
     Population inference (docs/scaling.md):
       spyx-convert run model.nir --random-input 100,8 --population 64 --perturb 0.05 --output y.npy
     """
-    from spyx.tools.run import run_command
+    if is_dash(model) and is_dash(input_path):
+        raise click.UsageError("only one of MODEL and --input can be '-' (standard input)")
+    model, input_path = _stdin(model), _stdin(input_path, None)
+    out = streams_of().stdout(".npy") if is_dash(output_path) else output_path
+    with progress(f"running {model.name} (loading JAX, compiling, running)", quiet=is_quiet()):
+        from spyx.tools.run import run_command
 
-    emit(run_command(
-        model, input_path=input_path, random_input=random_input, output_path=output_path, dt=dt, method=method,
-        profile=profile, schedule=schedule, delay_rounding=delay_rounding, states_path=states_path,
-        repair=repair, seed=seed, population=population, perturb=perturb,
-    ))
+        result = run_command(
+            model, input_path=input_path, random_input=random_input, output_path=out, dt=dt,
+            method=method, profile=profile, schedule=schedule, delay_rounding=delay_rounding,
+            states_path=states_path, repair=repair, seed=seed, population=population, perturb=perturb,
+        )
+    streams_of().flush()
+    emit(result, stdout_is_data=is_dash(output_path), as_json=fmt == "json")
 
 
 def _picture_path(ctx, param, value: Path) -> Path:
@@ -220,9 +274,11 @@ def draw(file: Path, output_path: Path, rankdir: str | None, repair: bool) -> No
               show_default=True, help="Folder for the example graph and its outputs.")
 def demo(outdir: Path) -> None:
     """The main job on a built-in example: write a recurrent SNN as NIR, inspect it, run it in JAX."""
-    from spyx.tools.examples import demo_command
+    with progress("running the demo (loading JAX, compiling, running)", quiet=is_quiet()):
+        from spyx.tools.examples import demo_command
 
-    emit(demo_command(outdir))
+        result = demo_command(outdir)
+    emit(result)
 
 
 def _register_optional_commands() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
+
+from spyx_cli.output import emit, is_quiet
+from spyx_cli.progress import progress
 
 
 @click.command(epilog="Example: spyx-convert quantize model.nir model_int8.nir --target xylo --dt 1e-3 --report")
@@ -22,13 +24,15 @@ import click
               help="Input for --report (T, B, *shape) .npy/.npz; default: seeded random spikes.")
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 @click.option("--force", is_flag=True, help="Write the file even if target rules are still violated.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The summary (and --report) as text or as one JSON object.")
 def quantize(src: Path, dst: Path, target, bits, granularity, pow2, ternary, dt, report, report_input, repair,
-             force) -> None:
+             force, fmt) -> None:
     """Quantize weights to integers (scales folded into the neurons) and write NIR."""
-    from spyx.tools.quantize import quantize_command
+    with progress(f"quantizing {src.name}" + (" and running the report" if report else ""), quiet=is_quiet()):
+        from spyx.tools.quantize import quantize_command
 
-    result = quantize_command(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2,
-                              ternary=ternary, dt=dt, report=report, report_input=report_input, repair=repair,
-                              force=force)
-    if result.emit(click.echo):
-        sys.exit(result.exit_code)
+        result = quantize_command(src, dst, target=target, bits=bits, granularity=granularity, pow2=pow2,
+                                  ternary=ternary, dt=dt, report=report, report_input=report_input, repair=repair,
+                                  force=force)
+    emit(result, as_json=fmt == "json")

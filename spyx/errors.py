@@ -27,6 +27,7 @@ __all__ = [
     "ExportError",
     "UnsupportedError",
     "TargetError",
+    "WriteError",
     "SpyxWarning",
     "ApproximationWarning",
 ]
@@ -128,3 +129,10 @@ class SpyxWarning(UserWarning):
 
 class ApproximationWarning(SpyxWarning):
     """An export or conversion that cannot keep the model's exact semantics; the message says what differs."""
+
+
+class WriteError(SpyxError):
+    """An output cannot be written where it was asked for: its folder does not exist, is not a folder, or
+    refuses the write; the message names the folder. Nothing is written."""
+
+    exit_code = 2

@@ -11,6 +11,11 @@ next write into that folder removes such leftovers of ours: those of a process o
 runs, and any older than :data:`STALE_SECONDS` (also the older spelling ``.<target>.<random>.tmp<suffix>``).
 Only regular files owned by the current user whose names match exactly are touched.
 
+The file gets the permissions any other program's new file would: ``0o666`` less the process's umask (a
+temporary file is created ``0o600``; it is widened before the rename), or, when it replaces an existing
+file, that file's permissions. A missing output folder is a :class:`~spyx.errors.WriteError` naming the
+folder, raised before anything is created.
+
 Ctrl-C (SIGINT) during a write aborts it: the temporary file is removed, the target is left as it was, and
 :class:`KeyboardInterrupt` propagates (``spyx-convert`` exits with 130), even when the HDF5 library swallowed
 the interrupt inside its own code.
@@ -30,6 +35,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+
+from spyx.errors import WriteError
 
 __all__ = [
     "atomic_path",
@@ -149,6 +156,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    _check_folder(folder, target)
     remove_stale_temporaries(folder)
     tmp: Path | None = None
     with _Interrupts() as interrupts:
@@ -164,6 +172,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             interrupts.check()
             yield tmp
             interrupts.check()  # the writer's library may have swallowed it: still abort
+            os.chmod(tmp, _mode_for(target))
             _fsync(tmp)
             interrupts.check()
             interrupts.defer = True  # a rename is atomic: once begun, it completes
@@ -183,6 +192,40 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     _fsync_dir(folder)
     if interrupts.seen:
         raise KeyboardInterrupt  # Ctrl-C during the rename: the file is complete, the program still stops
+
+
+def _check_folder(folder: Path, target: Path) -> None:
+    # said before a temporary file is made, so that the message names the user's folder, not our temp name
+    if not folder.exists():
+        raise WriteError(f"cannot write {target}: folder {folder} does not exist (create it first)")
+    if not folder.is_dir():
+        raise WriteError(f"cannot write {target}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WriteError(f"cannot write {target}: folder {folder} is not writable")
+
+
+def _umask() -> int:
+    """The process's umask. Linux shows it in /proc (reading it leaves it alone); elsewhere it is set and
+    restored at once (``os.umask`` is the only portable way to read it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mode_for(target: Path) -> int:
+    """Permissions for the new file: those of the file it replaces, else ``0o666`` less the umask (what
+    ``open(path, "w")`` would give; ``mkstemp`` makes ``0o600`` to keep the half-written file private)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def atomic_write(path: str | os.PathLike[str], writer_fn: Callable[[Path], T]) -> T:

@@ -17,6 +17,8 @@ from spyx.io.decode import Decoder, decode_node
 from spyx.io.isolate import read_guarded
 from spyx.io.port_repair import drop_port_batch_axes
 from spyx.ir.graph import Graph
+from spyx.ir.ports import Input, Output, shape_of
+from spyx.ir.shapes import fmt_shape
 from spyx.ir.verify import verify as verify_graph
 from spyx.limits import MAX_BYTES
 
@@ -59,7 +61,9 @@ def read_nir(
         path: a ``.nir`` file.
         repair: rename dangling edge endpoints when exactly one node fits (rule in :mod:`spyx.io.repair`)
             and drop leading batch axes of 1 from Input/Output shapes (:mod:`spyx.io.port_repair`);
-            every change is listed in :attr:`LoadResult.repairs`.
+            every change is listed in :attr:`LoadResult.repairs`. Without it, the batch axes are dropped
+            all the same (Rockpool's and Norse's convention, unambiguous: :func:`batch_axis_convention`),
+            with one line in :attr:`LoadResult.repairs` for all of them.
         verify: also run :func:`spyx.ir.verify` (errors prefixed with the file name). Off by default so that
             tools can read a structurally sound but invalid graph and report every problem
             (:func:`spyx.ir.diagnose`); :func:`spyx.load` turns it on.
@@ -98,6 +102,9 @@ def read_nir(
                 raise
             lines = [f"port shapes not repaired: {e}"]
         ctx.repairs.extend(lines)
+    else:
+        graph, note = batch_axis_convention(graph)
+        ctx.repairs.extend(note)
     if verify:
         try:
             verify_graph(graph, max_bytes=max_bytes)
@@ -105,6 +112,34 @@ def read_nir(
             hint = repair_hint(graph)
             raise type(e)([f"{source}: {e.diagnostics[0]}", *e.diagnostics[1:], *hint]) from None
     return LoadResult(graph=graph, version=version, repairs=tuple(ctx.repairs), path=p, problems=tuple(ctx.problems))
+
+
+def batch_axis_convention(graph: Graph) -> tuple[Graph, list[str]]:
+    """Rockpool's (and Norse's) port types, read without ``repair``: ``graph`` with the leading batch axis of
+    1 dropped from its Input/Output shapes (the rule of :mod:`spyx.io.port_repair`) and one note naming
+    every port changed, or ``graph`` as it is and no note.
+
+    Why this needs no ``--repair``: the rule drops only leading axes of size 1, only where every neighbour
+    agrees on the rest, so it changes only files that would otherwise fail verification, and it cannot
+    pick between readings (there is one). The other repair, renaming dangling edges, guesses which node was
+    meant and stays behind ``repair``; so do port shapes that this rule cannot explain (verification then
+    fails, naming ``--repair`` where it would help)."""
+    try:
+        fixed, lines = drop_port_batch_axes(graph)
+    except (ValueError, ArithmeticError, IndexError, TypeError):
+        return graph, []  # too broken for the rule: verification says what is wrong
+    if not lines:
+        return graph, []
+    before = dict(graph.walk())
+    changed = [
+        f"{path} {fmt_shape(shape_of(before[path].shape))} -> {fmt_shape(shape_of(node.shape))}"
+        for path, node in fixed.walk()
+        if isinstance(node, Input | Output) and shape_of(node.shape) != shape_of(before[path].shape)
+    ]
+    return fixed, [
+        "Input/Output shapes carry a leading batch axis of 1, as Rockpool and Norse write them; read as "
+        "per-sample shapes: " + ", ".join(changed)
+    ]
 
 
 def repair_hint(graph: Graph) -> list[str]:

@@ -12,6 +12,8 @@ order are kept as given (they are what a file had); :mod:`spyx.passes.reorder` c
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ Edge = tuple[str, str]
 # The notebook renderer of :meth:`Graph._repr_svg_`: set by :mod:`spyx.draw` when it is imported (the IR does not
 # import the drawing layer above it; the drawing layer plugs itself in).
 SVG_RENDERER: Callable[[Graph], str | None] | None = None
+# Where it comes from, looked up by name on first use like the pass and profile registries (spyx.lazy).
+SVG_RENDERER_MODULE = "spyx.draw"
 
 
 @register
@@ -111,9 +115,12 @@ class Graph(Node):
     # -- display ------------------------------------------------------------------------------------------
     def _repr_svg_(self) -> str | None:
         """The graph as a picture in notebooks (:func:`spyx.draw.draw`, which registers itself as
-        :data:`SVG_RENDERER` when imported; ``import spyx`` imports it). ``None`` (the text repr is shown) when no
+        :data:`SVG_RENDERER` when imported, here on first use). ``None`` (the text repr is shown) when no
         renderer is registered or it cannot draw (no graphviz package, no ``dot`` program): a repr must not raise.
         """
+        if SVG_RENDERER is None:  # `import spyx` is lazy: load the drawing layer, which registers itself
+            with contextlib.suppress(ImportError):
+                importlib.import_module(SVG_RENDERER_MODULE)
         if SVG_RENDERER is None:
             return None
         return SVG_RENDERER(self)

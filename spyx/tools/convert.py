@@ -9,7 +9,6 @@ from spyx.io import read_nir, write_nir
 from spyx.ir.text import to_text
 from spyx.passes import describe_changes, list_passes, run_pipeline
 from spyx.profiles.api import encode_for
-from spyx.tools.compile import lowered
 from spyx.tools.result import ToolResult, text_lines
 
 __all__ = ["convert_command", "lower_command", "passes_command"]
@@ -43,6 +42,8 @@ def lower_command(file, *, profile: str = "nir", dt: float | None = None, method
                   delay_rounding: str = "error", repair: bool = False) -> ToolResult:
     """``spyx-convert lower FILE --profile P``: the graph the backend would run, in the text form of
     :func:`spyx.ir.to_text` (after the decisions the pipeline made, as ``# `` comment lines)."""
+    from spyx.tools.compile import lowered  # JAX: `convert` and `passes` start without it
+
     loaded = read_nir(file, repair=repair, verify=profile in ("nir", "", None))
     low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
     out = ToolResult([f"# note: {r}" for r in loaded.repairs])

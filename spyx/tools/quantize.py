@@ -43,13 +43,19 @@ def quantize_command(src, dst, *, target: str | None = None, bits: int | None = 
             opts["dt"] = dt
         quantized = quantize_graph(flat, **opts)
         out.lines += quantized.lines()
+    summary = [line for line in out.lines if not line.startswith("note: ")]
+    rep = None
     if report:
         inputs = read_inputs(Path(report_input)) if report_input is not None else None
-        out.lines += run_report(graph, quantized, dt=dt, inputs=inputs, seed=seed).table().splitlines()
+        rep = run_report(graph, quantized, dt=dt, inputs=inputs, seed=seed)
+        out.lines += rep.table().splitlines()
     out.exit_code = 1 if errors else 0
+    out.data = {"source": str(src), "target": target, "violations": errors, "summary": summary,
+                "report": rep.to_dict() if rep is not None else None, "written": None}
     if errors and not force:
         out.lines.append(f"not written: {errors} rule violation(s) remain (use --force to write anyway)")
         return out
     write_nir(quantized.graph, dst)
     out.wrote(dst)
+    out.data["written"] = str(dst)
     return out

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import json
 from pathlib import Path
+from typing import Any
+
+from spyx.tools.notes import NOTE, summarise
 
 __all__ = ["ToolResult", "text_lines"]
 
@@ -24,11 +28,24 @@ class ToolResult:
     errors: list[str] = field(default_factory=list)
     exit_code: int = 0
     files: list[Path] = field(default_factory=list)
+    data: dict[str, Any] | None = None  # the outcome as one JSON object (``--format json``), where a command has one
 
-    def emit(self, echo) -> int:
-        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code."""
-        for line in self.lines:
-            echo(line)
+    def emit(self, echo, *, quiet: bool = False, as_json: bool = False) -> int:
+        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code.
+
+        Lines that are notes (``note: ...``) go to standard error, before the errors, summarised (one line per
+        distinct message, :func:`spyx.tools.notes.summarise`), so that standard output holds only the result;
+        ``quiet`` leaves them out. ``as_json``: standard output is :attr:`data` as one JSON object instead of
+        the lines (notes and errors are printed as before)."""
+        notes = [line.removeprefix(NOTE) for line in self.lines if line.startswith(NOTE)]
+        if as_json:
+            echo(json.dumps(self.data, indent=2, default=_plain))
+        for line in ([] if as_json else self.lines):
+            if not line.startswith(NOTE):
+                echo(line)
+        if not quiet:
+            for line in summarise(notes):
+                echo(NOTE + line, err=True)
         for line in self.errors:
             echo(line, err=True)
         return self.exit_code
@@ -37,3 +54,12 @@ class ToolResult:
         """Record a written file and say so."""
         self.files.append(Path(path))
         self.lines.append(f"wrote {path}")
+
+
+def _plain(value: Any) -> Any:
+    """What ``json`` cannot write itself: NumPy scalars and arrays (as numbers and lists), paths (as text)."""
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -282,4 +282,5 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     if states_path is not None:
         out.files.append(Path(states_path))
         out.lines.append(f"wrote {states_path} ({len(result.states or {})} traces)")
+    out.data = {"model": str(model), "profile": str(profile), **result.summary, "files": [str(f) for f in out.files]}
     return out

@@ -2419,3 +2419,28 @@ def _rfssm_to_nir(S):
     with captured() as buf:
         g = S.nir.to_nir(model, {"input": (3,)}, {"output": (2,)})
     return {"graph": nir_graph(g), "warned": "RFSSM" in buf.getvalue() and "not recognized" in buf.getvalue()}
+
+
+# ====================================================================== package (issue 13: lazy `import spyx`)
+# `import spyx` loads its submodules on first use (PEP 562) where Spyx 1.0 imported them all eagerly; these cases
+# check that every top-level name of Spyx 1.0 is still there and is the same thing.
+
+AREAS = (*AREAS, "package")
+
+_SPYX1_TOP = ("jax", "jnp", "axn", "bench", "data", "experimental", "fn", "nir", "nn", "optimize", "phasor",
+              "quant", "ssm")
+
+
+@case("package", "top_level_names")
+def _package_top_level_names(S):
+    root = S.root
+    prefix = root.__name__ + "."
+    return {
+        # the module each name is (its name relative to the package, or jax's own)
+        "modules": {n: getattr(root, n).__name__.removeprefix(prefix) for n in _SPYX1_TOP},
+        "from_import": [getattr(importlib.import_module(root.__name__), n) is getattr(root, n) for n in _SPYX1_TOP],
+        "missing_from_all": sorted(set(_SPYX1_TOP) - set(root.__all__)),
+        "missing_from_dir": sorted(set(_SPYX1_TOP) - set(dir(root))),
+        "version_is_str": isinstance(root.__version__, str),
+        "LIF_is_a_class": isinstance(root.nn.LIF, type),
+    }

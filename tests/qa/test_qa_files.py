@@ -153,10 +153,12 @@ def test_port_shapes_with_a_batch_axis_are_repaired_and_run_like_the_original(tm
     spyx.save(_rnn(), clean)
     spyx.save(_rnn(), batched)
     _with_batch_ports(batched)
-    with pytest.raises(spyx.VerifyError, match="run with --repair"):
-        spyx.load(batched)
-    code, _, err = cli("validate", batched)
-    assert code == 1 and "leading batch axis" in err.splitlines()[-1]
+    # Rockpool's convention is unambiguous: read without --repair, with one note for both ports (issue 13)
+    plain = spyx.io.read_nir(batched, verify=True)
+    assert len(plain.repairs) == 1 and "input (1, 3) -> (3,), output (1, 1, 4) -> (4,)" in plain.repairs[0]
+    assert spyx.to_text(spyx.load(batched)) == spyx.to_text(spyx.load(clean))
+    code, out, err = cli("validate", batched)
+    assert code == 0 and out.strip().endswith("valid") and err.count("note:") == 1 and "batch axis" in err
 
     result = spyx.io.read_nir(batched, repair=True, verify=True)
     assert [r.split(":")[1].split(" shape")[0].strip() for r in result.repairs] == [

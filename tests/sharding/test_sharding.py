@@ -211,4 +211,4 @@ def test_cli_population_runs_the_members_and_rejects_perturb_alone(corpus, tmp_p
     for member in three:  # no perturbation: every member is the single run
         np.testing.assert_array_equal(member, one)
     bad = runner.invoke(main, [*base, "--perturb", "0.1"])
-    assert bad.exit_code == 1 and "--perturb needs --population" in bad.output
+    assert bad.exit_code == 2 and "--perturb needs --population" in bad.output  # bad usage
