@@ -8,12 +8,13 @@ features, all fed by at least one edge. On GPU (``fused="auto"``, or ``"interpre
 or bfloat16 and a :class:`spyx.axn.SpikeFunction`.
 
 Layout: one program per block of :data:`ROWS` batch rows; each program holds its rows' state and every parameter
-of the group in registers and walks ``t`` in chunks of :data:`UNROLL` steps (their input rows loaded first), calling :func:`spyx.backend.schedule.step_nodes` on ``[ROWS, F]``
-blocks: the very code of the ``step`` schedule, so the kernel computes what the reference scan computes, operation
-for operation (a recurrent ``Affine`` is a ``[ROWS, F] x [F, F]`` product per step inside the kernel). Feature axes are
-padded to a power of two (at least 16, Triton's smallest matrix product): weights and biases of ``Affine`` and
-``Linear`` with zeros (so the padded lanes never reach a real one), every other parameter by repeating its last
-entry (so the padded lanes compute a copy of a real neuron, finite), and sliced away after.
+of the group in registers and walks ``t`` in chunks of :data:`UNROLL` steps (their input rows loaded first),
+calling :func:`spyx.backend.schedule.step_nodes` on ``[ROWS, F]`` blocks: the very code of the ``step`` schedule,
+so the kernel computes what the reference scan computes, operation for operation (a recurrent ``Affine`` is a
+``[ROWS, F] x [F, F]`` product per step inside the kernel). Feature axes are padded to a power of two (at least 16,
+Triton's smallest matrix product): weights and biases of ``Affine`` and ``Linear`` with zeros (so the padded lanes
+never reach a real one), every other parameter by repeating its last entry (so the padded lanes compute a copy of a
+real neuron, finite), and sliced away after.
 
 Gradients: the kernel is the primal only. Under differentiation (:func:`jax.custom_vjp`) the forward rule runs the
 reference scan itself (``jax.vjp``) and the backward rule is its reverse pass, so training costs what the scan
@@ -71,7 +72,7 @@ def _pad_last(a, width: int, mode: str):
     return jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, width - a.shape[-1])], mode=mode)
 
 
-def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unroll):
+def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unroll, step):
     ext_refs = refs[:n_ext]
     st_refs = refs[n_ext : n_ext + n_st]
     p_refs = refs[n_ext + n_st : n_ext + n_st + n_p]
@@ -84,7 +85,7 @@ def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unr
         # the k steps' input rows are loaded first, so k loads are in flight before the dependent steps
         rows = [{s: r[t0 + j] for s, r in zip(ext_names, ext_refs, strict=True)} for j in range(k)]
         for j in range(k):
-            new, vals = plan_step(plan, names, params, st, rows[j], next(iter(rows[j].values())))
+            new, vals = step(plan, names, params, st, rows[j], next(iter(rows[j].values())))
             for n, r in zip(names, val_refs, strict=True):
                 r[t0 + j] = vals[n]
             st = {**st, **new}
@@ -97,12 +98,6 @@ def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unr
         state = chunk(n_chunks * unroll, tail, state)
     for r, v in zip(fin_refs, jax.tree.leaves(state), strict=True):
         r[...] = v
-
-
-def plan_step(plan, names, params, st, ext, like):
-    from spyx.backend.schedule import step_nodes  # the schedule imports this module
-
-    return step_nodes(plan, names, params, st, ext, like)
 
 
 def _kernel_plan(plan, names):
@@ -118,7 +113,7 @@ def _kernel_plan(plan, names):
                       plan.fused)
 
 
-def _pallas(plan, names, ext_names, interpret, params, state, ext):
+def _pallas(plan, names, ext_names, interpret, step, params, state, ext):
     """The kernel call on unpadded arrays; returns ``(vals {n: [T, B, F_n]}, final state)``."""
     t_len, b = next(iter(ext.values())).shape[:2]
     bp = pl.cdiv(b, ROWS) * ROWS
@@ -157,7 +152,7 @@ def _pallas(plan, names, ext_names, interpret, params, state, ext):
     out_shape += [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in s_leaves]
     kernel = functools.partial(_kernel, treedef=(p_def, s_def), n_ext=len(pext), n_st=len(s_leaves),
                                n_p=len(p_leaves), names=names, plan=_kernel_plan(plan, names), t_len=t_len,
-                               ext_names=ext_names, unroll=UNROLL)
+                               ext_names=ext_names, unroll=UNROLL, step=step)
     outs = pl.pallas_call(
         kernel,
         out_shape=out_shape,
@@ -180,14 +175,15 @@ def _compiler_params():
     return plgpu.CompilerParams(num_warps=NUM_WARPS, num_stages=1)
 
 
-def run_row_group(plan, names, params, state, ext, t_len, *, interpret: bool, reference):
+def run_row_group(plan, names, params, state, ext, *, interpret: bool, step, reference):
     """``(vals, state)`` of the group over the whole sequence, as ``reference(params, state, ext)`` (the scan)
-    computes them: the kernel for the primal, the reference's own reverse pass under differentiation."""
+    computes them: the kernel for the primal, the reference's own reverse pass under differentiation. ``step`` is
+    the step schedule's ``step_nodes`` (passed in: the schedule imports this module)."""
     ext_names = tuple(sorted(ext))
 
     @jax.custom_vjp
     def run(params, state, ext):
-        return _pallas(plan, names, ext_names, interpret, params, state, ext)
+        return _pallas(plan, names, ext_names, interpret, step, params, state, ext)
 
     def fwd(params, state, ext):
         out, vjp = jax.vjp(reference, params, state, ext)

@@ -283,7 +283,7 @@ def _row_kernel(plan: Plan, names, params, sub_state, ext, t):
         return vals, st
 
     sub_params = {n: params[n] for n in names if n in params}
-    return row_kernel.run_row_group(plan, names, sub_params, sub_state, ext, t, interpret=interpret,
+    return row_kernel.run_row_group(plan, names, sub_params, sub_state, ext, interpret=interpret, step=step_nodes,
                                     reference=reference)
 
 

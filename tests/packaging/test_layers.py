@@ -17,7 +17,7 @@ LAYERS: dict[str, int] = {
     "spyx.ir": 1,
     # the quantization arithmetic and folding rules on the IR, which the quantize-graph pass uses
     "spyx.quant.arith": 2, "spyx.quant.fold": 2, "spyx.quant.plan": 2, "spyx.quant.formats": 2,
-    "spyx.quant.result": 2,
+    "spyx.quant.result": 2, "spyx.quant.loihi2": 2,  # Lava's Loihi 2 integer conversion (the lava profile uses it)
     "spyx.io": 2,
     "spyx.passes": 3,
     "spyx.profiles": 4, "spyx.targets": 4,
