@@ -146,8 +146,9 @@ def passes_cmd() -> None:
               help="Where to write outputs (.npy; .npz when the graph has several outputs).")
 @click.option("--dt", type=float, default=None, help="Time step in seconds (needed for continuous-time graphs).")
 @click.option("--method", type=click.Choice(["exact", "euler"]), default="exact", show_default=True)
-@click.option("--profile", default="nir", show_default=True,
-              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}.")
+@click.option("--profile", default=None,
+              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}. "
+                   "Default: the profile the file records (convert/quantize --profile), else nir.")
 @click.option("--schedule", type=click.Choice(["layer", "step"]), default="layer", show_default=True)
 @click.option("--delay-rounding", type=click.Choice(["error", "round", "floor", "ceil"]), default="error",
               show_default=True, help="What to do when a Delay is not a whole number of steps.")
@@ -161,7 +162,7 @@ def passes_cmd() -> None:
 @click.option("--perturb", type=float, default=0.0, show_default=True, metavar="SIGMA",
               help="With --population: members 1..N-1 scale every float parameter by 1 + SIGMA*N(0,1).")
 def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
-        dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
+        dt: float | None, method: str, profile: str | None, schedule: str, delay_rounding: str,
         states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float) -> None:
     """Run a NIR graph in JAX on time-major inputs and write its outputs.
 

@@ -29,6 +29,7 @@ __all__ = [
     "TargetError",
     "SpyxWarning",
     "ApproximationWarning",
+    "AssumptionWarning",
 ]
 
 
@@ -128,3 +129,8 @@ class SpyxWarning(UserWarning):
 
 class ApproximationWarning(SpyxWarning):
     """An export or conversion that cannot keep the model's exact semantics; the message says what differs."""
+
+
+class AssumptionWarning(SpyxWarning):
+    """A result that rests on a value the file does not record: an option ``profile="auto"`` took at the
+    framework's default, or a time step that is a guess. The message names the value and how to set it."""

@@ -65,6 +65,12 @@ class Spyx1Profile(Profile):
 
     rules = {"LIF": "_lif", "IF": "_if", "CubaLIF": "_cubalif", "LI": "_li"}
 
+    def dt_guessed(self, graph: Graph) -> bool:
+        """When no LIF/CubaLIF gives ``tau (1 - r)`` (IF, PSU_LIF files): dt 1 is to_nir's default only."""
+        return self.dt is None and self.default_dt(graph) == 1.0 and not any(
+            _spiking_leaky(n) and np.any(a64(n.r) < 1) for n in graph.nodes.values()
+        )
+
     def default_dt(self, graph: Graph) -> float | None:
         if self.dt is not None:
             return self.dt

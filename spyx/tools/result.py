@@ -18,15 +18,21 @@ def text_lines(text: str) -> list[str]:
 class ToolResult:
     """The outcome of one command: ``lines`` for standard output, ``errors`` for standard error (one
     diagnostic each), the ``exit_code`` (0: done; 1: invalid input, e.g. a file that does not validate or a
-    target rule still violated), and the ``files`` written (nothing is written when the command fails)."""
+    target rule still violated), and the ``files`` written (nothing is written when the command fails).
+    ``warnings``: ``note:``/``warning:`` lines about what the result rests on (an option ``--profile auto``
+    assumed, a guessed dt, a silent output), printed on standard error before everything else."""
 
     lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     exit_code: int = 0
     files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def emit(self, echo) -> int:
-        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code."""
+        """Print through ``echo(line, err=...)`` (``click.echo``): warnings (stderr), lines, then errors;
+        return the exit code."""
+        for line in self.warnings:
+            echo(line, err=True)
         for line in self.lines:
             echo(line)
         for line in self.errors:
