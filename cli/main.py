@@ -105,11 +105,15 @@ def validate(file: Path, repair: bool, target: str | None) -> None:
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 @click.option("--to-profile", default=None, help="Write parameters the way a peer's importer reads them.")
 @click.option("--dt", type=float, default=None, help="Time step, for profiles and passes that need one.")
-def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None) -> None:
+@click.option("--profile", default=None,
+              help="Read the file as this exporter's model (as for run; auto detects): its fixups run before the "
+                   "passes and the output records it, so that run reads it the same way.")
+def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None,
+            profile: str | None) -> None:
     """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
     from spyx.tools.convert import convert_command
 
-    emit(convert_command(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt))
+    emit(convert_command(src, dst, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt, profile=profile))
 
 
 @main.command(epilog="Example: spyx-convert lower model.nir --profile snntorch")
