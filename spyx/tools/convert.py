@@ -89,7 +89,7 @@ def lower_command(file, *, profile: str = "nir", dt: float | None = None, method
     :func:`spyx.ir.to_text` (after the decisions the pipeline made, as ``# `` comment lines)."""
     loaded = read_nir(file, repair=repair, verify=profile in ("nir", "", None))
     low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
-    out = ToolResult([f"# note: {r}" for r in loaded.repairs])
+    out = ToolResult([f"# note: {r}" for r in loaded.repairs], warnings=list(low.assumptions))
     out.lines += [f"# {n}" for n in low.notes]
     at = f" at dt = {low.dt:g}" if low.dt is not None else ""
     out.lines.append(f"# lowered {file} with profile {profile}{at}")

@@ -47,8 +47,11 @@ def test_spyx_written_and_hand_written_files_are_nir(tmp_path):
     assert detect(_lif_chain(1e-5, 1.0)).exporter == "norse"
 
 
-def test_compile_auto_warns_each_assumption():
+def test_compile_and_load_auto_warn_each_assumption(tmp_path):
     g = _lif_chain(2e-3, 2e-3 / 1e-4)  # snnTorch's convention: r = tau/dt, dt = 1e-4
+    write_nir(g, tmp_path / "m.nir")
+    with pytest.warns(spyx.AssumptionWarning, match=r"snntorch reset=subtract"):
+        assert spyx.load(tmp_path / "m.nir", profile="auto").metadata["spyx.profile"] == "snntorch"
     with pytest.warns(spyx.AssumptionWarning) as caught:
         spyx.compile(g, profile="auto")
     text = [str(w.message) for w in caught]
