@@ -65,9 +65,11 @@ def _require_dt(graph: Graph, dt: float | None, decays: bool, report: bool) -> N
         why, which = "to run them for --report", nodes
     else:
         return
+    names = ", ".join(which[:5]) + (" ..." if len(which) > 5 else "")
+    nodes_are = f"nodes {names} are" if len(which) > 1 else f"node {names} is"
     raise MissingDtError(
-        f"quantize: {', '.join(which[:5])}{' ...' if len(which) > 5 else ''} are continuous-time: a time step "
-        f"is needed {why}; pass --dt SECONDS (or --profile NAME: a peer's file has its exporter's dt)"
+        f"quantize: {nodes_are} continuous-time: a time step is needed {why}; pass --dt SECONDS "
+        "(or --profile NAME: a peer's file has its exporter's dt)"
     )
 
 
