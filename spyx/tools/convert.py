@@ -52,13 +52,13 @@ def convert_command(src, dst, *, passes: str = "", repair: bool = False, to_prof
     flattens them away), the passes run on the fixed graph, and the written file records the profile
     (``spyx.profile``) so that ``run`` without ``--profile`` reads it the same way: convert lowers nothing.
     """
-    named = profile not in (None, "", "nir")
-    if named and to_profile is not None:
+    named = profile not in (None, "")  # --profile nir too: the output then says it means NIR semantics
+    if named and profile != "nir" and to_profile is not None:
         raise OptionError(
             "give --profile or --to-profile, not both: --to-profile re-encodes a graph with NIR semantics, "
             f"--profile {profile} keeps the file a {profile} model"
         )
-    result = read_nir(src, repair=repair, verify=not named)
+    result = read_nir(src, repair=repair, verify=not named or profile == "nir")
     graph = result.graph
     out = ToolResult([f"read {src} (nir {result.version or 'unknown'})"])
     out.lines += [f"note: {r}" for r in result.repairs]

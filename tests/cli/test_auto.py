@@ -85,3 +85,16 @@ def test_silent_output_warns_and_a_live_one_does_not(tmp_path):
     write_nir(_lif_chain(0.01, 1.0, threshold=0.5), tmp_path / "live.nir")
     code, _, stderr = cli("run", tmp_path / "live.nir", "--dt", "1e-3", "--input", tmp_path / "x.npy")
     assert code == 0 and "warning" not in stderr
+
+
+def test_convert_records_the_profile_that_run_and_auto_then_read(tmp_path):
+    src, dst = tmp_path / "norse.nir", tmp_path / "out.nir"
+    write_nir(_lif_chain(1e-5, 1.0), src)  # Norse 1.1's convention, but this model means NIR semantics
+    code, _, stderr = cli("convert", src, tmp_path / "plain.nir", "--passes", "inline")
+    assert code == 0 and "follows norse's export convention" in stderr and "--profile norse" in stderr
+    code, _, _ = cli("convert", src, dst, "--passes", "inline,dce", "--profile", "nir")
+    assert code == 0 and read_nir(dst).graph.metadata["spyx.profile"] == "nir"
+    assert resolve_profile(read_nir(dst).graph, "auto")[0].name == "nir"
+    np.save(tmp_path / "x.npy", np.ones((5, 1, 3), F))
+    code, stdout, _ = cli("run", dst, "--profile", "auto", "--dt", "1e-5", "--input", tmp_path / "x.npy")
+    assert code == 0 and "profile auto: nir (recorded in the file's spyx.profile)" in stdout
