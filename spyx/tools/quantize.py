@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from spyx.errors import MissingDtError
+from spyx.errors import MissingDtError, OptionError
 from spyx.io import read_nir, write_nir
 from spyx.ir.graph import Graph
 from spyx.ir.traits import Continuous
@@ -26,6 +26,7 @@ from spyx.passes.quantize import quantize_graph
 from spyx.passes.retime import graph_dt
 from spyx.profiles.pipeline import prepare
 from spyx.profiles.resolve import PROFILE_KEY, dt_guess, resolve_dt
+from spyx.quant.arith import MAX_BITS
 from spyx.quant.formats import decay_params
 from spyx.quant.report import report as run_report
 from spyx.targets import get_target, quantize_for
@@ -84,6 +85,11 @@ def quantize_command(src, dst, *, target: str | None = None, bits: int | None = 
     the profile on ``report_input`` (or seeded random spikes) and the per-layer spike agreement, firing rates
     and weight errors are added to the lines.
     """
+    if bits is not None and not (ternary or 2 <= bits <= MAX_BITS):  # the pass would name its own option
+        raise OptionError(
+            f"quantize: --bits {bits} is out of range; use an integer from 2 to {MAX_BITS} "
+            "(or --ternary for {-1, 0, 1} weights)"
+        )
     out = ToolResult()
     graph, spec, dt = _read(src, profile, repair, dt, out)
     decays = target is not None and (get_target(target).formats().decay or "float") != "float"
