@@ -57,6 +57,7 @@ class LoweredGraph:
     dt: float | None
     notes: tuple[str, ...]
     assumptions: tuple[str, ...] = ()
+    profile: str | None = None  # the spec of the profile it was lowered with (``auto`` resolved)
 
 
 @dataclass(frozen=True, kw_only=True)

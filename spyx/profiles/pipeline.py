@@ -67,7 +67,7 @@ def lower(
     assumed = assumptions(chosen, options) if is_auto(profile) else []
     assumed += dt_guess(dt, chosen, _before_lowering(manager, graph))
     return LoweredGraph(
-        result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))), tuple(assumed)
+        result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))), tuple(assumed), chosen.spec()
     )
 
 

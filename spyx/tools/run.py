@@ -246,7 +246,8 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     out = ToolResult([f"note: {r}" for r in loaded.repairs])
     low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or None)
-    profile = profile or loaded.graph.metadata.get(PROFILE_KEY, "nir")
+    shown = profile or loaded.graph.metadata.get(PROFILE_KEY, "nir")
+    shown += f" -> {low.profile}" if shown == "auto" else ""
     out.lines += low.notes
     out.warnings += low.assumptions
     if input_path is not None:
@@ -256,12 +257,12 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
         inputs = random_spikes(random_input, shapes, seed)
     result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
                       states=states_path is not None, population=population, perturb=perturb, seed=seed)
-    out.warnings += silent_outputs(result.outputs, time_axis=0 if population is None else 1, profile=profile)
+    out.warnings += silent_outputs(result.outputs, time_axis=0 if population is None else 1, profile=low.profile)
     if output_path is not None:
         _write_outputs(result.outputs, Path(output_path))
     if states_path is not None:
         atomic_save_npz(Path(states_path), result.states or {})
-    out.lines += _summary_lines(model, result.summary, profile, population, perturb)
+    out.lines += _summary_lines(model, result.summary, shown, population, perturb)
     if output_path is not None:
         out.wrote(output_path)
     if states_path is not None:

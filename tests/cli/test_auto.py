@@ -68,7 +68,7 @@ def test_guessed_dt_is_a_warning_and_given_dt_silences_it(tmp_path):
     x = (np.random.default_rng(0).random((20, 2, 3)) < 0.5).astype(F)
     np.save(tmp_path / "x.npy", x)
     code, stdout, stderr = cli("run", path, "--profile", "auto", "--input", tmp_path / "x.npy")
-    assert code == 0 and "profile auto: norse" in stdout
+    assert code == 0 and "profile auto: norse" in stdout and "profile=auto -> norse" in stdout
     assert "warning: norse: dt = 0.001 s is a guess" in stderr and "--dt" in stderr
     assert "note: profile auto assumed norse reset_method=value" in stderr
     code, _, stderr = cli("run", path, "--profile", "auto", "--dt", "1e-3", "--input", tmp_path / "x.npy")
