@@ -148,12 +148,17 @@ def validate(file: Path, repair: bool, target: str | None, fmt: str) -> None:
 @click.option("--repair", is_flag=True, help="Fix unambiguous file defects (reported) instead of failing.")
 @click.option("--to-profile", default=None, help="Write parameters the way a peer's importer reads them.")
 @click.option("--dt", type=float, default=None, help="Time step, for profiles and passes that need one.")
-def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None) -> None:
+@click.option("--profile", default=None,
+              help="Read the file as this exporter's model (as for run; auto detects): its fixups run before the "
+                   "passes and the output records it, so that run reads it the same way.")
+def convert(src: Path, dst: Path, pipeline: str, repair: bool, to_profile: str | None, dt: float | None,
+            profile: str | None) -> None:
     """Read a NIR file, apply passes, write a NIR file (atomically; every parameter kept exactly)."""
     from spyx.tools.convert import convert_command
 
     out = streams_of().stdout(".nir") if is_dash(dst) else dst
-    result = convert_command(_stdin(src), out, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt)
+    result = convert_command(_stdin(src), out, passes=pipeline, repair=repair, to_profile=to_profile, dt=dt,
+                             profile=profile)
     streams_of().flush()
     emit(result, stdout_is_data=is_dash(dst))
 
@@ -193,8 +198,9 @@ def passes_cmd() -> None:
               help="Where to write outputs (.npy; .npz when the graph has several outputs; .h5: NIRData).")
 @click.option("--dt", type=float, default=None, help="Time step in seconds (needed for continuous-time graphs).")
 @click.option("--method", type=click.Choice(["exact", "euler"]), default="exact", show_default=True)
-@click.option("--profile", default="nir", show_default=True,
-              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}.")
+@click.option("--profile", default=None,
+              help="Import semantics: nir, snntorch, norse, sinabs, rockpool, spyx1, auto; options as name{k=v}. "
+                   "Default: the profile the file records (convert/quantize --profile), else nir.")
 @click.option("--schedule", type=click.Choice(["layer", "step"]), default="layer", show_default=True)
 @click.option("--delay-rounding", type=click.Choice(["error", "round", "floor", "ceil"]), default="error",
               show_default=True, help="What to do when a Delay is not a whole number of steps.")
@@ -210,7 +216,7 @@ def passes_cmd() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The summary as text lines or as one JSON object.")
 def run(model: Path, input_path: Path | None, random_input: str | None, output_path: Path | None,
-        dt: float | None, method: str, profile: str, schedule: str, delay_rounding: str,
+        dt: float | None, method: str, profile: str | None, schedule: str, delay_rounding: str,
         states_path: Path | None, repair: bool, seed: int, population: int | None, perturb: float,
         fmt: str) -> None:
     """Run a NIR graph in JAX on time-major inputs and write its outputs.

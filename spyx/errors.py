@@ -30,6 +30,7 @@ __all__ = [
     "WriteError",
     "SpyxWarning",
     "ApproximationWarning",
+    "AssumptionWarning",
 ]
 
 
@@ -136,3 +137,8 @@ class WriteError(SpyxError):
     refuses the write; the message names the folder. Nothing is written."""
 
     exit_code = 2
+
+
+class AssumptionWarning(SpyxWarning):
+    """A result that rests on a value the file does not record: an option ``profile="auto"`` took at the
+    framework's default, or a time step that is a guess. The message names the value and how to set it."""

@@ -49,13 +49,16 @@ __all__ = ["Profile", "LoweredGraph"]
 
 @dataclass(frozen=True)
 class LoweredGraph:
-    """A profile's lowering: the flat discrete graph, the dt it used (None if none), and one line per
-    decision the user should know about."""
+    """A profile's lowering: the flat discrete graph, the dt it used (None if none), one line per decision
+    the user should know about, and apart from them the ``note:``/``warning:`` lines of what was assumed
+    rather than read from the file (:func:`spyx.profiles.resolve.assumptions`, ``dt_guess``)."""
 
     graph: Graph
     dt: float | None
     notes: tuple[str, ...]
-    profile: str = "nir"  # the spec of the profile it was lowered with (spyx.save of a Program inverts it)
+    assumptions: tuple[str, ...] = ()  # what profile="auto" assumed that the file does not record, and dt guesses
+    #: the spec of the profile it was lowered with, ``auto`` resolved (``spyx.save`` of a Program inverts it)
+    profile: str = "nir"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +109,10 @@ class Profile:
     #: decides it); docs/interop.md has the table and tests/profiles check it against a one-neuron run.
     dynamic_before_transition: ClassVar[bool] = True
 
+    #: the options the file cannot carry (option -> what the file leaves out and what values it may take):
+    #: ``profile="auto"`` takes them at the framework's default and says so (:mod:`spyx.profiles.resolve`)
+    unrecorded: ClassVar[Mapping[str, str]] = {}
+
     def fixups(self) -> list[Pass]:
         """Passes fixing the exporter's file conventions on the nested graph as read. Default: drop a batch
         axis written into the port types (every torch exporter that traces a batched sample)."""
@@ -129,6 +136,11 @@ class Profile:
     def default_dt(self, graph: Graph) -> float | None:
         """The dt to use when the caller gives none (the framework's default, or one read from the file)."""
         return None
+
+    def dt_guessed(self, graph: Graph) -> bool:
+        """Whether :meth:`default_dt` of ``graph`` is a guess (the framework's default, not a value the file
+        determines): then the lowering warns. Default: no (no default dt, or one the file convention fixes)."""
+        return False
 
     def dt_option(self) -> float | None:
         """The profile's own ``dt`` option when the user set it (it then wins over a dt recorded in the

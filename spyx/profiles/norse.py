@@ -62,19 +62,30 @@ class NorseProfile(Profile):
 
     peer = "Norse"
     rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky", "CubaLIF": "_cubalif"}
+    unrecorded = {
+        "reset_method": "the cells' reset (value or subtract)",
+        "v_reset": "the cells' v_reset (to_nir writes none; the file's 0 is nir's filler)",
+    }
+
+    def dt_guessed(self, graph: Graph) -> bool:
+        """Always: Norse's files do not store dt; 1e-3 is only the cells' default."""
+        return True
 
     @staticmethod
     def detect(ev: Evidence) -> Detection | None:
-        """``r == 1`` and every tau < 1 s (Norse 1.1 writes ``dt * tau``; asked once ``r == 1`` everywhere)."""
+        """What Norse 1.1's ``to_nir`` writes (asked once ``r == 1`` everywhere): ``tau = dt * tau_true``, below
+        ``NORSE_DT`` = 1e-3 for every dt <= 1 ms and tau < 1 s (a hand-written ``tau = 0.02`` s is not), and
+        ``w_in == 1`` on every CubaLIF (its LIFCell has no input weight)."""
         all_t = np.concatenate([np.ravel(t) for t in ev.taus.values()])
-        if not np.all(all_t < 1):
+        cuba_w1 = all(np.all(a64(v.w_in) == 1) for v in ev.neurons.values() if v.kind == "CubaLIF")
+        if not (np.all(all_t < NORSE_DT) and cuba_w1):
             return None
         return Detection(
             "norse",
             ("norse",),
             (
-                f"r == 1 and every tau < 1 s (max {all_t.max():.3g}) on all {ev.what}: Norse export "
-                "(norse.to_nir writes r = 1 and tau = dt*tau)",
+                f"r == 1 and every tau < 1e-3 (max {all_t.max():.3g}, written as dt*tau) on all {ev.what}: "
+                "Norse export (norse.to_nir writes r = 1 and tau = dt*tau)",
             ),
         )
 

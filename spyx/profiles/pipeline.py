@@ -23,7 +23,7 @@ from spyx.passes.inline import Inline
 from spyx.passes.verify import Verify
 from spyx.profiles.base import LoweredGraph, Profile
 from spyx.profiles.lower_neurons import LowerNeurons
-from spyx.profiles.resolve import PROFILE_KEY, resolve_dt, resolve_profile
+from spyx.profiles.resolve import PROFILE_KEY, assumptions, dt_guess, is_auto, resolve_dt, resolve_profile
 
 __all__ = ["lowering_passes", "lower", "prepare"]
 
@@ -64,9 +64,21 @@ def lower(
     manager = PassManager(passes, keep_error_types=True)
     result = manager(graph)
     used, _ = resolve_dt(dt, chosen, graph)  # the rule lower-neurons applied
+    assumed = assumptions(chosen, options) if is_auto(profile) else []
+    assumed += dt_guess(dt, chosen, _before_lowering(manager, graph))
     return LoweredGraph(
-        result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))), profile=chosen.spec()
+        result.graph, used, tuple(notes + _notes(manager, len(chosen.fixups()))), tuple(assumed), chosen.spec()
     )
+
+
+def _before_lowering(manager: PassManager, graph: Graph) -> Graph:
+    """The flat graph ``lower-neurons`` received (its dt rule reads that graph)."""
+    before = graph
+    for spec, result in manager.log:
+        if spec.split("{")[0] == LowerNeurons.name:
+            return before
+        before = result.graph
+    return before
 
 
 def prepare(graph: Graph, profile: str | Profile | None = None, **options: Any) -> tuple[Graph, Profile, list[str]]:
@@ -77,5 +89,6 @@ def prepare(graph: Graph, profile: str | Profile | None = None, **options: Any) 
     manager = PassManager(chosen.fixups(), keep_error_types=True)
     fixed = manager(graph).graph
     notes += _notes(manager, len(chosen.fixups()))
+    notes += assumptions(chosen, options) if is_auto(profile) else []
     meta = {**fixed.metadata, PROFILE_KEY: chosen.spec()}
     return Graph(nodes=fixed.nodes, edges=fixed.edges, metadata=meta), chosen, notes

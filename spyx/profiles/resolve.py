@@ -17,11 +17,23 @@ ambiguous file.
 
 Before this rule the recorded ``spyx.dt`` was ignored under a peer profile; a dt taken from 2. to 4. under a
 peer profile is reported as a note, as before.
+
+**What was assumed** (:func:`assumptions`, :func:`dt_guess`). A file records a model's parameters, not every
+option of the framework that ran it (snnTorch's ``reset_mechanism``, Sinabs's ``min_v_mem``; each profile
+lists its own in ``Profile.unrecorded``). ``auto`` takes those at the framework's default, and every one it
+took is reported as a ``note:`` line naming the option, its value and the ``--profile`` spec that changes it.
+A dt that is the framework's default rather than a value the file determines (Norse; Spyx 1.0 without a LIF)
+is a ``warning:`` under every peer profile. The lowering returns these lines apart from its notes
+(``LoweredGraph.assumptions``): the CLI prints them on stderr before the run's summary, ``spyx.compile`` and
+``spyx.lower`` issue each as an :class:`~spyx.errors.AssumptionWarning`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import dataclasses
+import typing
 
 import numpy as np
 
@@ -32,7 +44,7 @@ from spyx.profiles.base import Profile
 from spyx.profiles.detect import detect
 from spyx.profiles.registry import get_profile
 
-__all__ = ["PROFILE_KEY", "resolve_profile", "resolve_dt"]
+__all__ = ["PROFILE_KEY", "resolve_profile", "resolve_dt", "assumptions", "dt_guess", "is_auto"]
 
 PROFILE_KEY = "spyx.profile"  # graph metadata: the profile spec a loaded graph is to be compiled with
 
@@ -41,7 +53,10 @@ def resolve_profile(graph: Graph, spec: str | Profile | None, **options: Any) ->
     """The profile for ``graph`` and the notes of the choice (see the module docstring)."""
     if spec is None:
         spec = graph.metadata.get(PROFILE_KEY, "nir")
-    if isinstance(spec, str) and spec.strip() == "auto":
+    if is_auto(spec) and PROFILE_KEY in graph.metadata:  # the reading a spyx tool recorded wins over guessing
+        recorded = str(graph.metadata[PROFILE_KEY])
+        return get_profile(recorded, **options), [f"profile auto: {recorded} (recorded in the file's {PROFILE_KEY})"]
+    if is_auto(spec):
         found = detect(graph)
         if found.exporter is not None:
             return get_profile(found.exporter, **options), [
@@ -71,3 +86,55 @@ def resolve_dt(dt: float | None, profile: Profile, graph: Graph) -> tuple[float 
     if chosen is None:
         return None, []
     return float(chosen), ([] if profile.native_nir else [f"{profile.name}: dt = {chosen:g} ({source})"])
+
+
+def is_auto(spec: Any) -> bool:
+    return isinstance(spec, str) and spec.strip() == "auto"
+
+
+def _other_value(cls: type, name: str, value: Any) -> str:
+    """A value of option ``name`` other than ``value``, for the override example (``zero`` for ``reset``)."""
+    hint = typing.get_type_hints(cls).get(name)
+    choices = [c for c in typing.get_args(hint) if typing.get_origin(hint) is typing.Literal and c != value]
+    if choices:
+        return str(choices[0])
+    if isinstance(value, bool):
+        return str(not value).lower()
+    return "VALUE"
+
+
+def _fmt(value: Any) -> str:
+    return "none" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+
+
+def assumptions(profile: Profile, set_options: typing.Iterable[str] = ()) -> list[str]:
+    """One ``note:`` line per option of ``profile.unrecorded`` that ``auto`` took at its default: neither in
+    the spec nor in ``set_options`` nor set for any node. Each names the value and the spec that changes it."""
+    given = set(set_options) | {k for over in profile.node_options.values() for k in over}
+    fields = {f.name: f for f in dataclasses.fields(profile)}
+    lines = []
+    for name, what in profile.unrecorded.items():
+        value = getattr(profile, name)
+        if name in given or value != fields[name].default:
+            continue
+        other = f"{profile.name}{{{name}={_other_value(type(profile), name, value)}}}"
+        lines.append(
+            f"note: profile auto assumed {profile.name} {name}={_fmt(value)}, {profile.framework}'s default: "
+            f"the file does not record {what}; if the model used another, pass --profile '{other}' "
+            f"(Python: profile=\"{other}\")"
+        )
+    return lines
+
+
+def dt_guess(dt: float | None, profile: Profile, graph: Graph) -> list[str]:
+    """A ``warning:`` line when the lowering's dt (no ``dt`` given, none in the profile's options or the
+    graph) is ``profile``'s default for a file that does not determine it (:meth:`Profile.dt_guessed`)."""
+    if dt is not None or profile.dt_option() is not None or graph_dt(graph) is not None:
+        return []
+    guess = profile.default_dt(graph)
+    if guess is None or not profile.dt_guessed(graph):
+        return []
+    return [
+        f"warning: {profile.name}: dt = {guess:g} s is a guess ({profile.dt_source()}); if the model ran at "
+        f"another step, pass --dt SECONDS (Python: dt=)"
+    ]

@@ -81,6 +81,10 @@ class RockpoolProfile(Profile):
 
     peer = "Rockpool"
     rules = {"CubaLIF": "_cubalif", "LIF": "_lif", "LI": "_li"}
+    unrecorded = {
+        "bias": "the neurons' bias (a number; the exporter writes v_leak = 0 in its place)",
+        "max_spikes_per_dt": "the multi-spike cap per step (an integer; 1 for single spikes)",
+    }
 
     @staticmethod
     def detect(ev: Evidence) -> Detection | None:

@@ -68,6 +68,13 @@ class SinabsProfile(Profile):
 
     peer = "Sinabs"
     rules = {"IF": "_if", "LIF": "_leaky", "LI": "_leaky"}
+    unrecorded = {
+        "norm_input": "the layers' norm_input (true or false; default true for LIF, false for ExpLeak)",
+        "min_v_mem": "the layers' min_v_mem clamp (a number; default none)",
+        "spike_fn": "the layers' spike_fn (multi: MultiSpike, single: SingleSpike)",
+        "reset_fn": "the layers' reset_fn (subtract: MembraneSubtract, zero: MembraneReset)",
+        "tau_syn": "the LIF layers' tau_syn in steps (a number; default none: no synapse)",
+    }
 
     @staticmethod
     def detect(ev: Evidence) -> Detection | None:

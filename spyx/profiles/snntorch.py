@@ -61,6 +61,10 @@ class SnnTorchProfile(Profile):
     dt: float = SNNTORCH_DT
 
     rules = {"LIF": "_lif", "CubaLIF": "_cubalif"}
+    unrecorded = {
+        "reset": "the layers' reset_mechanism (subtract, zero or none)",
+        "reset_delay": "the layers' reset_delay (true or false)",
+    }
 
     def default_dt(self, graph: Graph) -> float | None:
         return self.dt

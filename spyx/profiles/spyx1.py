@@ -66,6 +66,15 @@ class Spyx1Profile(Profile):
 
     rules = {"LIF": "_lif", "IF": "_if", "CubaLIF": "_cubalif", "LI": "_li"}
 
+    def dt_guessed(self, graph: Graph) -> bool:
+        """When no LIF/CubaLIF gives ``tau (1 - r)`` but a node's step depends on dt (PSU_LIF's LI): dt 1 is
+        then to_nir's default only. IF-only files do not depend on dt."""
+        if self.dt is not None or any(_spiking_leaky(n) and np.any(a64(n.r) < 1) for n in graph.nodes.values()):
+            return False
+        return any(
+            (cont := n.trait(Continuous)) is not None and bool(cont.time_constants) for n in graph.nodes.values()
+        )
+
     def default_dt(self, graph: Graph) -> float | None:
         if self.dt is not None:
             return self.dt
@@ -79,7 +88,7 @@ class Spyx1Profile(Profile):
         return 1.0
 
     def dt_source(self) -> str:
-        return "recovered from tau*(1-r) (Spyx 1.0 writes tau = dt/(1-beta), r = beta) or to_nir's default 1"
+        return "dt = tau*(1-r) of a LIF/CubaLIF (Spyx 1.0 writes tau = dt/(1-beta), r = beta), else to_nir's default 1"
 
     @staticmethod
     def detect(ev: Evidence) -> Detection | None:

@@ -5,10 +5,16 @@ seeded Bernoulli spikes). Every neuron population and graph output is probed (an
 added to a copy of the flat graph), and the report gives, per node:
 
 * spiking nodes: spike agreement (fraction of (t, batch, neuron) entries equal), firing rate of each
-  (spikes per neuron per step), and the number of differing entries;
+  (spikes per neuron per step), and the number of differing entries. When neither graph spikes at all the
+  agreement is *undefined* (``None``, shown as "no spikes in either"): two silent networks agree on nothing
+  worth a score of 1.0, and a silent float network usually means it was read with the wrong semantics;
 * non-spiking nodes (readouts, membranes): the largest absolute difference and the correlation. Nodes that
   absorbed a weight scale (``fold=threshold``) output a scaled membrane, so their values are compared only
   when the quantized graph is the fake-quantized one or the scale is known (:class:`QuantizeResult`).
+
+Both graphs are run with the semantics the exporter ran (``profile``: a spec as in :func:`spyx.compile`;
+None: the profile the graph records, else ``nir``), so the report measures what quantization changes in the
+model the file is, not in its NIR reading.
 
 Per weight layer it lists the format, scale range and max |W - q s| (from the quantize report when given, else
 from a least-squares fit of one scale per output channel).
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from spyx.errors import OptionError
 from spyx.ir.graph import Graph
 from spyx.ir.ports import Output
 from spyx.ir.shapes import infer_shapes
@@ -71,6 +78,7 @@ class QuantReport:
     seed: int | None
     inputs: str
     notes: tuple[str, ...] = field(default=())
+    profile: str | None = None
 
     @property
     def min_agreement(self) -> float | None:
@@ -79,12 +87,16 @@ class QuantReport:
 
     def table(self) -> str:
         lines = [f"quantization report: T={self.T}, B={self.B}, dt={self.dt}, inputs: {self.inputs}", ""]
+        if self.profile not in (None, "nir"):
+            lines[0] += f", profile: {self.profile}"
         head = "{:<28} {:<12} {:>10} {:>10} {:>10} {:>10}".format(
             "node", "kind", "agreement", "rate fp", "rate q", "mismatch"
         )
         lines += [head, "-" * len(head)]
         for n in self.nodes + self.outputs:
-            if n.spiking:
+            if n.spiking and n.agreement is None:
+                lines.append(f"{n.name:<28} {n.kind:<12} {'no spikes in either: agreement undefined':>43}")
+            elif n.spiking:
                 lines.append(
                     f"{n.name:<28} {n.kind:<12} {n.agreement:>10.4f} {n.rate_float:>10.4f} "
                     f"{n.rate_quant:>10.4f} {n.mismatches:>10d}"
@@ -128,12 +140,13 @@ def probe_graph(graph: Graph, names: list[str] | None = None) -> tuple[Graph, di
     return Graph(nodes=nodes, edges=tuple(edges), metadata=flat.metadata), probes
 
 
-def run_probed(graph: Graph, inputs, *, dt: float | None, method: str = "exact", names=None):
-    """Run ``graph`` with probes; returns ({probed node or output name: (T, B, ...) array}, probes)."""
+def run_probed(graph: Graph, inputs, *, dt: float | None, method: str = "exact", names=None, profile=None):
+    """Run ``graph`` with probes (under ``profile``); returns ({probed node or output name: (T, B, ...)
+    array}, probes)."""
     from spyx.tools.compile import compile as compile_graph  # quant.report is used by the tools layer too
 
     probed, probes = probe_graph(graph, names)
-    prog = compile_graph(probed, dt=dt, method=method)
+    prog = compile_graph(probed, dt=dt, method=method, profile=profile)
     outs, _ = prog.run(prog.params, inputs)
     if not isinstance(outs, dict):
         outs = {prog.output_names[0]: outs}
@@ -158,11 +171,12 @@ def _compare(name: str, kind: str, a: np.ndarray, b: np.ndarray, spiking: bool) 
     if spiking:
         eq = a == b
         per = a.shape[0] * a.shape[1] * max(1, int(np.prod(a.shape[2:])))
+        silent = not np.any(a) and not np.any(b)
         return NodeAgreement(
             name,
             kind,
             True,
-            float(eq.mean()),
+            None if silent else float(eq.mean()),
             float(a.sum() / per),
             float(b.sum() / per),
             int(eq.size - eq.sum()),
@@ -214,8 +228,10 @@ def report(
     B: int = 8,
     rate: float = 0.2,
     method: str = "exact",
+    profile: str | None = None,
 ) -> QuantReport:
-    """Run ``float_graph`` and ``quant_graph`` (a Graph, or a :class:`QuantizeResult`) on the same inputs.
+    """Run ``float_graph`` and ``quant_graph`` (a Graph, or a :class:`QuantizeResult`) on the same inputs,
+    both under ``profile`` (the exporter's semantics; None: the recorded profile, else nir).
 
     ``inputs``: (T, B, *shape) array or dict by Input name; default: seeded Bernoulli spikes with ``rate``.
     Neurons are matched by name (the quantize-graph pass keeps names). Nodes whose values carry a folded scale
@@ -236,8 +252,10 @@ def report(
         inputs = {next(iter(flat_f.inputs)): np.asarray(inputs)}
     t_len, b_len = next(iter(inputs.values())).shape[:2]
     names = [n for n, node in flat_f.nodes.items() if _neuron(node) and n in flat_q.nodes]
-    vf, _ = run_probed(flat_f, inputs, dt=dt, method=method, names=names)
-    vq, _ = run_probed(flat_q, inputs, dt=dt, method=method, names=names)
+    if profile is not None and str(profile).strip() == "auto":
+        raise OptionError("report needs the profile auto resolved to (spyx.profiles.resolve_profile), not auto")
+    vf, _ = run_probed(flat_f, inputs, dt=dt, method=method, names=names, profile=profile)
+    vq, _ = run_probed(flat_q, inputs, dt=dt, method=method, names=names, profile=profile)
     folded = set()
     if hasattr(quant_graph, "layers"):
         folded = {n for r in quant_graph.layers if not r.fallback for n in r.folded_into}
@@ -263,4 +281,5 @@ def report(
         seed,
         desc,
         tuple(notes),
+        None if profile is None else str(profile),
     )

@@ -8,6 +8,7 @@ pass with the target's bit widths, threshold and decay formats) and then checks 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from spyx.targets.base import Formats, Rule, Target, Violation
 from spyx.targets.resources import ResourceRow, ResourceTable
 
 __all__ = [
+    "DEFAULT_WEIGHT_BITS",
     "TARGETS",
     "Formats",
     "QuantizeForResult",
@@ -89,13 +91,22 @@ def resources(graph: Graph, target: str | Target) -> ResourceTable:
     return get_target(target).resources(graph)
 
 
+#: the weight width used when a target's sources give none and the caller gives no ``bits`` (stated in the
+#: report line, never silent): 8-bit is the narrowest width every listed target is documented to accept
+DEFAULT_WEIGHT_BITS = 8
+
+
 @dataclass(frozen=True)
 class QuantizeForResult:
-    """The quantized graph (what is saved), its quantize report, the violations left, and the target."""
+    """The quantized graph (what is saved), its quantize report, the violations left, and the target.
+    ``weight_bits``/``bits_from``: the weight width used and where it came from (``target``, ``bits`` given,
+    or ``default``: :data:`DEFAULT_WEIGHT_BITS` because the target's width is unknown)."""
 
     target: Target
     quantized: Any  # spyx.quant.result.QuantizeResult
     violations: tuple[Violation, ...]
+    weight_bits: int | None = None
+    bits_from: str = "target"
 
     @property
     def graph(self) -> Graph:
@@ -106,8 +117,15 @@ class QuantizeForResult:
         return tuple(v for v in self.violations if v.severity == "error")
 
     def lines(self) -> list[str]:
-        head = [f"target {self.target.spec()}: " + "; ".join(self.target.formats().describe())]
-        unknown = self.target.unknowns()
+        described = self.target.formats().describe()
+        if self.bits_from != "target" and self.weight_bits is not None:  # the width used, not "unknown"
+            why = {
+                "bits": "--bits",
+                "default": f"default for {self.target.name} when unknown; --bits to change",
+            }[self.bits_from]
+            described[0] = f"weights: {self.weight_bits}-bit ({why})"
+        head = [f"target {self.target.spec()}: " + "; ".join(described)]
+        unknown = [u for u in self.target.unknowns() if not (u == "weight_bits" and self.weight_bits)]
         if unknown:
             head.append(f"unknown (not checked): {', '.join(unknown)}")
         return head + self.quantized.lines() + [str(v) for v in self.violations]
@@ -130,21 +148,19 @@ def quantize_for(
     """Put ``graph`` into ``target``'s number formats, then check the target's rules.
 
     Nested graphs are inlined first. Weights get the target's weight bit width (``bits`` overrides it; a
-    target whose width is unknown needs ``bits``), per output channel unless the target has one threshold
-    per layer (Speck, Loihi 2): then per tensor, so that folding keeps the threshold shared (``granularity``
-    overrides); thresholds are rounded to its threshold width when known,
+    target whose width is unknown gets ``DEFAULT_WEIGHT_BITS``, stated in the result's lines), per output
+    channel unless the target has one threshold per layer (Speck, Loihi 2): then per tensor, so that
+    folding keeps the threshold shared (``granularity`` overrides); thresholds are rounded to its threshold
+    width when known,
     decays put into its decay format (``dt`` needed for continuous time constants; ``decay_method``: how a
     time constant reads as a decay, see :mod:`spyx.quant.formats`). Violations that remain
     (topology, limits) are returned, not raised: the CLI lists them all.
     """
     t = get_target(target)
     fmt = t.formats()
-    weight_bits = bits if bits is not None else fmt.weight_bits
+    weight_bits, bits_from = (bits, "bits") if bits is not None else (fmt.weight_bits, "target")
     if weight_bits is None and not ternary:
-        raise OptionError(
-            f"target {t.name}: its weight bit width is unknown in the collected sources; pass bits=... "
-            f"(or {t.name}{{weight_bits=...}})"
-        )
+        weight_bits, bits_from = DEFAULT_WEIGHT_BITS, "default"
     flat, _ = inline_graph(graph)
     opts = Quantize(
         bits=int(weight_bits or 8),
@@ -161,4 +177,6 @@ def quantize_for(
         skip=skip,
     )
     result = quantize_graph(flat, opts)
-    return QuantizeForResult(t, result, tuple(t.check(result.graph, dt)))
+    if fmt.weight_bits is None and any(f.name == "weight_bits" for f in dataclasses.fields(t)):
+        t = dataclasses.replace(t, weight_bits=weight_bits)  # the weight rule then checks the width used
+    return QuantizeForResult(t, result, tuple(t.check(result.graph, dt)), weight_bits, bits_from)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from typing import Any
 
 import jax
 
 from spyx.backend.codegen import check_options, generate, resolve_surrogate
 from spyx.backend.program import Program
-from spyx.errors import OptionError
+from spyx.errors import AssumptionWarning, OptionError
 from spyx.io import load as read_file
 from spyx.io.nirgraph import from_nir_graph, is_nir_graph
 from spyx.ir.graph import Graph
@@ -64,8 +65,15 @@ def lower(graph, *, dt: float | None = None, method: str = "exact", delay_roundi
     ``profile``: ``None`` (the graph's recorded ``spyx.profile``, else ``nir``), a profile name or spec
     (``"snntorch{reset=zero}"``), a :class:`spyx.profiles.Profile`, or ``"auto"``. The ``nir`` profile is the
     ``discretize`` pass with ``method`` and ``delay_rounding``.
+
+    Every option ``"auto"`` took at the framework's default, and a dt that is only the framework's default,
+    is issued as an :class:`~spyx.errors.AssumptionWarning` naming the option to set
+    (:mod:`spyx.profiles.resolve`).
     """
-    return lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile).graph
+    low = lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
+    for line in low.assumptions:  # what the result rests on that the file does not say (profile="auto", dt)
+        warnings.warn(line.partition(": ")[2], AssumptionWarning, stacklevel=3)
+    return low.graph
 
 
 def compile(  # noqa: A001  (spyx.compile is the public name)

@@ -10,8 +10,9 @@ importer (:func:`spyx.profiles.encode_for`).
 from __future__ import annotations
 
 import os
+import warnings
 
-from spyx.errors import ArgumentError, ExportError, VerifyError
+from spyx.errors import ArgumentError, AssumptionWarning, ExportError, VerifyError
 from spyx.io import read_nir, write_nir
 from spyx.io.nirgraph import from_nir_graph, is_nir_graph
 from spyx.ir.graph import Graph
@@ -53,7 +54,10 @@ def load(
     if profile is None:
         return read_nir(path, repair=repair, verify=True, max_bytes=max_bytes, isolate=isolate).graph
     graph = read_nir(path, repair=repair, max_bytes=max_bytes, isolate=isolate).graph
-    graph, _, _ = prepare(graph, profile)
+    graph, _, notes = prepare(graph, profile)
+    for line in notes:  # what profile="auto" assumed (spyx.profiles.resolve): said, never silent
+        if line.startswith(("note: ", "warning: ")):
+            warnings.warn(line.partition(": ")[2], AssumptionWarning, stacklevel=2)
     try:
         return verify(graph, max_bytes=max_bytes)
     except VerifyError as e:

@@ -22,21 +22,27 @@ def text_lines(text: str) -> list[str]:
 class ToolResult:
     """The outcome of one command: ``lines`` for standard output, ``errors`` for standard error (one
     diagnostic each), the ``exit_code`` (0: done; 1: invalid input, e.g. a file that does not validate or a
-    target rule still violated), and the ``files`` written (nothing is written when the command fails)."""
+    target rule still violated), and the ``files`` written (nothing is written when the command fails).
+    ``warnings``: ``note:``/``warning:`` lines about what the result rests on (an option ``--profile auto``
+    assumed, a guessed dt, a silent output), printed on standard error before everything else."""
 
     lines: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     exit_code: int = 0
     files: list[Path] = field(default_factory=list)
     data: dict[str, Any] | None = None  # the outcome as one JSON object (``--format json``), where a command has one
+    warnings: list[str] = field(default_factory=list)  # printed first, on standard error, even with --quiet
 
     def emit(self, echo, *, quiet: bool = False, as_json: bool = False) -> int:
-        """Print through ``echo(line, err=...)`` (``click.echo``): lines, then errors; return the exit code.
+        """Print through ``echo(line, err=...)`` (``click.echo``): warnings, lines, then errors; return the exit
+        code. Warnings go to standard error first, whatever ``quiet`` says.
 
         Lines that are notes (``note: ...``) go to standard error, before the errors, summarised (one line per
         distinct message, :func:`spyx.tools.notes.summarise`), so that standard output holds only the result;
         ``quiet`` leaves them out. ``as_json``: standard output is :attr:`data` as one JSON object instead of
         the lines (notes and errors are printed as before)."""
+        for line in self.warnings:
+            echo(line, err=True)
         notes = [line.removeprefix(NOTE) for line in self.lines if line.startswith(NOTE)]
         if as_json:
             echo(json.dumps(self.data, indent=2, default=_plain))

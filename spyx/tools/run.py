@@ -19,11 +19,12 @@ from spyx.io import atomic_save_npy, atomic_save_npz, read_nir
 from spyx.io.nirdata import is_nirdata_path, read_traces, write_traces
 from spyx.sharding import make_mesh
 from spyx.passes.retime import graph_dt
+from spyx.profiles.resolve import PROFILE_KEY
 from spyx.tools.compile import compile as compile_graph
 from spyx.tools.compile import lowered
 from spyx.tools.result import ToolResult
 
-__all__ = ["RunResult", "run_file", "run_command", "read_inputs", "random_spikes"]
+__all__ = ["RunResult", "run_file", "run_command", "read_inputs", "random_spikes", "silent_outputs"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,31 @@ def random_spikes(spec: str, input_shapes: Mapping[str, tuple[int, ...] | None],
     return out
 
 
+def silent_outputs(outputs: Mapping[str, np.ndarray], *, time_axis: int = 0, profile: Any = None) -> list[str]:
+    """A ``warning:`` line for every output that is zero, or the same, at every step: the run did something
+    the user rarely means (no input reached it), most often because the file was read with the wrong profile
+    options or dt. Outputs of a single step say nothing and are skipped."""
+    lines = []
+    reading = f"--profile {profile}" if profile not in (None, "") else "the nir profile"
+    for name, v in outputs.items():
+        v = np.asarray(v)
+        steps = v.shape[time_axis] if v.ndim > time_axis else 0
+        if steps < 2 or v.size == 0:
+            continue
+        if not np.any(v):
+            what = "zero at every step"
+        elif np.all(v == np.take(v, [0], axis=time_axis)):
+            what = "the same at every step"
+        else:
+            continue
+        lines.append(
+            f"warning: output {name} is {what} ({steps} steps): nothing the input did reached it; "
+            f"the usual cause is a reading that is not the model's ({reading}: see the notes above; "
+            "--profile NAME{option=value}, --dt SECONDS), else inputs too weak to make a spike"
+        )
+    return lines
+
+
 def _check_run_options(input_path, random_input, population, perturb) -> None:
     if (input_path is None) == (random_input is None):
         raise OptionError("give exactly one of --input FILE or --random-input T,B[,P]")
@@ -245,7 +271,7 @@ def _summary_lines(model, s: dict, profile, population, perturb) -> list[str]:
 
 
 def run_command(model, *, input_path=None, random_input=None, output_path=None, dt=None, method="exact",
-                profile="nir", schedule="layer", delay_rounding="error", states_path=None, repair=False,
+                profile=None, schedule="layer", delay_rounding="error", states_path=None, repair=False,
                 seed=0, population=None, perturb=0.0) -> ToolResult:
     """Load, lower (one pipeline: the profile's fixups, inline, lower-neurons, verify), compile, run, write
     outputs (and traces) atomically; the summary lines to print.
@@ -257,10 +283,14 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
     if population is not None and any(p is not None and is_nirdata_path(p) for p in (output_path, states_path)):
         raise OptionError("--population: NIRData (.h5) has no member axis; write the outputs to .npy/.npz")
     # verified after the profile's fixups repair its exporter's file slips (e.g. a batch axis in port types)
+    # profile None: the one the file records (spyx.profile, written by convert/quantize --profile), else nir
     loaded = read_nir(model, repair=repair, verify=profile in ("nir", "", None))
     out = ToolResult([f"note: {r}" for r in loaded.repairs])
-    low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or "nir")
+    low = lowered(loaded.graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile or None)
+    shown = profile or loaded.graph.metadata.get(PROFILE_KEY, "nir")
+    shown += f" -> {low.profile}" if shown == "auto" else ""
     out.lines += low.notes
+    out.warnings += low.assumptions
     if input_path is not None:
         inputs = read_inputs(Path(input_path), low.dt)
     else:
@@ -268,6 +298,7 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
         inputs = random_spikes(random_input, shapes, seed)
     result = run_file(low.graph, inputs, dt=low.dt, method=method, schedule=schedule, delay_rounding=delay_rounding,
                       states=states_path is not None, population=population, perturb=perturb, seed=seed)
+    out.warnings += silent_outputs(result.outputs, time_axis=0 if population is None else 1, profile=low.profile)
     if output_path is not None:
         nirdata = is_nirdata_path(output_path)
         outs = _with_batch(result, low.graph, inputs, "outputs") if nirdata else result.outputs
@@ -276,7 +307,7 @@ def run_command(model, *, input_path=None, random_input=None, output_path=None, 
         write_traces(states_path, _by_node(_with_batch(result, low.graph, inputs, "states")), low.dt)
     elif states_path is not None:
         atomic_save_npz(Path(states_path), result.states or {})
-    out.lines += _summary_lines(model, result.summary, profile, population, perturb)
+    out.lines += _summary_lines(model, result.summary, shown, population, perturb)
     if output_path is not None:
         out.wrote(output_path)
     if states_path is not None:

@@ -247,16 +247,17 @@ def test_profiles_run_on_both_schedules(schedule):
 
 # -- corpus ------------------------------------------------------------------------------------------------
 def test_corpus_lif_norse_auto_matches_exact_solution(corpus):
-    """The NIR paper's single LIF: detected as Norse (tau in seconds here, larger than dt), and the Norse,
-    snnTorch and nir profiles all spike where the exact solution (lif_exact.csv column 2) does."""
+    """The NIR paper's single LIF, written by a nir-1.0-era Norse with tau in seconds (2.5 ms, not Norse 1.1's
+    dt*tau): nothing tells it from a hand-written file, so auto reads it as nir; the Norse, snnTorch and nir
+    profiles all spike where the exact solution (lif_exact.csv column 2) does."""
     csv = np.loadtxt(corpus / "lif_exact.csv", delimiter=",")
     x = csv[:, 0].reshape(-1, 1, 1).astype(F)
     exact = np.flatnonzero(csv[:, 2])
     g = spyx.load(corpus / "lif_norse.nir", profile="auto")
-    assert g.metadata["spyx.profile"] == "norse"
-    lowered, _, notes = apply_profile(spyx.load(corpus / "lif_norse.nir"), "auto", dt=1e-4)
+    assert g.metadata["spyx.profile"] == "nir"
+    lowered, _, notes = apply_profile(spyx.load(corpus / "lif_norse.nir"), "norse", dt=1e-4)
     assert any("tau_written_times_dt=false" in n for n in notes)
-    for spec in ("auto", "snntorch{reset=zero,reset_delay=false}", "nir"):
+    for spec in ("auto", "norse", "snntorch{reset=zero,reset_delay=false}", "nir"):
         y = _run(spyx.load(corpus / "lif_norse.nir"), x, profile=spec, dt=1e-4)
         np.testing.assert_array_equal(np.flatnonzero(y[:, 0, 0]), exact, err_msg=spec)
     assert len(exact) == 4

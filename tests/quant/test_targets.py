@@ -506,8 +506,14 @@ def test_quantize_for_applies_formats_then_checks():
     assert r.violations == (), [str(v) for v in r.violations]
     assert r.graph.nodes["h"].beta.tolist() == [0.875] * 6  # 1 - 2^-3
     assert any(line.startswith("target xylo") for line in r.lines())
-    with pytest.raises(OptionError, match="weight bit width is unknown"):
-        quantize_for(g, "loihi2")
+    # loihi2's weight width is unknown in the sources: 8-bit, and the line says it is the default
+    r1 = quantize_for(g, "loihi2")
+    assert r1.weight_bits == 8 and r1.bits_from == "default"
+    assert "weights: 8-bit (default for loihi2 when unknown; --bits to change)" in r1.lines()[0]
+    assert not any(v.rule == "loihi2.weight-format" for v in r1.violations)
+    wq = [n.weight for n in r1.graph.nodes.values() if hasattr(n, "weight")]
+    assert wq and all(np.abs(w).max() <= 127 and np.array_equal(w, np.round(w)) for w in wq)
+    assert "weights: 6-bit (--bits)" in quantize_for(g, "loihi2", bits=6).lines()[0]
     r2 = quantize_for(random_graph(3), "loihi2", bits=8, dt=DT)
     assert any(v.rule == "loihi2.no-bias" for v in r2.violations)
 
