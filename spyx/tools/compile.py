@@ -50,12 +50,17 @@ def _profile_options(profile: Any, method: str, delay_rounding: str) -> dict[str
 
 
 def lowered(graph, *, dt: float | None = None, method: str = "exact", delay_rounding: str = "error",
-            profile: Any = None) -> LoweredGraph:
-    """The lowering pipeline's result for :func:`compile`'s arguments: ``LoweredGraph(graph, dt, notes)``."""
+            profile: Any = None, warn: bool = False) -> LoweredGraph:
+    """The lowering pipeline's result for :func:`compile`'s arguments: ``LoweredGraph(graph, dt, notes)``;
+    ``warn``: issue each of its assumptions as an :class:`~spyx.errors.AssumptionWarning` (for the caller's
+    caller: the user's line)."""
     source = _source(graph)
     recorded = source.metadata.get(PROFILE_KEY) if profile is None else profile
     options = _profile_options(recorded, method, delay_rounding)
-    return lower_graph(source, profile, dt=None if dt is None else float(dt), **options)
+    low = lower_graph(source, profile, dt=None if dt is None else float(dt), **options)
+    for line in low.assumptions if warn else ():  # what the result rests on that the file does not say
+        warnings.warn(line.partition(": ")[2], AssumptionWarning, stacklevel=4)
+    return low
 
 
 def lower(graph, *, dt: float | None = None, method: str = "exact", delay_rounding: str = "error",
@@ -70,10 +75,7 @@ def lower(graph, *, dt: float | None = None, method: str = "exact", delay_roundi
     is issued as an :class:`~spyx.errors.AssumptionWarning` naming the option to set
     (:mod:`spyx.profiles.resolve`).
     """
-    low = lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
-    for line in low.assumptions:  # what the result rests on that the file does not say (profile="auto", dt)
-        warnings.warn(line.partition(": ")[2], AssumptionWarning, stacklevel=3)
-    return low.graph
+    return lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile, warn=True).graph
 
 
 def compile(  # noqa: A001  (spyx.compile is the public name)
@@ -120,7 +122,7 @@ def compile(  # noqa: A001  (spyx.compile is the public name)
     """
     check_options(schedule, precision)
     spike_fn = resolve_surrogate(surrogate)
-    low = lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile)
+    low = lowered(graph, dt=dt, method=method, delay_rounding=delay_rounding, profile=profile, warn=True)
     flat = low.graph
     if scan_unroll is None:
         scan_unroll = 1 if jax.default_backend() == "cpu" else 32

@@ -53,7 +53,7 @@ def test_missing_dt_names_the_command_flags(tmp_path):
     code, _, stderr = cli("quantize", src, tmp_path / "q.nir", "--report")
     assert code != 0 and "--dt SECONDS" in stderr and "--report" in stderr
     code, _, stderr = cli("quantize", src, tmp_path / "q.nir", "--bits", "1")
-    assert code == 1 and "--bits 1 is out of range" in stderr and "--ternary" in stderr and "bits=" not in stderr
+    assert code == 2 and "--bits 1 is out of range" in stderr and "--ternary" in stderr and "bits=" not in stderr
     assert not (tmp_path / "q.nir").exists()
 
 
