@@ -2,8 +2,9 @@ r"""The step interpreter of a small group of nodes as one Pallas kernel over ``T
 for what no fused cell computes: a recurrent layer, a CubaLIF, any ``spyx.Neuron`` variant).
 
 Where it applies (:func:`row_group`): a ``cycle`` group (a strongly connected component, e.g. a neuron and its
-recurrent ``Affine``), or a ``stateful`` group that :mod:`spyx.backend.fused` does not fuse, whose nodes are
-``spyx.Neuron``, ``Affine``, ``Linear`` or ``Scale`` with one-axis shapes of at most :data:`MAX_FEATURES`
+recurrent ``Affine``), or a ``stateful`` group that :mod:`spyx.backend.fused` does not fuse,
+whose nodes are dense or elementwise weight layers or stepped neuron populations (asked by trait: e.g.
+``spyx.Neuron``, ``Affine``, ``Linear``, ``Scale``) with one-axis shapes of at most :data:`MAX_FEATURES`
 features, all fed by at least one edge. On GPU (``fused="auto"``, or ``"interpret"`` on CPU for tests) with float32
 or bfloat16 and a :class:`spyx.axn.SpikeFunction`.
 
@@ -31,6 +32,7 @@ from jax import lax
 from jax.experimental import pallas as pl
 
 from spyx.axn import SpikeFunction, heaviside
+from spyx.ir.traits import Continuous, Population, WeightLayer
 
 __all__ = ["MAX_FEATURES", "ROWS", "row_group", "run_row_group"]
 
@@ -38,20 +40,35 @@ MAX_FEATURES = 128  # the feature width up to which a [F, F] weight and the rows
 ROWS = 16  # batch rows per program: Triton's smallest matrix product is 16 x 16 x 16
 UNROLL = 8  # time steps per loop iteration: their input rows are loaded before the dependent steps run
 NUM_WARPS = 4
-KINDS = ("spyx.Neuron", "Affine", "Linear", "Scale")
-_ZERO_PADDED = ("Affine", "Linear")
 
 
 def row_group(plan, names) -> bool:
     """Whether the group ``names`` of ``plan`` can run as one row kernel (module docstring)."""
     for n in names:
         np_ = plan.nodes[n]
-        if np_.node.kind not in KINDS or not np_.sources or np_.causal:
+        if not (_dense(np_.node) or _elementwise(np_.node) or _stepped_population(np_)):
+            return False
+        if not np_.sources or np_.causal:
             return False
         for shape in (np_.ctx.in_shape, np_.ctx.out_shape):
             if shape is None or len(shape) != 1 or shape[0] > MAX_FEATURES:
                 return False
     return True
+
+
+def _dense(node) -> bool:
+    w = node.trait(WeightLayer)
+    return w is not None and w.layout == "dense"
+
+
+def _elementwise(node) -> bool:
+    w = node.trait(WeightLayer)
+    return w is not None and w.layout == "elementwise"
+
+
+def _stepped_population(np_) -> bool:
+    """A discrete neuron population the kernel registry steps (its parameters are per neuron)."""
+    return np_.node.has_trait(Population) and not np_.node.has_trait(Continuous) and np_.kernel.stateful
 
 
 def _width(f: int) -> int:
@@ -127,7 +144,7 @@ def _pallas(plan, names, ext_names, interpret, step, params, state, ext):
     pparams = {}
     for n, p in params.items():
         np_ = plan.nodes[n]
-        if np_.node.kind in _ZERO_PADDED:  # weight (out, in) and bias (out,): zeros, so padded lanes feed nothing
+        if _dense(np_.node):  # weight (out, in) and bias (out,): zeros, so padded lanes feed nothing
             w_in = _width(np_.ctx.in_shape[0])
             pparams[n] = {k: jnp.pad(v, [(0, width[n] - v.shape[0])] + [(0, w_in - d) for d in v.shape[1:]])
                           for k, v in p.items()}
