@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from spyx.errors import FormatError, VerifyError
+from spyx.errors import FormatError, SpyxError, VerifyError
 from spyx.io.decode import Decoder, decode_node
 from spyx.io.isolate import read_guarded
 from spyx.io.port_repair import drop_port_batch_axes
@@ -97,7 +97,7 @@ def read_nir(
     if repair:
         try:
             graph, lines = drop_port_batch_axes(graph)
-        except (ValueError, ArithmeticError, IndexError, TypeError) as e:
+        except (ValueError, ArithmeticError, IndexError, TypeError, SpyxError) as e:
             if not ctx.lenient:  # a lenient read shows the graph as it is; diagnose says what is wrong
                 raise
             lines = [f"port shapes not repaired: {e}"]
@@ -126,8 +126,10 @@ def batch_axis_convention(graph: Graph) -> tuple[Graph, list[str]]:
     fails, naming ``--repair`` where it would help)."""
     try:
         fixed, lines = drop_port_batch_axes(graph)
-    except (ValueError, ArithmeticError, IndexError, TypeError):
-        return graph, []  # too broken for the rule: verification says what is wrong
+    except (ValueError, ArithmeticError, IndexError, TypeError, SpyxError):
+        # too broken for the rule (a dangling edge, say): verification, or a lenient reader's diagnose, says
+        # what is wrong
+        return graph, []
     if not lines:
         return graph, []
     before = dict(graph.walk())

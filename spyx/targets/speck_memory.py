@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 
 from spyx.ir.algorithms import topological_order
+from spyx.ir.flatten import Flatten
 from spyx.ir.graph import Graph
 from spyx.ir.shapes import infer_shapes
 from spyx.ir.traits import Population, WeightLayer
@@ -65,9 +66,6 @@ SPECK_CORES: tuple[CoreMemory, ...] = tuple(
         [(16, 64), (16, 64), (16, 64), (32, 32), (32, 32), (64, 16), (64, 16), (16, 16), (16, 16)]
     )
 )
-
-_PASS_THROUGH = ("SumPool2d", "Flatten")  # what a core applies to its own output (speck.py's primitives)
-
 
 def _clog2(x: int) -> int:
     return math.ceil(math.log2(x)) if x > 1 else 0
@@ -119,7 +117,7 @@ def _dense_input(graph: Graph, shapes, name: str) -> tuple[int, ...] | None:
     """The shape a dense layer's input had before Flatten nodes made it flat (Sinabs' ``in_shape``)."""
     s = shapes[name].input
     preds = graph.predecessors(name)
-    while len(preds) == 1 and graph.nodes[preds[0]].kind == "Flatten":
+    while len(preds) == 1 and isinstance(graph.nodes[preds[0]], Flatten):
         s = shapes[preds[0]].input
         preds = graph.predecessors(preds[0])
     return None if s is None else tuple(int(x) for x in s)

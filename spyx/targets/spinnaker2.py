@@ -29,10 +29,6 @@ from spyx.targets.resources import ResourceRow
 
 _S2 = "NIR paper 02_cnn/s2_apply.ipynb, 03_rnn/s2_apply.py"
 _CONV = "py-spinnaker2 spinnaker2/s2_nir.py (from_nir: create_populations, get_conv2d_params)"
-# create_populations' isinstance lists (hardware data, _CONV)
-_PRIMITIVES = (
-    "Input", "Output", "LIF", "IF", "CubaLIF", "Affine", "Linear", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten",
-)
 
 
 def _not_weights(node) -> bool:
@@ -58,7 +54,20 @@ class SpiNNaker2(Target):
     name = "spinnaker2"
     description = "SpiNNaker2: int8 weights, reset to zero or by subtraction, Euler or exponential integration"
     sources = (_S2, _CONV)
-    primitives = _PRIMITIVES
+    # create_populations' isinstance lists (hardware data, _CONV)
+    primitives = (
+        "Input",
+        "Output",
+        "LIF",
+        "IF",
+        "CubaLIF",
+        "Affine",
+        "Linear",
+        "Conv2d",
+        "SumPool2d",
+        "AvgPool2d",
+        "Flatten",
+    )
 
     reset: Literal["zero", "subtract"] = "zero"
     integrator: Literal["euler", "exp"] = "exp"
@@ -87,7 +96,7 @@ class SpiNNaker2(Target):
             "spinnaker2.primitives",
             "only the node kinds the converter reads",
             _CONV,
-            R.allowed_kinds(_PRIMITIVES),
+            R.allowed_kinds(primitives),
         ),
         Rule(
             "spinnaker2.no-weight-chain",

@@ -71,7 +71,7 @@ def test_auto_reproduces_or_names_the_fix(all_cases, tmp_path):
                                    "--input", cdir / "input.npy", "--output", out)
         label = f"{peer}/{meta['case']}"
         if (peer, meta["case"]) in AMBIGUOUS:
-            assert code == 1 and "cannot tell" in stderr and "--profile" in stderr, label
+            assert code == 2 and "cannot tell" in stderr and "--profile" in stderr, label  # OptionError: usage
             assert not out.exists(), label
             refused.append(label)
             continue
