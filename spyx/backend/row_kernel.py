@@ -38,7 +38,11 @@ __all__ = ["MAX_FEATURES", "ROWS", "row_group", "run_row_group"]
 
 MAX_FEATURES = 128  # the feature width up to which a [F, F] weight and the rows' state stay in registers
 ROWS = 16  # batch rows per program: Triton's smallest matrix product is 16 x 16 x 16
-UNROLL = 8  # time steps per loop iteration: their input rows are loaded before the dependent steps run
+# Time steps per loop iteration (their input rows are loaded before the dependent steps run), warps per program.
+# Measured on an H200 for braille (benchmarks/results/nir_forward_profile_h200.json): UNROLL 1/4/8/32 at 4 warps
+# gave 1.42/0.66/0.73/1.22 ms (compile 0.6/1.9/3.4/31 s); 1 or 2 warps were 7-9 ms (the [16, 64] state no longer
+# fits the registers), and 32 or 64 rows per program 9.6-22 ms (fewer programs, each as long).
+UNROLL = 4
 NUM_WARPS = 4
 
 
