@@ -211,3 +211,15 @@ def test_validate_prints_the_table_and_json(corpus, tmp_path):
 def test_unknown_target_lists_the_variants():
     with pytest.raises(OptionError, match="xylo-audio3, xylo-imu"):
         get_target("xylo-audio4")
+
+
+def test_neuron_rows_of_a_non_power_of_two_map_say_both_counts():
+    # 2 -> 6 channels on 34 x 34 (NMNIST's size): 6 * 34 * 34 = 6936 neurons; the chip stores rows and columns of
+    # 2^6 = 64 entries, so 6 * 64 * 64 = 24576 entries, and the note names both (issue 16 writes f * fx * fy)
+    g = _conv_chain([2, 6], 34)
+    row = resources(g, "speck").row("conv0->if0", "neuron entries")
+    assert row.used == 6 * _pow2_up(34) * _pow2_up(34)
+    assert f"6 x 34 x 34 = {6 * 34 * 34} neurons" in row.note and "powers of 2" in row.note
+    # a power-of-two map has one count: no second one in the note
+    g = _conv_chain([2, 6], 32)
+    assert "neurons" not in resources(g, "speck").row("conv0->if0", "neuron entries").note
