@@ -392,10 +392,12 @@ def _read_dataset(item: _Dataset, source: str) -> Any:
     if not item.text:
         # Numbers straight into an array of the declared shape (h5py's Dataset wrapper costs several times
         # the read itself on the small datasets a NIR file is made of).
-        value = np.empty(item.shape, item.dtype)
+        value = _unwritten(item)
         try:
-            if value.size:
-                item.dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
+            if value is None:
+                value = np.empty(item.shape, item.dtype)
+                if value.size:
+                    item.dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, value)
         except (OSError, RuntimeError, TypeError, ValueError, KeyError) as e:
             raise ReadError(f"{source}: cannot read dataset {item.path} ({e}); is the file truncated?") from None
         if value.ndim == 0:
@@ -410,6 +412,22 @@ def _read_dataset(item: _Dataset, source: str) -> Any:
         return _text(value)
     except UnicodeDecodeError:
         raise FormatError(f"{source}: dataset {item.path} holds bytes that are not UTF-8 text") from None
+
+
+def _unwritten(item: _Dataset) -> np.ndarray | None:
+    """The dataset as its fill value when none of it is stored (a chunked dataset whose chunks were never
+    written), else None. HDF5 would produce the same array chunk by chunk: for a declared 2^27 values in chunks
+    of 1024 that is 4 s of CPU for 1 GiB of zeros (found by the fuzzer)."""
+    try:
+        if item.dsid.get_storage_size() != 0:
+            return None
+        fill = np.zeros((1,), item.dtype)
+        item.dsid.get_create_plist().get_fill_value(fill)
+    except (OSError, RuntimeError, TypeError, ValueError, KeyError):
+        return None  # not answerable: read it the ordinary way (which names the problem)
+    if not fill.any():  # zeros from calloc: pages the OS maps when touched, not 1 GiB of writes now
+        return np.zeros(item.shape, item.dtype)
+    return np.full(item.shape, fill[0], item.dtype)
 
 
 def _text(v: Any) -> Any:

@@ -150,6 +150,13 @@ CASES = {
             "big", shape=(2**35,), dtype=np.float64, chunks=(1024,))),
         "error", "SizeError", r"metadata/big declares",
     ),
+    # 1 GiB declared, within the budget, never written: HDF5 fills it chunk by chunk (4 s of CPU at 1024 a chunk,
+    # far more at 16), the reader asks the storage size and takes the fill value
+    "unwritten_gigabyte_metadata": (
+        _edit(_mlp, lambda f: f["node/nodes/lif"].create_group("metadata").create_dataset(
+            "big", shape=(2**27,), dtype=np.float64, chunks=(16,))),
+        "accepted", None, "",
+    ),
     "bias_too_long_for_its_weight": (
         _edit(_mlp, lambda f: _replace(f, "node/nodes/fc/bias", shape=(2**26,), dtype=F, chunks=(1024,))),
         "error", "SizeError", r"node 'fc' \(Affine\) field 'bias' declares \(67108864,\).*weight is \(4, 3\)",

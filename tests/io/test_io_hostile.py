@@ -288,3 +288,23 @@ def test_encoder_hook_writes_the_replacement_graph(tmp_path):
     back = spyx.load(tmp_path / "x.nir")
     assert back.nodes["neu"].kind == "NIRGraph" and back.nodes["neu"].nodes["s"] == scale
     assert back.edges == g.edges
+
+
+@pytest.mark.parametrize("fill", [0.0, 7.5])
+def test_unwritten_datasets_read_as_their_fill_value(tmp_path, fill):
+    # chunked datasets with no stored chunk are read from the fill value, not chunk by chunk; the values are what
+    # h5py itself gives for them
+    path = tmp_path / "m.nir"
+    write_nir(Graph.sequential([("fc", Affine(weight=np.ones((2, 3), np.float32), bias=np.zeros(2, np.float32)))],
+                               input_shape=(3,)), path)
+    with h5py.File(path, "r+") as f:
+        m = f["node/nodes/fc"].create_group("metadata")
+        m.create_dataset("sparse", shape=(5, 3), dtype=np.float32, chunks=(2, 3), fillvalue=fill)
+        part = m.create_dataset("part", shape=(6,), dtype=np.float64, chunks=(2,), fillvalue=fill)
+        part[2:4] = [1.0, 2.0]
+    with h5py.File(path, "r") as f:
+        want = {k: f[f"node/nodes/fc/metadata/{k}"][()] for k in ("sparse", "part")}
+    meta = read_nir(path).graph.nodes["fc"].metadata
+    for k, v in want.items():
+        assert meta[k].dtype == v.dtype and np.array_equal(meta[k], v), k
+    assert np.array_equal(want["part"], [fill, fill, 1.0, 2.0, fill, fill])
