@@ -5,7 +5,29 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
+
+import numpy as np
+
+# The NIR graph forwards of issue 11: corpus file, T, B, dt, input shape
+CORPUS_FORWARDS = {
+    "braille": ("braille_noDelay_bias_zero.nir", 256, 256, 1e-4, (12,)),
+    "cnn_sinabs": ("cnn_sinabs.nir", 300, 64, 1.0, (2, 34, 34)),
+}
+
+
+def blocked_median_ms(f, *a, n: int = 20) -> float:
+    """Median of ``n`` calls of ``f(*a)``, each waited for, after one warm-up call; in ms."""
+    import jax
+
+    jax.block_until_ready(f(*a))
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(*a))
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts)) * 1e3
 
 
 def write_atomic(path: Path, data) -> None:

@@ -2,19 +2,12 @@
 gradients) and forward timings."""
 import json, sys, time
 import jax, jax.numpy as jnp, numpy as np
+from common import CORPUS_FORWARDS, blocked_median_ms as timeit
 sys.path.insert(0, ".")
 import spyx
 
-def timeit(f, *a, n=20):
-    r = f(*a); jax.block_until_ready(r)
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter(); jax.block_until_ready(f(*a)); ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)) * 1e3
-
 out = {"device": str(jax.devices()[0])}
-for name, fname, T, B, dt, cin in (("braille", "braille_noDelay_bias_zero.nir", 256, 256, 1e-4, (12,)),
-                                   ("cnn_sinabs", "cnn_sinabs.nir", 300, 64, 1.0, (2, 34, 34))):
+for name, (fname, T, B, dt, cin) in CORPUS_FORWARDS.items():
     g = spyx.load(f"{sys.argv[1] if len(sys.argv) > 1 else '../shared/nir-corpus'}/{fname}")
     res = {}
     x = jnp.asarray((np.random.default_rng(0).random((T, B, *cin)) < 0.2).astype(np.float32))

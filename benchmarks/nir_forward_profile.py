@@ -26,28 +26,16 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from common import CORPUS_FORWARDS as CASES
+from common import blocked_median_ms as timeit
 from common import write_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import spyx  # noqa: E402
 from spyx.backend import row_kernel  # noqa: E402
 
-CASES = {
-    "braille": ("braille_noDelay_bias_zero.nir", 256, 256, 1e-4, (12,)),
-    "cnn_sinabs": ("cnn_sinabs.nir", 300, 64, 1.0, (2, 34, 34)),
-}
 # the H200 run's settings, in its order
 SWEEP = "16,1,4 16,8,1 16,8,2 16,32,4 16,32,1 32,8,4 32,8,2 64,8,4 16,4,4 16,16,2"
-
-
-def timeit(f, *a, n=20) -> float:
-    jax.block_until_ready(f(*a))
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*a))
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)) * 1e3
 
 
 def case(corpus: Path, name: str, scale_t: float, **kw):
@@ -64,7 +52,7 @@ def case(corpus: Path, name: str, scale_t: float, **kw):
 
 
 def kernel_times(trace_dir: str, calls: int) -> dict:
-    """Device time per call of each kernel name in the perfetto trace, and the span from first to last kernel."""
+    """Device time per call of each kernel name in the perfetto trace (the 12 largest), their sum and count."""
     files = glob.glob(f"{trace_dir}/**/*.json.gz", recursive=True)
     if not files:
         return {}

@@ -22,6 +22,9 @@ from spyx.ir.shapes import fmt_shape
 from spyx.ir.verify import verify as verify_graph
 from spyx.limits import MAX_BYTES
 
+# what the batch-axis rule raises on a graph too broken for it (a dangling edge, shapes that do not fit)
+_RULE_ERRORS = (ValueError, ArithmeticError, IndexError, TypeError, SpyxError)
+
 __all__ = ["LoadResult", "read_nir"]
 
 
@@ -97,7 +100,7 @@ def read_nir(
     if repair:
         try:
             graph, lines = drop_port_batch_axes(graph)
-        except (ValueError, ArithmeticError, IndexError, TypeError, SpyxError) as e:
+        except _RULE_ERRORS as e:
             if not ctx.lenient:  # a lenient read shows the graph as it is; diagnose says what is wrong
                 raise
             lines = [f"port shapes not repaired: {e}"]
@@ -126,10 +129,8 @@ def batch_axis_convention(graph: Graph) -> tuple[Graph, list[str]]:
     fails, naming ``--repair`` where it would help)."""
     try:
         fixed, lines = drop_port_batch_axes(graph)
-    except (ValueError, ArithmeticError, IndexError, TypeError, SpyxError):
-        # too broken for the rule (a dangling edge, say): verification, or a lenient reader's diagnose, says
-        # what is wrong
-        return graph, []
+    except _RULE_ERRORS:
+        return graph, []  # too broken for the rule: verification, or a lenient reader's diagnose, says what is wrong
     if not lines:
         return graph, []
     before = dict(graph.walk())

@@ -141,6 +141,9 @@ class Speck(Target):
         for lyr in placement.layers:
             core = placement.assignment.get(lyr.name)
             at = cores[core] if core is not None else None
+            f, fy, fx = lyr.feature_map  # the chip's rows are powers of two: say the plain count where it differs
+            plain = f"; {f} x {fy} x {fx} = {f * fy * fx} neurons, rows and columns rounded up to powers of 2"
+            plain = plain if lyr.neurons != f * fy * fx else ""
             for what, used, cap in (
                 ("kernel entries", lyr.kernel, lambda c: c.kernel),
                 ("neuron entries", lyr.neurons, lambda c: c.neuron),
@@ -148,9 +151,8 @@ class Speck(Target):
             ):
                 limit = cap(at) if at is not None else max(cap(c) for c in cores)
                 note = f"core {core}" if at is not None else "largest core (not placed)"
-                f, fy, fx = lyr.feature_map
-                if what == "neuron entries" and used != f * fy * fx:  # the chip's rows are powers of two
-                    note += f"; {f} x {fy} x {fx} = {f * fy * fx} neurons, rows and columns rounded up to powers of 2"
+                if what == "neuron entries":
+                    note += plain
                 rows.append(ResourceRow(lyr.name, what, used, limit, note))
             rows.append(ResourceRow(lyr.name, "destinations", len(_dests(graph, lyr.neuron)), self.max_destinations))
         rows.append(ResourceRow("chip", "cores", len(placement.layers), len(cores)))
