@@ -41,9 +41,15 @@ ROWS = 16  # batch rows per program: Triton's smallest matrix product is 16 x 16
 # Time steps per loop iteration (their input rows are loaded before the dependent steps run), warps per program.
 # Measured on an H200 for braille (benchmarks/results/nir_forward_profile_h200.json): UNROLL 1/4/8/32 at 4 warps
 # gave 1.42/0.66/0.73/1.22 ms (compile 0.6/1.9/3.4/31 s); 1 or 2 warps were 7-9 ms (the [16, 64] state no longer
-# fits the registers), and 32 or 64 rows per program 9.6-22 ms (fewer programs, each as long).
-UNROLL = 4
-NUM_WARPS = 4
+# fits the registers), and 32 or 64 rows per program 9.6-22 ms (fewer programs, each as long). Two later runs
+# (results/nir_forward_profile_h200_run2.json, _run3.json) at 8 warps: UNROLL 2/4/8 0.50/0.46-0.54/0.40 ms; 16 warps
+# 0.58 ms; NUM_STAGES 2 or 3 no better (0.52-0.65 ms).
+UNROLL = 8
+NUM_WARPS = 8
+NUM_STAGES = 1  # Triton's software pipelining of the loop's loads
+# Stack the padded parameters by shape (_pack; False: one kernel operand and pad each). On braille: 13 instead of 30
+# kernels a call and 0.355 instead of 0.380 ms of device time; the wall time did not move (0.614 vs 0.618 ms).
+PACK_PARAMS = True
 
 
 def row_group(plan, names) -> bool:
@@ -93,13 +99,13 @@ def _pad_last(a, width: int, mode: str):
     return jnp.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, width - a.shape[-1])], mode=mode)
 
 
-def _kernel(*refs, treedef, n_ext, n_st, n_p, names, plan, t_len, ext_names, unroll, step):
+def _kernel(*refs, treedef, n_ext, n_st, n_p, slots, names, plan, t_len, ext_names, unroll, step):
     ext_refs = refs[:n_ext]
     st_refs = refs[n_ext : n_ext + n_st]
     p_refs = refs[n_ext + n_st : n_ext + n_st + n_p]
     val_refs = refs[n_ext + n_st + n_p : n_ext + n_st + n_p + len(names)]
     fin_refs = refs[n_ext + n_st + n_p + len(names) :]
-    params = jax.tree.unflatten(treedef[0], [r[...] for r in p_refs])
+    params = jax.tree.unflatten(treedef[0], [p_refs[g][...] if k is None else p_refs[g][k] for g, k in slots])
     state = jax.tree.unflatten(treedef[1], [r[...] for r in st_refs])
 
     def chunk(t0, k, st):
@@ -157,6 +163,7 @@ def _pallas(plan, names, ext_names, interpret, step, params, state, ext):
     pstate = {n: {k: pad_rows(_pad_last(v, width[n], "constant"), 0) for k, v in st.items()} for n, st in state.items()}
     pext = [pad_rows(_pad_last(ext[s], width[s], "constant"), 1) for s in ext_names]
     p_leaves, p_def = jax.tree.flatten(pparams)
+    p_leaves, slots = _pack(p_leaves)
     s_leaves, s_def = jax.tree.flatten(pstate)
 
     def full(a):
@@ -172,7 +179,7 @@ def _pallas(plan, names, ext_names, interpret, step, params, state, ext):
     out_shape = [jax.ShapeDtypeStruct((t_len, bp, width[n]), dtype) for n in names]
     out_shape += [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in s_leaves]
     kernel = functools.partial(_kernel, treedef=(p_def, s_def), n_ext=len(pext), n_st=len(s_leaves),
-                               n_p=len(p_leaves), names=names, plan=_kernel_plan(plan, names), t_len=t_len,
+                               n_p=len(p_leaves), slots=slots, names=names, plan=_kernel_plan(plan, names), t_len=t_len,
                                ext_names=ext_names, unroll=UNROLL, step=step)
     outs = pl.pallas_call(
         kernel,
@@ -190,10 +197,30 @@ def _pallas(plan, names, ext_names, interpret, step, params, state, ext):
     return vals, unpadded
 
 
+def _pack(leaves):
+    """The padded parameters stacked by shape and dtype: ``(packs, slots)``, leaf ``i`` being
+    ``packs[slots[i][0]][slots[i][1]]``. One XLA fusion per pack instead of one ``pad`` per parameter: in the
+    braille profile the per-call padding was 20 of the call's 35 kernels (benchmarks/README.md). Each pack's
+    leading axis is a power of two (Triton's block shapes), the spare entries zeros that nothing reads."""
+    if not PACK_PARAMS:
+        return list(leaves), tuple((i, None) for i in range(len(leaves)))
+    groups: dict = {}
+    slots = []
+    for a in leaves:
+        members = groups.setdefault((a.shape, a.dtype), [])
+        slots.append((list(groups).index((a.shape, a.dtype)), len(members)))
+        members.append(a)
+    packs = []
+    for (shape, dtype), members in groups.items():
+        spare = (1 << (len(members) - 1).bit_length()) - len(members)
+        packs.append(jnp.stack(members + [jnp.zeros(shape, dtype)] * spare))
+    return packs, tuple(slots)
+
+
 def _compiler_params():
     from jax.experimental.pallas import triton as plgpu
 
-    return plgpu.CompilerParams(num_warps=NUM_WARPS, num_stages=1)
+    return plgpu.CompilerParams(num_warps=NUM_WARPS, num_stages=NUM_STAGES)
 
 
 def run_row_group(plan, names, params, state, ext, *, interpret: bool, step, reference):
