@@ -11,6 +11,7 @@ import numpy as np
 
 import spyx.kernels as K
 from spyx.kernels.sequence import run_cell
+from spyx.kernels.delayed_reset import DELAYED_SUBTRACT_CELL
 from spyx.kernels.value_reset import VALUE_RESET_CELL
 from spyx import axn
 from tests.kernels import reference as R
@@ -78,6 +79,11 @@ FAMILIES = {
                           lambda x, st, p, sg, **k: run_cell(VALUE_RESET_CELL, x, st, p, sg, decays=(),
                                                              what="value_reset", **_kernel_defaults(k)),
                           lambda x, st, p, sg: R.value_reset(x, *st, *p, sg)),
+    # no spyx.nn layer either: the compiled programs' delayed subtractive reset, output = the new membrane's spike
+    "delayed_subtract": Family(("v",), ("decay", "threshold"),
+                               lambda x, st, p, sg, **k: run_cell(DELAYED_SUBTRACT_CELL, x, st, p, sg, decays=(),
+                                                                  what="delayed_subtract", **_kernel_defaults(k)),
+                               lambda x, st, p, sg: R.delayed_subtract(x, *st, *p, sg)),
     "rif": Family(("v",), ("weight", "threshold"),
                   lambda x, st, p, sg, **k: _two(K.rif_sequence)(x, *st, *p, surrogate=sg, **k),
                   lambda x, st, p, sg: R.rif(x, *st, *p, sg), recurrent=True),

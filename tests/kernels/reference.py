@@ -106,3 +106,21 @@ def value_reset(x, u0, beta, thr, v_reset, sg):
     v0 = jnp.where(sg(u0 - thr) > 0, v_reset, u0)
     (_, u), s = jax.lax.scan(body, (v0, u0), x)
     return s, (u,)
+
+
+def delayed_subtract(x, v0, beta, thr, sg):
+    """The delayed subtractive reset as the compiled programs step it (``u = beta v + x - s thr``, ``s' = H(u -
+    thr)``, ``v = u``, carrying ``(v, s)``), from ``v0`` with the carried spike ``s0 = H(v0 - thr)``; returns the
+    spikes of each step's new membrane and the last membrane."""
+    import jax
+
+    beta, thr = (jnp.broadcast_to(a, v0.shape) for a in (beta, thr))
+
+    def body(carry, xt):
+        v, s = carry
+        u = beta * v + xt - s * thr
+        s = sg(u - thr)
+        return (u, s), s
+
+    (v, _), s = jax.lax.scan(body, (v0, sg(v0 - thr)), x)
+    return s, (v,)

@@ -19,6 +19,7 @@ from spyx.kernels.li import LI_CELL
 from spyx.kernels.lif import LIF_CELL
 from spyx.kernels.psu_lif import PSU_LIF_CELL
 from spyx.kernels.sequence import Plan, fused
+from spyx.kernels.delayed_reset import DELAYED_SUBTRACT_CELL
 from spyx.kernels.value_reset import VALUE_RESET_CELL
 from tests.kernels.cases import SURROGATES
 
@@ -28,9 +29,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 CELLS = {"alif": ALIF_CELL, "lif": LIF_CELL, "if": IF_CELL, "cuba_lif": CUBA_LIF_CELL, "li": LI_CELL,
-         "psu_lif": PSU_LIF_CELL, "value_reset": VALUE_RESET_CELL}
+         "psu_lif": PSU_LIF_CELL, "value_reset": VALUE_RESET_CELL,
+         "delayed_subtract": DELAYED_SUBTRACT_CELL}
 CASES = [("lif", s) for s in sorted(SURROGATES)]
-CASES += [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif", "alif", "value_reset")]
+CASES += [(c, "superspike") for c in ("if", "cuba_lif", "psu_lif", "alif", "value_reset", "delayed_subtract")]
 CASES += [("li", None)]
 
 

@@ -29,6 +29,8 @@ CASES = [
     ("li", None, RAGGED, BLOCK32, False),
     ("value_reset", "superspike", RAGGED, BLOCK32, False),
     ("value_reset", "custom_pair", (1, 2, 5), KernelConfig(block=128, unroll=8), True),  # T = 1, 0-d params
+    ("delayed_subtract", "arctan", RAGGED, BLOCK32, False),
+    ("delayed_subtract", "boxcar", (1, 2, 5), KernelConfig(block=128, unroll=8), True),  # T = 1, 0-d params
 ]
 
 

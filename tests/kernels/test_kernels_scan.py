@@ -23,6 +23,7 @@ CASES = [
     ("alif", "superspike", (11, 3, 37), False),
     ("li", None, (11, 3, 37), False),
     ("value_reset", "arctan", (11, 3, 37), False),
+    ("delayed_subtract", "triangular", (11, 3, 37), False),
     ("rif", "arctan", (9, 4, 13), False),
     ("rlif", "superspike", (9, 4, 13), False),
     ("rcuba_lif", "custom_pair", (9, 4, 13), False),
