@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import collections
+import glob
+import gzip
 import json
 import os
 import tempfile
@@ -41,3 +44,24 @@ def write_atomic(path: Path, data) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def kernel_times(trace_dir: str, calls: int) -> dict:
+    """Device time per call of each kernel name in the perfetto trace (the 12 largest), their sum and count."""
+    files = glob.glob(f"{trace_dir}/**/*.json.gz", recursive=True)
+    if not files:
+        return {}
+    ev = json.load(gzip.open(files[0]))
+    ev = ev["traceEvents"] if isinstance(ev, dict) else ev
+    pids = {e["pid"]: e["args"]["name"] for e in ev if e.get("ph") == "M" and e.get("name") == "process_name"}
+    dev = sorted((e for e in ev if e.get("ph") == "X" and "GPU" in pids.get(e["pid"], "")), key=lambda e: e["ts"])
+    if not dev:
+        return {}
+    per = collections.defaultdict(float)
+    for e in dev:
+        per[e["name"][:100]] += e.get("dur", 0) / calls / 1e3
+    return {
+        "device_ms_per_call": sum(per.values()),
+        "kernels_per_call": len(dev) / calls,
+        "top": dict(sorted(per.items(), key=lambda kv: -kv[1])[:12]),
+    }

@@ -5,9 +5,10 @@ For braille (B = 256, T = 256) and cnn_sinabs (B = 64, T = 300): ``spyx.compile(
 ``jax.profiler`` trace of 3 calls of the ``auto`` program reduced to device time per kernel name (the GPU's own
 clock, so launch gaps and host dispatch are what the wall time has beyond it); in the same process the layout and
 packing choices against their alternatives (cnn_sinabs with the neuron kernels channels-first,
-``spyx.backend.fused.CHANNELS_LAST = False``, also with XLA's ``xla_gpu_force_conv_nchw``; braille with one padded kernel operand per parameter,
-``spyx.backend.row_kernel.PACK_PARAMS = False``), cnn_sinabs at ``precision="default"``, the SHD-shape inference
-Program (issue 11's 0.25 ms row) profiled at both precisions, then braille with :mod:`spyx.backend.row_kernel`'s
+``spyx.backend.fused.CHANNELS_LAST = False``, also with XLA's ``xla_gpu_force_conv_nchw``; braille with one padded
+kernel operand per parameter, ``spyx.backend.row_kernel.PACK_PARAMS = False``), cnn_sinabs at
+``precision="default"``, the SHD-shape inference Program (issue 11's 0.25 ms row) profiled at both precisions, then
+braille with :mod:`spyx.backend.row_kernel`'s
 ``ROWS`` / ``UNROLL`` / ``NUM_WARPS`` / ``NUM_STAGES`` set to each of ``--sweep``'s settings. ``--hlo-dir`` keeps
 the optimized HLO of the fused programs. Prints tables; writes JSON (atomically, after each step, so a run stopped
 at its time limit keeps what it measured).
@@ -18,10 +19,6 @@ at its time limit keeps what it measured).
 from __future__ import annotations
 
 import argparse
-import collections
-import glob
-import gzip
-import json
 import sys
 import tempfile
 import time
@@ -32,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from common import CORPUS_FORWARDS as CASES
 from common import blocked_median_ms as timeit
+from common import kernel_times
 from common import write_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -84,27 +82,6 @@ def measure(prog, x, ref=None, profile: bool = False, hlo: Path | None = None, o
         hlo.parent.mkdir(parents=True, exist_ok=True)
         hlo.write_text(run.lower(prog.params, x).compile().as_text())
     return r, y
-
-
-def kernel_times(trace_dir: str, calls: int) -> dict:
-    """Device time per call of each kernel name in the perfetto trace (the 12 largest), their sum and count."""
-    files = glob.glob(f"{trace_dir}/**/*.json.gz", recursive=True)
-    if not files:
-        return {}
-    ev = json.load(gzip.open(files[0]))
-    ev = ev["traceEvents"] if isinstance(ev, dict) else ev
-    pids = {e["pid"]: e["args"]["name"] for e in ev if e.get("ph") == "M" and e.get("name") == "process_name"}
-    dev = sorted((e for e in ev if e.get("ph") == "X" and "GPU" in pids.get(e["pid"], "")), key=lambda e: e["ts"])
-    if not dev:
-        return {}
-    per = collections.defaultdict(float)
-    for e in dev:
-        per[e["name"][:100]] += e.get("dur", 0) / calls / 1e3
-    return {
-        "device_ms_per_call": sum(per.values()),
-        "kernels_per_call": len(dev) / calls,
-        "top": dict(sorted(per.items(), key=lambda kv: -kv[1])[:12]),
-    }
 
 
 def main(argv=None) -> None:

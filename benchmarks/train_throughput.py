@@ -104,24 +104,48 @@ def jax_worker(kind: str, args) -> list[dict]:
     def ce(out, y):
         return optax.softmax_cross_entropy_with_integer_labels(out.sum(0), y).mean()
 
-    def nn_train(model, x, y, run_kw):
+    def nn_train(model, x, y, run_kw, jit="nnx"):
+        """The train step as a user writes it (``jit="nnx"``: ``nnx.jit`` of the module and its optimizer), in
+        flax's tree mode (``"tree"``: ``nnx.jit(graph=False)``), or split once into pytrees under ``jax.jit``
+        (``"jax"``): the same computation, three per-call costs (benchmarks/nn_dispatch.py)."""
+        if jit == "jax":
+            gd, params, rest = nnx.split(model, nnx.Param, ...)
+            tx = optax.adam(1e-3)
+            state = [params, tx.init(params)]
+
+            @jax.jit
+            def pstep(p, o, x, y):
+                loss, g = jax.value_and_grad(lambda p: ce(snn.run(nnx.merge(gd, p, rest), x, **run_kw)[0], y))(p)
+                upd, o = tx.update(g, o, p)
+                return optax.apply_updates(p, upd), o, loss
+
+            def run():
+                state[0], state[1], loss = pstep(state[0], state[1], x, y)
+                return loss
+
+            return run
         opt = nnx.Optimizer(model, optax.adam(1e-3), wrt=nnx.Param)
 
-        @nnx.jit
         def step(model, opt, x, y):
             loss, grads = nnx.value_and_grad(lambda m: ce(snn.run(m, x, **run_kw)[0], y))(model)
             opt.update(model, grads)
             return loss
 
+        step = nnx.jit(step, graph=False) if jit == "tree" else nnx.jit(step)
         return lambda: step(model, opt, x, y)
 
-    def nn_infer(model, x, run_kw):
-        f = nnx.jit(lambda m, x: snn.run(m, x, **run_kw)[0])
+    def nn_infer(model, x, run_kw, jit="nnx"):
+        if jit == "jax":
+            gd, params, rest = nnx.split(model, nnx.Param, ...)
+            g = jax.jit(lambda p, x: snn.run(nnx.merge(gd, p, rest), x, **run_kw)[0])
+            return lambda: g(params, x)
+        f = (lambda fn: nnx.jit(fn, graph=False) if jit == "tree" else nnx.jit(fn))(
+            lambda m, x: snn.run(m, x, **run_kw)[0])
         return lambda: f(model, x)
 
-    variants = [("nn", {})]
+    variants = [("nn", {}, "nnx"), ("nn-tree", {}, "tree"), ("nn-jit", {}, "jax")]
     if kind == "spyx":
-        variants.append(("nn-step", {"schedule": "step"}))
+        variants.append(("nn-step", {"schedule": "step"}, "nnx"))
 
     if args.shd_grid:  # the training-time table only: one train step per (batch, hidden)
         T = args.shd_T or z["T"]
@@ -137,14 +161,14 @@ def jax_worker(kind: str, args) -> list[dict]:
     x = (jax.random.uniform(key, (z["T"], z["B"], z["C"])) < 0.1).astype(jnp.float32)
     y = jax.random.randint(key, (z["B"],), 0, 20)
     for h, tag in ((z["H"], "shd"), (z["H2"], "shd512")):
-        for variant, kw in variants:
-            first, med = timeit(nn_train(shd_model(h), x, y, kw), args.warmup, args.iters, sync)
+        for variant, kw, jit in variants:
+            first, med = timeit(nn_train(shd_model(h), x, y, kw, jit), args.warmup, args.iters, sync)
             extra = {}
             if tag == "shd" and variant == "nn":
                 stats = jax.devices()[0].memory_stats() or {}
                 extra["peak_mib"] = stats.get("peak_bytes_in_use", 0) / 2**20 or None
             record(f"{tag}_train", variant, first, med, **extra)
-            first, med = timeit(nn_infer(shd_model(h), x, kw), args.warmup, args.iters, sync)
+            first, med = timeit(nn_infer(shd_model(h), x, kw, jit), args.warmup, args.iters, sync)
             record(f"{tag}_infer", variant, first, med)
         if kind == "spyx":  # the compiled Program path: lower once, grad through program.run
             prog = spyx.compile(snn.lower(shd_model(h), (z["C"],)), precision=args.program_precision,

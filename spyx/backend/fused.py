@@ -25,10 +25,11 @@ registers) instead of a ``lax.scan`` of :func:`spyx.backend.kernels.neuron_step`
 So no ``[T, ...]`` array is sliced or concatenated around a kernel (in the SHD profile those two copies were a
 third of the device time). The fused path sums ``beta v + (g_x x + bias)`` where the scan sums ``(beta v + g_x x)
 + bias``: the same function, rounded differently in the last bit when ``bias`` is not zero (lowered ``spyx.nn``
-models have ``g_x = 1``, ``bias = 0`` and compute identical spikes). Decays are not clipped here (a program's ``beta`` is what
-the graph says). ``fused="auto"`` (the default of :func:`spyx.compile`) takes this path only on GPU with float32 or
-bfloat16 and a :class:`spyx.axn.SpikeFunction`, where the Pallas kernels run; ``"scan"`` and ``"interpret"`` force the
-kernels' scan driver or the Pallas kernel in interpret mode (for tests on CPU), ``"off"`` never.
+models have ``g_x = 1``, ``bias = 0`` and compute identical spikes). Decays are not clipped here (a program's
+``beta`` is what the graph says). ``fused="auto"`` (the default of :func:`spyx.compile`) takes this path only on GPU
+with float32 or bfloat16 and a :class:`spyx.axn.SpikeFunction`, where the Pallas kernels run; ``"scan"`` and
+``"interpret"`` force the kernels' scan driver or the Pallas kernel in interpret mode (for tests on CPU), ``"off"``
+never.
 """
 
 from __future__ import annotations

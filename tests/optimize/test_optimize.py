@@ -107,10 +107,11 @@ def square_loss(model, x, y):
     return jnp.mean((model(x) - y) ** 2)
 
 
-def test_train_step_returns_pre_update_loss_and_applies_one_sgd_step():
+@pytest.mark.parametrize("graph", [None, False])  # flax's graph mode (the default) and its tree mode
+def test_train_step_returns_pre_update_loss_and_applies_one_sgd_step(graph):
     model = Scalar(0.5)
     opt = nnx.Optimizer(model, optax.sgd(0.1), wrt=nnx.Param)
-    step = so.make_train_step(square_loss)
+    step = so.make_train_step(square_loss, graph=graph)
     x, y = jnp.array([1.0, 2.0, -1.0]), jnp.array([2.0, 3.0, 0.5])
     w = 0.5
     for _ in range(2):  # closed form: loss = mean((w x - y)^2), dloss/dw = mean(2 x (w x - y))
@@ -122,9 +123,10 @@ def test_train_step_returns_pre_update_loss_and_applies_one_sgd_step():
     assert float(model.frozen[...]) == 3.0
 
 
-def test_eval_step_returns_metric_fn_output_and_leaves_the_model():
+@pytest.mark.parametrize("graph", [None, False])
+def test_eval_step_returns_metric_fn_output_and_leaves_the_model(graph):
     model = Scalar(2.0)
-    step = so.make_eval_step(lambda m, x, y: (jnp.sum(m(x)), square_loss(m, x, y)))
+    step = so.make_eval_step(lambda m, x, y: (jnp.sum(m(x)), square_loss(m, x, y)), graph=graph)
     a, b = step(model, jnp.array([1.0, 2.0]), jnp.array([0.0, 0.0]))
     assert float(a) == 6.0 and float(b) == 10.0 and float(model.w[...]) == 2.0
 
