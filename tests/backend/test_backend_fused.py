@@ -80,7 +80,7 @@ PATTERNS = {"nn": {"lif", "li"}, "spyx1": {"lif", "li"}, "snntorch": {"lif"}, "n
 
 @pytest.mark.parametrize(("graph", "fused"), [("nn", "scan"), ("nn", "interpret"), ("spyx1", "scan"),
                                               ("snntorch", "scan"), ("nir", "scan"), ("nir", "interpret"),
-                                              ("conv", "scan"), ("conv", "interpret")])
+                                              ("conv", "interpret")])
 def test_fused_program_equals_scan(graph, fused):
     build, kw = GRAPHS[graph]
     g = build()
@@ -115,7 +115,8 @@ def test_fused_program_equals_scan(graph, fused):
     np.testing.assert_allclose(np.asarray(y2_f), np.asarray(y2_ref), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize(("graph", "fused"), [("nn", "interpret"), ("nir", "interpret"), ("conv", "scan")])
+# spyx1: the delayed subtractive reset; nir: the value reset (the conv graph runs the same correction, channels-last)
+@pytest.mark.parametrize(("graph", "fused"), [("spyx1", "interpret"), ("nir", "interpret")])
 def test_fused_program_from_a_hand_set_state(graph, fused):
     """A state no step leaves (membranes above threshold, carried spikes that disagree with them) gives what the
     scan gives: the kernels run all T steps from the carried v, and the first input corrects the difference."""
